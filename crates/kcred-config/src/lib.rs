@@ -1,0 +1,1 @@
+//! Reading and validating `CredentialProviderConfig` as the kubelet does.

@@ -1,0 +1,1 @@
+//! The kubelet's credential provider host: run plugins, cache, and answer keyring lookups.

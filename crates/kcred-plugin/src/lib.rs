@@ -1,0 +1,1 @@
+//! SDK for credential provider plugins written in Rust.
