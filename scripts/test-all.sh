@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs kcred's test dependencies on a fresh Debian machine (root) and runs every test:
+# formatting, clippy with -D warnings, and the whole workspace's tests, including the
+# end-to-end tests against a real docker-registry with skopeo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pair in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils \
+            pass:pass gpg:gnupg docker-credential-pass:golang-docker-credential-helpers \
+            openssl:openssl curl:curl; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing test dependencies: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo is required (rustup toolchain)" >&2
+  exit 1
+fi
+rustup component add clippy rustfmt >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace
