@@ -24,6 +24,15 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 rustup component add clippy rustfmt >/dev/null 2>&1 || true
 
+# moto server (PyPI) emulates AWS ECR and STS for the ECR plugin's tests.
+venv=target/test-venv
+if [ ! -x "$venv/bin/moto_server" ]; then
+  echo "== installing moto server into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'moto[server]==5.2.5'
+fi
+export KCRED_MOTO_SERVER="$PWD/$venv/bin/moto_server"
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
