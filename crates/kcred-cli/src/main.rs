@@ -1,1 +1,48 @@
-fn main() {}
+//! `kcred`: check credential-provider configs and image matching exactly as the kubelet does.
+//!
+//! Thin glue: each subcommand lives in its own module with an `Args` struct and a `run`
+//! function returning the process exit code.
+
+mod explain;
+mod matching;
+mod output;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Check kubelet image credential provider configs and matching, as the kubelet does.
+#[derive(Debug, Parser)]
+#[command(name = "kcred", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands; each variant's `Args` lives in the module of the same name.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read and validate a config file or directory as the kubelet does at startup.
+    Validate(validate::Args),
+    /// Check one matchImages pattern against one image, and say which rule decided.
+    Match(matching::Args),
+    /// Show which providers of a config would be asked for an image's credentials, and why.
+    Explain(explain::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Match(args) => matching::run(&args),
+        Command::Explain(args) => explain::run(&args),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            output::Exit::Usage.into()
+        }
+    }
+}

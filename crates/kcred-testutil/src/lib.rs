@@ -6,6 +6,8 @@
 //! It runs `cargo build -p <package> --bin <name>` once per process (a no-op when up to date;
 //! cargo releases its build lock before tests run) and returns the path under `target/debug`.
 
+pub mod moto;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,55 @@
+//! What the subcommands share: output format, exit codes, feature-gate flag handling.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use kcred_config::FeatureGates;
+
+/// The process exit status of a subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: a positive answer (valid config, pattern matches, some provider matches).
+    Yes = 0,
+    /// 1: a negative answer (invalid config, no match).
+    No = 1,
+    /// 2: the question could not be asked (invalid pattern, image, config or flag).
+    Usage = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// How results are printed on stdout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Builds the feature gates from a kubelet-style `--feature-gates` value, noting on stderr
+/// the gates kcred does not know (they are ignored).
+pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
+    let mut gates = FeatureGates::default();
+    if let Some(spec) = spec {
+        let ignored = gates.apply(spec).context("invalid --feature-gates")?;
+        for name in ignored {
+            eprintln!("note: ignoring feature gate {name}: it does not affect credential providers");
+        }
+    }
+    Ok(gates)
+}
+
+/// `1 provider`, `2 providers`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -1,0 +1,51 @@
+//! Helpers shared by the binary tests: run `kcred`, write configs.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The result of one `kcred` run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the built `kcred` binary with `args`.
+pub fn kcred<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_kcred"))
+        .args(args)
+        .output()
+        .expect("run kcred");
+    Run {
+        code: out.status.code().expect("exit code"),
+        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// A v1 provider entry in YAML, with extra lines appended verbatim (indented 4 spaces).
+pub fn provider_yaml(name: &str, patterns: &[&str], extra: &str) -> String {
+    let images: Vec<String> = patterns.iter().map(|p| format!("\"{p}\"")).collect();
+    format!(
+        "  - name: {name}\n    matchImages: [{}]\n    defaultCacheDuration: 10m\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n{extra}",
+        images.join(", ")
+    )
+}
+
+/// A v1 `CredentialProviderConfig` document holding `providers` (from [`provider_yaml`]).
+pub fn config_yaml(providers: &[String]) -> String {
+    format!(
+        "kind: CredentialProviderConfig\napiVersion: kubelet.config.k8s.io/v1\nproviders:\n{}",
+        providers.concat()
+    )
+}
+
+/// Writes `content` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, content).expect("write");
+    p
+}

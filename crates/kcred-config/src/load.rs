@@ -1,0 +1,244 @@
+//! `readCredentialProviderConfig`: read a config file or directory, decode, merge, hash.
+//!
+//! [`load_path`] is the only function of this crate that touches the file system;
+//! [`load_files`] does the same decoding, merging and hashing on bytes already read.
+
+use std::path::{Path, PathBuf};
+
+use kcred_api::config::{decode_config, ConfigDecodeError, CredentialProvider};
+use sha2::{Digest, Sha256};
+
+use crate::gofmt::{go_quote, go_quote_path, path_bytes};
+use crate::gopath::{self, GoPathError};
+
+/// The extensions a directory entry must have to be read (case-sensitive).
+pub const CONFIG_EXTENSIONS: [&str; 3] = [".json", ".yaml", ".yml"];
+
+/// A read, decoded and merged configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedConfig {
+    /// Providers of all files, in file order then in-file order; names are unique.
+    pub providers: Vec<CredentialProvider>,
+    /// `sha256:<hex>` over the files read (see [`config_hash`]); the kubelet exports it as
+    /// `kubelet_credential_provider_config_info{hash}`.
+    pub hash: String,
+    /// The files read, in order (one for a file path; the sorted matches for a directory).
+    pub files: Vec<PathBuf>,
+}
+
+/// Why a configuration could not be read. `Display` is the kubelet's message.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The path is the empty string.
+    #[error("credential provider config path is empty")]
+    EmptyPath,
+    /// `stat` failed.
+    #[error("unable to access path {}: {source}", go_quote_path(.path))]
+    Access {
+        /// The configured path.
+        path: PathBuf,
+        /// The OS error.
+        source: GoPathError,
+    },
+    /// The directory could not be listed.
+    #[error("unable to read directory {}: {source}", go_quote_path(.dir))]
+    ReadDir {
+        /// The configured directory.
+        dir: PathBuf,
+        /// The OS error.
+        source: GoPathError,
+    },
+    /// The directory holds no `.json`, `.yaml` or `.yml` file.
+    #[error("no configuration files found in directory {}", go_quote_path(.dir))]
+    NoConfigFiles {
+        /// The configured directory.
+        dir: PathBuf,
+    },
+    /// A config file could not be read.
+    #[error("unable to read file {}: {source}", go_quote_path(.file))]
+    ReadFile {
+        /// The file.
+        file: PathBuf,
+        /// The OS error.
+        source: GoPathError,
+    },
+    /// A config file could not be decoded.
+    #[error("error decoding config {}: {source}", go_quote_path(.file))]
+    Decode {
+        /// The file.
+        file: PathBuf,
+        /// The decoder's error.
+        source: ConfigDecodeError,
+    },
+    /// Two providers (in one file or across files) share a name.
+    #[error("duplicate provider name {} found in configuration file(s)", go_quote(.name))]
+    DuplicateProviderName {
+        /// The repeated name.
+        name: String,
+    },
+}
+
+/// Reads the config at `path` as the kubelet's `--image-credential-provider-config` (1.34+).
+///
+/// A file is decoded whatever its name. A directory contributes every non-directory entry
+/// (symlinks and hidden files included) whose extension is exactly `.json`, `.yaml` or `.yml`,
+/// in byte order of the joined path. Files are read and decoded one at a time, so the first
+/// failing file is the one reported.
+pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
+    if path.as_os_str().is_empty() {
+        return Err(LoadError::EmptyPath);
+    }
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::Access {
+        path: path.to_path_buf(),
+        source: GoPathError::new("stat", path, e),
+    })?;
+    let files = if meta.is_dir() { list_config_files(path)? } else { vec![path.to_path_buf()] };
+    merge(files.into_iter().map(|file| {
+        let bytes = read_file(&file)?;
+        Ok((file, bytes))
+    }))
+}
+
+/// Decodes, merges and hashes files already read, in the order given.
+///
+/// This is [`load_path`] without the file system: the same messages, the same hash.
+/// An empty list gives no providers (validation then rejects the config).
+pub fn load_files(files: Vec<(PathBuf, Vec<u8>)>) -> Result<LoadedConfig, LoadError> {
+    merge(files.into_iter().map(Ok))
+}
+
+/// The kubelet's config hash: `sha256:` + hex of SHA-256 over, for each file in order,
+/// its length as a big-endian `u64` followed by its bytes.
+pub fn config_hash<'a>(files: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut hasher = Sha256::new();
+    for bytes in files {
+        hash_file(&mut hasher, bytes);
+    }
+    format!("sha256:{}", hex::encode(hasher.finalize()))
+}
+
+fn hash_file(hasher: &mut Sha256, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_be_bytes());
+    hasher.update(bytes);
+}
+
+/// Whether a directory entry's name makes it a config file.
+pub fn is_config_file_name(name: &[u8]) -> bool {
+    let ext = gopath::ext(name);
+    CONFIG_EXTENSIONS.iter().any(|e| e.as_bytes() == ext)
+}
+
+fn list_config_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let read_dir_error = |op, e| LoadError::ReadDir {
+        dir: dir.to_path_buf(),
+        source: GoPathError::new(op, dir, e),
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| read_dir_error("open", e))?;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| read_dir_error("readdirent", e))?;
+        let is_dir = match entry.file_type() {
+            Ok(t) => t.is_dir(),
+            // Go's ReadDir skips entries that vanish between listing and lstat.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(read_dir_error("lstat", e)),
+        };
+        let name = path_bytes(Path::new(&entry.file_name()));
+        if !is_dir && is_config_file_name(&name) {
+            files.push(gopath::join(dir, &name));
+        }
+    }
+    files.sort_by_cached_key(|p| path_bytes(p));
+    if files.is_empty() {
+        return Err(LoadError::NoConfigFiles { dir: dir.to_path_buf() });
+    }
+    Ok(files)
+}
+
+fn read_file(file: &Path) -> Result<Vec<u8>, LoadError> {
+    use std::io::Read;
+    let read_error = |op, e| LoadError::ReadFile {
+        file: file.to_path_buf(),
+        source: GoPathError::new(op, file, e),
+    };
+    let mut f = std::fs::File::open(file).map_err(|e| read_error("open", e))?;
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).map_err(|e| read_error("read", e))?;
+    Ok(bytes)
+}
+
+fn merge(
+    files: impl IntoIterator<Item = Result<(PathBuf, Vec<u8>), LoadError>>,
+) -> Result<LoadedConfig, LoadError> {
+    let mut hasher = Sha256::new();
+    let mut decoded = Vec::new();
+    let mut paths = Vec::new();
+    for item in files {
+        let (file, bytes) = item?;
+        hash_file(&mut hasher, &bytes);
+        let config = decode_config(&bytes)
+            .map_err(|source| LoadError::Decode { file: file.clone(), source })?;
+        decoded.push(config);
+        paths.push(file);
+    }
+    let mut names = std::collections::HashSet::new();
+    let mut providers = Vec::new();
+    for config in decoded {
+        for provider in config.providers {
+            if !names.insert(provider.name.clone()) {
+                return Err(LoadError::DuplicateProviderName { name: provider.name });
+            }
+            providers.push(provider);
+        }
+    }
+    Ok(LoadedConfig {
+        providers,
+        hash: format!("sha256:{}", hex::encode(hasher.finalize())),
+        files: paths,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_of_nothing_and_of_one_file() {
+        assert_eq!(
+            config_hash(std::iter::empty()),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        // The length prefix makes ["ab", ""] and ["a", "b"] differ.
+        assert_ne!(
+            config_hash([b"ab".as_slice(), b"".as_slice()]),
+            config_hash([b"a".as_slice(), b"b".as_slice()])
+        );
+    }
+
+    #[test]
+    fn extension_filter_is_exact() {
+        for ok in ["a.json", "a.yaml", "a.yml", ".json", ".hidden.yaml", "x.tar.yml"] {
+            assert!(is_config_file_name(ok.as_bytes()), "{ok}");
+        }
+        for no in ["a.JSON", "a.Yaml", "a.txt", "json", "a.yaml~", "a.yaml.bak", "a."] {
+            assert!(!is_config_file_name(no.as_bytes()), "{no}");
+        }
+    }
+
+    #[test]
+    fn empty_path_is_rejected() {
+        assert_eq!(
+            load_path(Path::new("")).unwrap_err().to_string(),
+            "credential provider config path is empty"
+        );
+    }
+
+    #[test]
+    fn missing_path_message() {
+        let err = load_path(Path::new("/nonexistent/kcred/x.yaml")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unable to access path \"/nonexistent/kcred/x.yaml\": stat /nonexistent/kcred/x.yaml: no such file or directory"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! `ecr-credential-provider`: a drop-in replacement for the kubelet's Amazon ECR image
+//! credential provider plugin (`kubernetes/cloud-provider-aws`, `cmd/ecr-credential-provider`).
+//!
+//! - [`registry`]: image → host → ECR Public, private ECR (every partition) or other host.
+//! - [`go_url`]: the host as Go's `net/url` finds it (upstream parses images with it).
+//! - [`role`]: service-account token mode: which role to assume.
+//! - [`provider`]: the `GetCredentials` flow over an [`provider::AwsApi`].
+//! - [`aws`]: the AWS SDK implementation: config, credentials, ECR, ECR Public, STS.
+//! - [`token`]: authorization token → username and password.
+//! - [`cache_duration`]: `cacheDuration` from the token's expiry.
+//! - [`invocation`]: one run with an overall deadline.
+
+pub mod aws;
+pub mod cache_duration;
+pub mod go_url;
+pub mod invocation;
+pub mod provider;
+pub mod registry;
+pub mod role;
+pub mod token;

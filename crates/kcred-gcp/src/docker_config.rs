@@ -1,0 +1,412 @@
+//! Docker credential files as upstream's `pkg/credentialconfig` reads them: the legacy
+//! `.dockercfg` map (what the `google-dockercfg` metadata attribute holds), `config.json`
+//! (`{"auths": {...}}`) and the `auth` field (`base64(username:password)`).
+//!
+//! Go's `encoding/json` semantics are kept where they change results: object keys match
+//! field names case-insensitively, unknown keys are ignored, `null` leaves a field empty,
+//! a later duplicate key wins, and any error fails the whole document with upstream's
+//! message (`error occurred while trying to unmarshal json`), which quotes nothing, so no
+//! credential can reach a log through it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use kcred_api::Secret;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use thiserror::Error;
+
+/// A registry key (as written, e.g. `https://hello.kubernetes.io`) → credentials.
+pub type DockerConfig = BTreeMap<String, DockerConfigEntry>;
+
+/// One credential of a docker config (upstream `DockerConfigEntry`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DockerConfigEntry {
+    /// `username`, or the part of `auth` before the first `:`.
+    pub username: String,
+    /// `password`, or the part of `auth` after the first `:`.
+    pub password: Secret,
+    /// `email` (read, never sent to the kubelet).
+    pub email: String,
+}
+
+/// Errors reading docker configs.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DockerConfigError {
+    /// The document is not valid JSON of the expected shape, or an entry failed to decode.
+    #[error("error occurred while trying to unmarshal json")]
+    Unmarshal,
+    /// `auth` is not valid base64 (Go's `base64.CorruptInputError` text).
+    #[error("illegal base64 data at input byte {offset}")]
+    AuthBase64 {
+        /// Offset of the offending byte (after `\r`/`\n` are dropped).
+        offset: usize,
+    },
+    /// `auth` decoded to text without a `:`.
+    #[error("unable to parse auth field, must be formatted as base64(username:password)")]
+    AuthFormat,
+    /// No config file was found on the search path.
+    #[error("couldn't find valid {file} after checking in [{}]", .searched.join(" "))]
+    NotFound {
+        /// `config.json` or `.dockercfg`.
+        file: &'static str,
+        /// The directories searched, in order.
+        searched: Vec<String>,
+    },
+}
+
+const PADDED: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+        .with_decode_allow_trailing_bits(true),
+);
+
+const UNPADDED: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// Upstream `decodeDockerConfigFieldAuth`: padded standard base64 when the trimmed value
+/// ends with `=`, unpadded otherwise; `\r` and `\n` are skipped (as Go's decoder does) but
+/// no other whitespace; the text is split at the first `:`.
+pub fn decode_auth_field(field: &str) -> Result<(String, Secret), DockerConfigError> {
+    let cleaned: Vec<u8> = field
+        .bytes()
+        .filter(|b| *b != b'\r' && *b != b'\n')
+        .collect();
+    let engine = if field.trim().ends_with('=') {
+        &PADDED
+    } else {
+        &UNPADDED
+    };
+    let decoded = engine.decode(&cleaned).map_err(|e| match e {
+        base64::DecodeError::InvalidByte(offset, _)
+        | base64::DecodeError::InvalidLastSymbol(offset, _) => {
+            DockerConfigError::AuthBase64 { offset }
+        }
+        base64::DecodeError::InvalidLength(len) => DockerConfigError::AuthBase64 { offset: len },
+        base64::DecodeError::InvalidPadding => DockerConfigError::AuthBase64 {
+            offset: cleaned.len(),
+        },
+    })?;
+    let text = String::from_utf8_lossy(&decoded);
+    match text.split_once(':') {
+        Some((user, pass)) => Ok((user.to_owned(), Secret::new(pass))),
+        None => Err(DockerConfigError::AuthFormat),
+    }
+}
+
+/// Upstream `encodeDockerConfigFieldAuth`: padded standard base64 of `username:password`.
+pub fn encode_auth_field(username: &str, password: &Secret) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()))
+}
+
+/// The four string fields of an entry as they appear in JSON (upstream
+/// `dockerConfigEntryWithAuth`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RawDockerConfigEntry {
+    /// `username`
+    pub username: String,
+    /// `password`
+    pub password: Secret,
+    /// `email`
+    pub email: String,
+    /// `auth`
+    pub auth: String,
+}
+
+impl RawDockerConfigEntry {
+    /// Upstream `DockerConfigEntry.UnmarshalJSON` after the JSON step: a non-empty `auth`
+    /// replaces username and password. On an `auth` error the entry Go leaves behind
+    /// (username and password empty, email kept) is returned with the error.
+    pub fn resolve(self) -> Result<DockerConfigEntry, (DockerConfigEntry, DockerConfigError)> {
+        if self.auth.is_empty() {
+            return Ok(DockerConfigEntry {
+                username: self.username,
+                password: self.password,
+                email: self.email,
+            });
+        }
+        match decode_auth_field(&self.auth) {
+            Ok((username, password)) => Ok(DockerConfigEntry {
+                username,
+                password,
+                email: self.email,
+            }),
+            Err(e) => Err((
+                DockerConfigEntry {
+                    username: String::new(),
+                    password: Secret::default(),
+                    email: self.email,
+                },
+                e,
+            )),
+        }
+    }
+}
+
+/// Which field a JSON key names (ASCII case-insensitive, as Go matches struct fields).
+fn field_of(key: &str) -> Option<usize> {
+    ["username", "password", "email", "auth"]
+        .iter()
+        .position(|f| f.eq_ignore_ascii_case(key))
+}
+
+impl<'de> Deserialize<'de> for RawDockerConfigEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = RawDockerConfigEntry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a docker config entry object")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(RawDockerConfigEntry::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut raw = RawDockerConfigEntry::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match field_of(&key) {
+                        Some(i) => {
+                            let value: Option<String> = map.next_value()?;
+                            if let Some(v) = value {
+                                match i {
+                                    0 => raw.username = v,
+                                    1 => raw.password = Secret::new(v),
+                                    2 => raw.email = v,
+                                    _ => raw.auth = v,
+                                }
+                            }
+                        }
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(raw)
+            }
+        }
+        d.deserialize_any(EntryVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for DockerConfigEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RawDockerConfigEntry::deserialize(d)?
+            .resolve()
+            .map_err(|(_, e)| de::Error::custom(e))
+    }
+}
+
+impl DockerConfigEntry {
+    /// Decodes one entry object. On failure returns the entry as Go leaves it (fields set
+    /// before the failure) together with the error.
+    pub fn from_json(bytes: &[u8]) -> Result<DockerConfigEntry, (DockerConfigEntry, DockerConfigError)> {
+        let raw: RawDockerConfigEntry = serde_json::from_slice(bytes)
+            .map_err(|_| (DockerConfigEntry::default(), DockerConfigError::Unmarshal))?;
+        raw.resolve()
+    }
+
+    /// Upstream `DockerConfigEntry.MarshalJSON`: `username`, `password`, `email`, `auth`,
+    /// each omitted when empty, `auth` always computed.
+    pub fn to_json(&self) -> String {
+        let auth = encode_auth_field(&self.username, &self.password);
+        let fields = [
+            ("username", self.username.as_str()),
+            ("password", self.password.expose()),
+            ("email", self.email.as_str()),
+            ("auth", auth.as_str()),
+        ];
+        let body: Vec<String> = fields
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("\"{k}\":{}", serde_json::Value::from(*v)))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    }
+}
+
+/// Upstream `ReadDockerConfigFileFromBytes`: a legacy `.dockercfg` map.
+pub fn parse_dockercfg(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
+    let map: Option<DockerConfig> =
+        serde_json::from_slice(bytes).map_err(|_| DockerConfigError::Unmarshal)?;
+    Ok(map.unwrap_or_default())
+}
+
+/// The top level of a `config.json`: only `auths` (any case) is read.
+struct ConfigJson(DockerConfig);
+
+impl<'de> Deserialize<'de> for ConfigJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TopVisitor;
+        impl<'de> Visitor<'de> for TopVisitor {
+            type Value = ConfigJson;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a docker config.json object")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(ConfigJson(DockerConfig::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut auths = DockerConfig::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key.eq_ignore_ascii_case("auths") {
+                        let value: Option<DockerConfig> = map.next_value()?;
+                        // Go decodes into the existing map: later duplicates add entries.
+                        auths.extend(value.unwrap_or_default());
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(ConfigJson(auths))
+            }
+        }
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+/// Upstream `readDockerConfigJSONFileFromBytes`: the `auths` of a `config.json`.
+pub fn parse_config_json(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
+    let cfg: ConfigJson = serde_json::from_slice(bytes).map_err(|_| DockerConfigError::Unmarshal)?;
+    Ok(cfg.0)
+}
+
+/// The directories upstream searches for docker config files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPaths {
+    /// The preferred path (`SetPreferredDockercfgPath`), `""` when unset.
+    pub preferred: PathBuf,
+    /// The working directory (upstream uses `""`, i.e. relative paths).
+    pub working_dir: PathBuf,
+    /// `$HOME`.
+    pub home: PathBuf,
+    /// `/`.
+    pub root: PathBuf,
+}
+
+impl SearchPaths {
+    /// Upstream's defaults for a preferred path: working dir `""`, `$HOME`, `/`.
+    pub fn with_preferred(preferred: impl Into<PathBuf>, home: impl Into<PathBuf>) -> Self {
+        SearchPaths {
+            preferred: preferred.into(),
+            working_dir: PathBuf::new(),
+            home: home.into(),
+            root: PathBuf::from("/"),
+        }
+    }
+
+    fn config_json_dirs(&self) -> [PathBuf; 4] {
+        [
+            self.preferred.clone(),
+            self.working_dir.clone(),
+            self.home.join(".docker"),
+            self.root.join(".docker"),
+        ]
+    }
+
+    fn dockercfg_dirs(&self) -> [PathBuf; 4] {
+        [
+            self.preferred.clone(),
+            self.working_dir.clone(),
+            self.home.clone(),
+            self.root.clone(),
+        ]
+    }
+}
+
+fn first_valid(
+    dirs: &[PathBuf],
+    file: &'static str,
+    parse: fn(&[u8]) -> Result<DockerConfig, DockerConfigError>,
+) -> Result<DockerConfig, DockerConfigError> {
+    for dir in dirs {
+        let path: PathBuf = Path::new(dir).join(file);
+        let Ok(contents) = std::fs::read(&path) else {
+            continue;
+        };
+        if let Ok(cfg) = parse(&contents) {
+            return Ok(cfg);
+        }
+    }
+    Err(DockerConfigError::NotFound {
+        file,
+        searched: dirs.iter().map(|d| d.display().to_string()).collect(),
+    })
+}
+
+/// Upstream `ReadDockerConfigFile`: the first valid `config.json` in the preferred path,
+/// the working directory, `$HOME/.docker`, `/.docker`; else the first valid legacy
+/// `.dockercfg` in the preferred path, the working directory, `$HOME`, `/`.
+pub fn read_docker_config_file(paths: &SearchPaths) -> Result<DockerConfig, DockerConfigError> {
+    first_valid(&paths.config_json_dirs(), "config.json", parse_config_json)
+        .or_else(|_| first_valid(&paths.dockercfg_dirs(), ".dockercfg", parse_dockercfg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn keys_match_case_insensitively_and_last_duplicate_wins() {
+        let e = DockerConfigEntry::from_json(br#"{"Username":"a","USERNAME":"b","Password":"p"}"#)
+            .unwrap();
+        assert_eq!(e.username, "b");
+        assert_eq!(e.password.expose(), "p");
+    }
+
+    #[test]
+    fn null_entry_and_null_fields_are_empty() {
+        let cfg = parse_dockercfg(br#"{"r":null,"s":{"username":null,"email":"e"}}"#).unwrap();
+        assert_eq!(cfg["r"], DockerConfigEntry::default());
+        assert_eq!(cfg["s"].email, "e");
+        assert!(parse_dockercfg(b"null").unwrap().is_empty());
+    }
+
+    #[test]
+    fn config_json_shape_inside_dockercfg_is_a_key() {
+        // A config.json given where a .dockercfg is expected: "auths" becomes a registry key
+        // with an empty entry, as upstream's map decode does.
+        let cfg = parse_dockercfg(br#"{"auths":{"r":{"username":"u"}}}"#).unwrap();
+        assert_eq!(cfg.len(), 1);
+        assert_eq!(cfg["auths"], DockerConfigEntry::default());
+    }
+
+    #[test]
+    fn auth_errors_name_the_byte_and_quote_nothing() {
+        let err = decode_auth_field("Zm9v!mJhcg==").unwrap_err();
+        assert_eq!(err.to_string(), "illegal base64 data at input byte 4");
+        let err = parse_dockercfg(br#"{"r":{"auth":"c2VjcmV0"}}"#).unwrap_err();
+        assert_eq!(err.to_string(), "error occurred while trying to unmarshal json");
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = parse_dockercfg(&bytes);
+            let _ = parse_config_json(&bytes);
+            let _ = DockerConfigEntry::from_json(&bytes);
+        }
+
+        #[test]
+        fn auth_field_round_trips(user in "[^:]{0,20}", pass in "\\PC{0,30}") {
+            let field = encode_auth_field(&user, &Secret::new(pass.clone()));
+            let (u, p) = decode_auth_field(&field).unwrap();
+            prop_assert_eq!(u, user);
+            prop_assert_eq!(p.expose(), pass.as_str());
+        }
+
+        #[test]
+        fn auth_field_decode_never_panics(s in "\\PC{0,60}") {
+            let _ = decode_auth_field(&s);
+        }
+    }
+}

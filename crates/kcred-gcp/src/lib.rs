@@ -1,0 +1,29 @@
+//! `auth-provider-gcp`: kcred's drop-in replacement for the GKE kubelet image credential
+//! provider of kubernetes/cloud-provider-gcp (spec: `shared/spec/gcp.md`, user guide:
+//! `docs/gcp.md`).
+//!
+//! - [`cli`]: the command line (cobra/pflag rules, klog flags accepted).
+//! - [`flow`]: `--authFlow` and the flag rules, with upstream's messages.
+//! - [`request`]: the `CredentialProviderRequest` on stdin, decoded leniently as upstream.
+//! - [`provider`]: the `gcr`, `dockercfg` and `dockercfg-url` flows and Workload Identity.
+//! - [`metadata`], [`sts`], [`impersonate`]: the metadata server, Google STS and the IAM
+//!   Credentials API, over [`http`] (blocking, one timeout per call, 10 MiB cap).
+//! - [`docker_config`]: `.dockercfg` / `config.json` as upstream's `credentialconfig`.
+//! - [`response`]: `cacheKeyType` and `cacheDuration` (derived from the token's lifetime).
+//! - [`app`]: one invocation, end to end; `main` is a thin wrapper around [`app::run`].
+
+pub mod log;
+
+pub mod app;
+pub mod cli;
+pub mod docker_config;
+pub mod flow;
+pub mod gostr;
+pub mod http;
+pub mod impersonate;
+pub mod metadata;
+pub mod provider;
+pub mod request;
+pub mod response;
+pub mod sts;
+pub mod time;

@@ -1,0 +1,108 @@
+//! Google STS token exchange (RFC 8693) for GKE Workload Identity: the pod's Kubernetes
+//! service-account token becomes a federated Google access token.
+
+use std::time::Duration;
+
+use kcred_api::Secret;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::http::{HttpClient, HttpError};
+use crate::metadata::{parse_token_response, AccessToken, TokenParseError, USER_AGENT};
+
+/// Upstream's STS endpoint.
+pub const DEFAULT_STS_URL: &str = "https://sts.googleapis.com/v1/token";
+/// Upstream's timeout when the Workload Identity path is possible.
+pub const STS_TIMEOUT: Duration = Duration::from_secs(30);
+/// `grant_type`.
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// `requested_token_type`.
+pub const REQUESTED_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// `scope`.
+pub const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+/// `subject_token_type`.
+pub const SUBJECT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+/// At most this much of an error body is quoted in a message.
+const MAX_QUOTED_BODY: usize = 2048;
+
+/// The audience GKE's identity namespace expects:
+/// `identitynamespace:<project>.svc.id.goog:<identity provider>`.
+pub fn audience(project_id: &str, identity_provider: &str) -> String {
+    format!("identitynamespace:{project_id}.svc.id.goog:{identity_provider}")
+}
+
+/// The JSON body, fields in upstream's order.
+#[derive(Serialize)]
+struct ExchangeBody<'a> {
+    audience: &'a str,
+    grant_type: &'a str,
+    requested_token_type: &'a str,
+    scope: &'a str,
+    subject_token: &'a str,
+    subject_token_type: &'a str,
+}
+
+/// The exact request body upstream sends.
+pub fn exchange_body(audience: &str, subject_token: &Secret) -> Vec<u8> {
+    let body = ExchangeBody {
+        audience,
+        grant_type: GRANT_TYPE,
+        requested_token_type: REQUESTED_TOKEN_TYPE,
+        scope: CLOUD_PLATFORM_SCOPE,
+        subject_token: subject_token.expose(),
+        subject_token_type: SUBJECT_TOKEN_TYPE,
+    };
+    // Serializing a struct of strings cannot fail.
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// STS failures.
+#[derive(Debug, Error)]
+pub enum StsError {
+    /// No response.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// Upstream's message for a non-200 answer (the body is STS's error object).
+    #[error("STS token exchange failed with status {status}: {body}")]
+    Status {
+        /// The status code.
+        status: u16,
+        /// The body, lossily decoded and cut at 2 KiB.
+        body: String,
+    },
+    /// A 200 answer without a usable token.
+    #[error("STS {0}")]
+    Token(#[from] TokenParseError),
+}
+
+/// Text of an error body for a message: lossy UTF-8, at most 2 KiB, trimmed.
+pub fn quote_body(body: &[u8]) -> String {
+    let cut = &body[..body.len().min(MAX_QUOTED_BODY)];
+    let mut text = String::from_utf8_lossy(cut).trim().to_owned();
+    if body.len() > MAX_QUOTED_BODY {
+        text.push_str("...");
+    }
+    text
+}
+
+/// Exchanges `subject_token` (the pod's service-account JWT) at `sts_url`.
+pub fn exchange(
+    http: &HttpClient,
+    sts_url: &str,
+    audience: &str,
+    subject_token: &Secret,
+) -> Result<AccessToken, StsError> {
+    let body = exchange_body(audience, subject_token);
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("User-Agent", USER_AGENT),
+    ];
+    let resp = http.post(sts_url, &headers, &body)?;
+    if resp.status != 200 {
+        return Err(StsError::Status {
+            status: resp.status,
+            body: quote_body(&resp.body),
+        });
+    }
+    Ok(parse_token_response(&resp.body)?)
+}

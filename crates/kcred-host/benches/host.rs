@@ -1,0 +1,2 @@
+//! Host benchmarks (filled in below).
+fn main() {}

@@ -1,0 +1,179 @@
+//! One plugin process: spawn without a shell, feed stdin, collect stdout/stderr within a
+//! byte bound, enforce the deadline with SIGKILL, and always reap.
+//!
+//! Beyond Go's `CommandContext`: the plugin runs in its own process group and the whole
+//! group is killed on timeout or overflow, so a grandchild holding the pipes open cannot
+//! keep the host waiting; and output is bounded so a runaway plugin cannot exhaust memory.
+
+use std::ffi::OsString;
+use std::io;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+
+/// Which output stream went over its bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// The plugin's stdout.
+    Stdout,
+    /// The plugin's stderr.
+    Stderr,
+}
+
+impl Stream {
+    /// `stdout` or `stderr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// How a run ended when it did not end with an exit status.
+#[derive(Debug)]
+pub enum ProcessFailure {
+    /// The process could not be started.
+    Spawn(io::Error),
+    /// The deadline passed; the process group was killed and the process reaped.
+    TimedOut,
+    /// A stream exceeded the byte bound; the process group was killed and reaped.
+    OutputTooLarge(Stream),
+    /// Reading a pipe or waiting for the process failed.
+    Io(io::Error),
+}
+
+/// What one run produced. `stdout`/`stderr` hold what was read (at most the bound each),
+/// also when the run failed.
+#[derive(Debug)]
+pub struct ProcessRun {
+    /// The exit status, or why there is none.
+    pub result: Result<ExitStatus, ProcessFailure>,
+    /// Bytes read from stdout.
+    pub stdout: Vec<u8>,
+    /// Bytes read from stderr.
+    pub stderr: Vec<u8>,
+}
+
+/// Everything needed to start a plugin process.
+#[derive(Debug)]
+pub struct ProcessSpec<'a> {
+    /// Path of the executable (used as is: no shell, no PATH lookup).
+    pub program: &'a Path,
+    /// Arguments, exactly as configured.
+    pub args: &'a [String],
+    /// The full environment of the process.
+    pub env: Vec<(OsString, OsString)>,
+    /// Bytes written to stdin (then stdin is closed).
+    pub stdin: &'a [u8],
+    /// Deadline for the whole run.
+    pub timeout: Duration,
+    /// Byte bound for stdout and for stderr, each.
+    pub output_limit: usize,
+}
+
+/// Runs the process to completion, deadline or overflow; never leaves a zombie.
+pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
+    let mut cmd = tokio::process::Command::new(spec.program);
+    cmd.args(spec.args)
+        .env_clear()
+        .envs(spec.env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return ProcessRun {
+                result: Err(ProcessFailure::Spawn(e)),
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+            }
+        }
+    };
+    let pid = child.id();
+    let stdin_pipe = child.stdin.take();
+    let stdout_pipe = child.stdout.take();
+    let stderr_pipe = child.stderr.take();
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+
+    let outcome = {
+        let work = async {
+            let feed = async {
+                if let Some(mut pipe) = stdin_pipe {
+                    // Like Go, a plugin that exits without reading stdin is not an error.
+                    let _ = pipe.write_all(spec.stdin).await;
+                    let _ = pipe.shutdown().await;
+                }
+                Ok::<(), ProcessFailure>(())
+            };
+            let read_out = read_bounded(stdout_pipe, &mut stdout, spec.output_limit, Stream::Stdout);
+            let read_err = read_bounded(stderr_pipe, &mut stderr, spec.output_limit, Stream::Stderr);
+            tokio::try_join!(feed, read_out, read_err)?;
+            child.wait().await.map_err(ProcessFailure::Io)
+        };
+        match tokio::time::timeout(spec.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(ProcessFailure::TimedOut),
+        }
+    };
+
+    if outcome.is_err() {
+        kill_group(pid);
+        // `kill` sends SIGKILL (a no-op if it already exited) and waits: the child is reaped.
+        let _ = child.kill().await;
+    }
+    ProcessRun {
+        result: outcome,
+        stdout,
+        stderr,
+    }
+}
+
+/// SIGKILLs the plugin's process group (the plugin and anything it started).
+fn kill_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        if pid > 0 {
+            // SAFETY: kill(2) has no memory-safety preconditions; the group id is the
+            // child's pid (process_group(0)) and the child is not reaped yet.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
+/// Reads a pipe to EOF into `buf`, failing (after keeping `limit` bytes) when it has more.
+async fn read_bounded<R: AsyncRead + Unpin>(
+    pipe: Option<R>,
+    buf: &mut Vec<u8>,
+    limit: usize,
+    stream: Stream,
+) -> Result<(), ProcessFailure> {
+    let Some(mut pipe) = pipe else {
+        return Ok(());
+    };
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let n = pipe.read(&mut chunk).await.map_err(ProcessFailure::Io)?;
+        if n == 0 {
+            return Ok(());
+        }
+        let room = limit.saturating_sub(buf.len());
+        if n > room {
+            buf.extend_from_slice(&chunk[..room]);
+            return Err(ProcessFailure::OutputTooLarge(stream));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}

@@ -1,0 +1,535 @@
+//! Go `net/url` parsing as the kubelet uses it (`ParseSchemelessURL`, `SplitURL`).
+//!
+//! The kubelet parses every `matchImages` entry, every auth key and every image with
+//! `url.Parse("https://" + s)` and then ignores the scheme. This module reproduces what that
+//! call observably does (spec kubelet-host.md §3.1, Go 1.24 `net/url`):
+//!
+//! - a control byte (< 0x20 or 0x7f) before the first `#` is an error;
+//! - the fragment (after the first `#`) and the query (after the first `?`) are dropped,
+//!   though an invalid `%` escape in the fragment is still an error;
+//! - the authority runs up to the first `/`; userinfo (up to the last `@`) is validated and
+//!   dropped;
+//! - the host keeps its port; a bracketed host needs a `]`; the text after the port colon must
+//!   be digits; only `%25` and escapes of non-ASCII bytes are allowed in the host, and only
+//!   the characters `A-Za-z0-9 - . _ ~ ! $ & ' ( ) * + , ; = : [ ] < > "`;
+//! - the path is percent-decoded; an invalid escape is an error.
+//!
+//! Go strings are byte strings and a decoded escape such as `%ff` is not UTF-8, so hosts and
+//! paths are kept as bytes; [`SchemelessUrl::host`] and [`SchemelessUrl::path`] give lossy
+//! UTF-8 views for display.
+//!
+//! Go 1.24.8/1.25.2 and later additionally require a bracketed host to be an IPv6 address
+//! (CVE-2025-47912) and Go 1.26 rejects a second colon in `http(s)` hosts; this module follows
+//! the spec's baseline behaviour, which has neither check.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use crate::gostr::{go_quote, lossy};
+
+/// The scheme the kubelet prepends before parsing (`ParseSchemelessURL`).
+const HTTPS_PREFIX: &[u8] = b"https://";
+
+/// A URL parsed by [`parse_schemeless_url`]: Go's `url.URL` with only the parts the
+/// kubelet reads.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SchemelessUrl {
+    host: Vec<u8>,
+    path: Vec<u8>,
+}
+
+impl SchemelessUrl {
+    /// `u.Host`: the decoded host including any `:port` (lossy UTF-8 view).
+    pub fn host(&self) -> Cow<'_, str> {
+        lossy(&self.host)
+    }
+
+    /// `u.Path`: the percent-decoded path, without query or fragment (lossy UTF-8 view).
+    pub fn path(&self) -> Cow<'_, str> {
+        lossy(&self.path)
+    }
+
+    /// `u.Host` as the exact bytes Go holds.
+    pub fn host_bytes(&self) -> &[u8] {
+        &self.host
+    }
+
+    /// `u.Path` as the exact bytes Go holds.
+    pub fn path_bytes(&self) -> &[u8] {
+        &self.path
+    }
+
+    pub(crate) fn into_parts(self) -> (Vec<u8>, Vec<u8>) {
+        (self.host, self.path)
+    }
+}
+
+/// Why Go's `url.Parse` rejected a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum UrlErrorReason {
+    /// `net/url: invalid control character in URL`.
+    ControlCharacter,
+    /// `missing ']' in host`.
+    MissingBracket,
+    /// `invalid port ":x" after host`; holds the text from the colon on.
+    InvalidPort(Vec<u8>),
+    /// `invalid URL escape "%zz"`; holds up to three bytes from the `%`.
+    InvalidEscape(Vec<u8>),
+    /// `invalid character "c" in host name`.
+    InvalidHostCharacter(u8),
+    /// `net/url: invalid userinfo`.
+    InvalidUserinfo,
+}
+
+impl fmt::Display for UrlErrorReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ControlCharacter => f.write_str("net/url: invalid control character in URL"),
+            Self::MissingBracket => f.write_str("missing ']' in host"),
+            Self::InvalidPort(port) => write!(f, "invalid port {} after host", go_quote(port)),
+            Self::InvalidEscape(esc) => write!(f, "invalid URL escape {}", go_quote(esc)),
+            Self::InvalidHostCharacter(c) => {
+                write!(f, "invalid character {} in host name", go_quote(&[*c]))
+            }
+            Self::InvalidUserinfo => f.write_str("net/url: invalid userinfo"),
+        }
+    }
+}
+
+/// Go's `*url.Error` from `url.Parse`: displays as `parse "https://<s>": <reason>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UrlError {
+    url: Vec<u8>,
+    reason: UrlErrorReason,
+}
+
+impl UrlError {
+    /// The URL Go names in the message (with the `https://` prefix; without the fragment
+    /// unless the fragment itself was at fault).
+    pub fn url(&self) -> Cow<'_, str> {
+        lossy(&self.url)
+    }
+
+    /// What was wrong.
+    pub fn reason(&self) -> &UrlErrorReason {
+        &self.reason
+    }
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "parse {}: {}", go_quote(&self.url), self.reason)
+    }
+}
+
+impl std::error::Error for UrlError {}
+
+/// The kubelet's `ParseSchemelessURL`: Go `url.Parse("https://" + s)` with the scheme
+/// cleared.
+///
+/// ```
+/// use kcred_match::gourl::parse_schemeless_url;
+/// let u = parse_schemeless_url("user@registry.io:5000/a%2Fb?q#f").unwrap();
+/// assert_eq!(u.host(), "registry.io:5000");
+/// assert_eq!(u.path(), "/a/b");
+/// let err = parse_schemeless_url("%invalid%").unwrap_err();
+/// assert_eq!(err.to_string(), r#"parse "https://%invalid%": invalid URL escape "%in""#);
+/// ```
+pub fn parse_schemeless_url(s: &str) -> Result<SchemelessUrl, UrlError> {
+    parse_schemeless_bytes(s.as_bytes())
+}
+
+/// [`parse_schemeless_url`] on a Go byte string (keyring keys may hold decoded bytes).
+pub(crate) fn parse_schemeless_bytes(s: &[u8]) -> Result<SchemelessUrl, UrlError> {
+    parse_after_scheme(HTTPS_PREFIX, s)
+}
+
+/// Go `url.Parse(prefix + rest)` where `prefix` is `"https://"` or `"http://"`.
+pub(crate) fn parse_after_scheme(prefix: &[u8], rest: &[u8]) -> Result<SchemelessUrl, UrlError> {
+    let (before_fragment, fragment) = match rest.iter().position(|&b| b == b'#') {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let error_without_fragment = |reason| UrlError {
+        url: [prefix, before_fragment].concat(),
+        reason,
+    };
+
+    if before_fragment.iter().any(|&b| b < 0x20 || b == 0x7f) {
+        return Err(error_without_fragment(UrlErrorReason::ControlCharacter));
+    }
+    let before_query = match before_fragment.iter().position(|&b| b == b'?') {
+        Some(i) => &before_fragment[..i],
+        None => before_fragment,
+    };
+    let (authority, raw_path) = match before_query.iter().position(|&b| b == b'/') {
+        Some(i) => before_query.split_at(i),
+        None => (before_query, &b""[..]),
+    };
+    let host = parse_authority(authority).map_err(error_without_fragment)?;
+    let path = unescape(raw_path, Mode::Path)
+        .map_err(error_without_fragment)?
+        .into_owned();
+
+    if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
+        if let Err(reason) = unescape(fragment, Mode::Fragment) {
+            return Err(UrlError {
+                url: [prefix, rest].concat(),
+                reason,
+            });
+        }
+    }
+    Ok(SchemelessUrl { host, path })
+}
+
+/// Go `parseAuthority`: host first, then the userinfo before the last `@`.
+fn parse_authority(authority: &[u8]) -> Result<Vec<u8>, UrlErrorReason> {
+    let at = authority.iter().rposition(|&b| b == b'@');
+    let host_part = match at {
+        Some(i) => &authority[i + 1..],
+        None => authority,
+    };
+    let host = parse_host(host_part)?;
+    if let Some(i) = at {
+        let userinfo = &authority[..i];
+        if !valid_userinfo(userinfo) {
+            return Err(UrlErrorReason::InvalidUserinfo);
+        }
+        match userinfo.iter().position(|&b| b == b':') {
+            Some(colon) => {
+                unescape(&userinfo[..colon], Mode::UserPassword)?;
+                unescape(&userinfo[colon + 1..], Mode::UserPassword)?;
+            }
+            None => {
+                unescape(userinfo, Mode::UserPassword)?;
+            }
+        }
+    }
+    Ok(host)
+}
+
+/// Go `parseHost` (Go 1.24, before the bracketed-IPv6 validation).
+fn parse_host(host: &[u8]) -> Result<Vec<u8>, UrlErrorReason> {
+    if host.first() == Some(&b'[') {
+        let close = host
+            .iter()
+            .rposition(|&b| b == b']')
+            .ok_or(UrlErrorReason::MissingBracket)?;
+        let colon_port = &host[close + 1..];
+        if !valid_optional_port(colon_port) {
+            return Err(UrlErrorReason::InvalidPort(colon_port.to_vec()));
+        }
+        if let Some(zone) = find(&host[..close], b"%25") {
+            let mut out = unescape(&host[..zone], Mode::Host)?.into_owned();
+            out.extend_from_slice(&unescape(&host[zone..close], Mode::Zone)?);
+            out.extend_from_slice(&unescape(&host[close..], Mode::Host)?);
+            return Ok(out);
+        }
+    } else if let Some(colon) = host.iter().rposition(|&b| b == b':') {
+        let colon_port = &host[colon..];
+        if !valid_optional_port(colon_port) {
+            return Err(UrlErrorReason::InvalidPort(colon_port.to_vec()));
+        }
+    }
+    Ok(unescape(host, Mode::Host)?.into_owned())
+}
+
+/// Go `validOptionalPort`: empty, or `:` followed by digits only.
+fn valid_optional_port(port: &[u8]) -> bool {
+    match port.split_first() {
+        None => true,
+        Some((b':', digits)) => digits.iter().all(u8::is_ascii_digit),
+        Some(_) => false,
+    }
+}
+
+/// Go `validUserinfo` (RFC 3986 §3.2.1 characters, plus `%` and `@`).
+fn valid_userinfo(userinfo: &[u8]) -> bool {
+    userinfo.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b':'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'%'
+                    | b'@'
+            )
+    })
+}
+
+/// Which part of the URL is being unescaped (Go's `encoding` modes that `Parse` uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Path,
+    Host,
+    Zone,
+    UserPassword,
+    Fragment,
+}
+
+/// Go `shouldEscape(c, encodeHost)` for an ASCII byte: false for the characters a host may
+/// hold as they are.
+fn host_byte_needs_escape(c: u8) -> bool {
+    !(c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'-' | b'_'
+                | b'.'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'['
+                | b']'
+                | b'<'
+                | b'>'
+                | b'"'
+        ))
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Go `unescape(s, mode)`: checks every `%` escape (and, in host modes, the characters),
+/// then decodes the escapes. `+` is kept as is in every mode used here.
+fn unescape(s: &[u8], mode: Mode) -> Result<Cow<'_, [u8]>, UrlErrorReason> {
+    let mut escapes = 0usize;
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c == b'%' {
+            let (Some(hi), Some(lo)) = (
+                s.get(i + 1).copied().and_then(hex_value),
+                s.get(i + 2).copied().and_then(hex_value),
+            ) else {
+                let end = (i + 3).min(s.len());
+                return Err(UrlErrorReason::InvalidEscape(s[i..end].to_vec()));
+            };
+            let escape = &s[i..i + 3];
+            match mode {
+                Mode::Host if hi < 8 && escape != b"%25" => {
+                    return Err(UrlErrorReason::InvalidEscape(escape.to_vec()));
+                }
+                Mode::Zone => {
+                    let v = (hi << 4) | lo;
+                    if escape != b"%25" && v != b' ' && (v >= 0x80 || host_byte_needs_escape(v))
+                    {
+                        return Err(UrlErrorReason::InvalidEscape(escape.to_vec()));
+                    }
+                }
+                _ => {}
+            }
+            escapes += 1;
+            i += 3;
+        } else {
+            if matches!(mode, Mode::Host | Mode::Zone) && c < 0x80 && host_byte_needs_escape(c) {
+                return Err(UrlErrorReason::InvalidHostCharacter(c));
+            }
+            i += 1;
+        }
+    }
+    if escapes == 0 {
+        return Ok(Cow::Borrowed(s));
+    }
+    let mut out = Vec::with_capacity(s.len() - 2 * escapes);
+    let mut i = 0;
+    while i < s.len() {
+        match (s[i], s.get(i + 1).copied().and_then(hex_value), s.get(i + 2).copied().and_then(hex_value)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi << 4) | lo);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Go `net.SplitHostPort`: `Ok((host, port))` as byte ranges into `hostport`, or `Err(())`
+/// where Go returns an error (missing port, too many colons, misplaced brackets).
+fn split_host_port(hostport: &[u8]) -> Result<(Range<usize>, Range<usize>), ()> {
+    let last_colon = hostport.iter().rposition(|&b| b == b':').ok_or(())?;
+    let (host, no_open_from, no_close_from) = if hostport.first() == Some(&b'[') {
+        let end = hostport.iter().position(|&b| b == b']').ok_or(())?;
+        if end + 1 != last_colon {
+            // Either nothing follows `]`, `]` is not followed by the last colon, or there is
+            // more than one colon after it: Go reports an error in every case.
+            return Err(());
+        }
+        (1..end, 1, end + 1)
+    } else {
+        if hostport[..last_colon].contains(&b':') {
+            return Err(());
+        }
+        (0..last_colon, 0, 0)
+    };
+    if hostport[no_open_from..].contains(&b'[') || hostport[no_close_from..].contains(&b']') {
+        return Err(());
+    }
+    Ok((host, last_colon + 1..hostport.len()))
+}
+
+/// The kubelet's `SplitURL` on a host: `net.SplitHostPort`, falling back to the whole host
+/// and an empty port when Go reports an error. Returns `(hostname, port)` ranges.
+pub(crate) fn split_host_lenient(host: &[u8]) -> (Range<usize>, Range<usize>) {
+    split_host_port(host).unwrap_or((0..host.len(), host.len()..host.len()))
+}
+
+/// The kubelet's `SplitURL(u)`: the host's labels (split on `.`) and its port (`""` when
+/// there is none, when the host ends in `:`, or when `net.SplitHostPort` fails).
+///
+/// ```
+/// use kcred_match::gourl::{parse_schemeless_url, split_url};
+/// let u = parse_schemeless_url("[::1]:5000/x").unwrap();
+/// assert_eq!(split_url(&u), (vec!["::1".into()], "5000".into()));
+/// let u = parse_schemeless_url("a.b.io/x").unwrap();
+/// assert_eq!(split_url(&u), (vec!["a".into(), "b".into(), "io".into()], "".into()));
+/// ```
+pub fn split_url(url: &SchemelessUrl) -> (Vec<Cow<'_, str>>, Cow<'_, str>) {
+    let (hostname, port) = split_host_lenient(&url.host);
+    let labels = url.host[hostname].split(|&b| b == b'.').map(lossy).collect();
+    (labels, lossy(&url.host[port]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(s: &str) -> String {
+        match parse_schemeless_url(s) {
+            Ok(u) => panic!("{s:?} parsed as {u:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn ok(s: &str) -> (String, String) {
+        match parse_schemeless_url(s) {
+            Ok(u) => (u.host().into_owned(), u.path().into_owned()),
+            Err(e) => panic!("{s:?}: {e}"),
+        }
+    }
+
+    #[test]
+    fn upstream_invalid_escape_message() {
+        assert_eq!(
+            err("%invalid%"),
+            r#"parse "https://%invalid%": invalid URL escape "%in""#
+        );
+    }
+
+    #[test]
+    fn error_messages() {
+        assert_eq!(
+            err("a\x01b"),
+            r#"parse "https://a\x01b": net/url: invalid control character in URL"#
+        );
+        assert_eq!(
+            err("registry.io:x/app"),
+            r#"parse "https://registry.io:x/app": invalid port ":x" after host"#
+        );
+        assert_eq!(
+            err("reg{x}.io"),
+            r#"parse "https://reg{x}.io": invalid character "{" in host name"#
+        );
+        assert_eq!(
+            err("[::1"),
+            r#"parse "https://[::1": missing ']' in host"#
+        );
+        assert_eq!(
+            err("a b@host"),
+            r#"parse "https://a b@host": net/url: invalid userinfo"#
+        );
+        assert_eq!(
+            err("host/%zz?q#frag"),
+            r#"parse "https://host/%zz?q": invalid URL escape "%zz""#
+        );
+        assert_eq!(
+            err("host/ok#%zz"),
+            r#"parse "https://host/ok#%zz": invalid URL escape "%zz""#
+        );
+        assert_eq!(
+            err("host/%4"),
+            r#"parse "https://host/%4": invalid URL escape "%4""#
+        );
+        assert_eq!(err("%41.io"), r#"parse "https://%41.io": invalid URL escape "%41""#);
+        assert_eq!(
+            err("host/%aé"),
+            r#"parse "https://host/%aé": invalid URL escape "%a\xc3""#
+        );
+        assert_eq!(
+            err("a:ü"),
+            r#"parse "https://a:ü": invalid port ":ü" after host"#
+        );
+    }
+
+    #[test]
+    fn accepted_forms() {
+        assert_eq!(ok("registry.io/a/b"), ("registry.io".into(), "/a/b".into()));
+        assert_eq!(ok("*.io:5000"), ("*.io:5000".into(), "".into()));
+        assert_eq!(ok("u:p@w@h.io/x"), ("h.io".into(), "/x".into()));
+        assert_eq!(ok("h.io/a%2Fb%20c"), ("h.io".into(), "/a/b c".into()));
+        assert_eq!(ok("h.io/x?y/z#w"), ("h.io".into(), "/x".into()));
+        assert_eq!(ok("h.io#frag\x01"), ("h.io".into(), "".into()));
+        assert_eq!(ok("[fe80::1%25en0]:80/p"), ("[fe80::1%en0]:80".into(), "/p".into()));
+        assert_eq!(ok("%c3%bc.io"), ("ü.io".into(), "".into()));
+        assert_eq!(ok("a%25b"), ("a%b".into(), "".into()));
+        assert_eq!(ok("h:"), ("h:".into(), "".into()));
+        assert_eq!(ok(""), ("".into(), "".into()));
+        assert_eq!(ok("a<b>\"c"), ("a<b>\"c".into(), "".into()));
+    }
+
+    #[test]
+    fn split_host_port_like_go() {
+        let split = |s: &str| {
+            split_host_port(s.as_bytes())
+                .map(|(h, p)| (s[h].to_string(), s[p].to_string()))
+                .ok()
+        };
+        assert_eq!(split("a.io:80"), Some(("a.io".into(), "80".into())));
+        assert_eq!(split("a.io:"), Some(("a.io".into(), "".into())));
+        assert_eq!(split("[::1]:80"), Some(("::1".into(), "80".into())));
+        assert_eq!(split("a.io"), None);
+        assert_eq!(split("[::1]"), None);
+        assert_eq!(split("a:b:80"), None);
+        assert_eq!(split("[a]b:80"), None);
+        assert_eq!(split("[a]:8:0"), None);
+        assert_eq!(split("a[b:80"), None);
+        assert_eq!(split("a]b:80"), None);
+    }
+}

@@ -1,0 +1,332 @@
+//! Docker credential files as the kubelet reads them (`pkg/credentialprovider/config.go`,
+//! spec kubelet-host.md §8): `config.json` (`{"auths": {...}}`) and `.dockercfg` (the bare
+//! map), whose entries are `{username, password, email, auth}`.
+//!
+//! Decoding follows Go's `encoding/json` as the kubelet relies on it: field names match
+//! case-insensitively, unknown fields (`credHelpers`, `credsStore`, `identitytoken`, ...)
+//! are ignored, `null` leaves a field empty, a repeated key keeps the last value, and invalid
+//! UTF-8 becomes U+FFFD. A non-empty `auth` is base64 of `user:pass` and overrides
+//! `username` and `password`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::alphabet::STANDARD;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use kcred_api::Secret;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// Registry location (as written in the file) → credentials: Go's `DockerConfig`.
+pub type DockerConfig = BTreeMap<String, DockerConfigEntry>;
+
+/// One credential entry: Go's `DockerConfigEntry` after `auth` decoding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DockerConfigEntry {
+    /// `username` (or the part of `auth` before the first `:`).
+    pub username: String,
+    /// `password` (or the part of `auth` after the first `:`).
+    pub password: Secret,
+    /// `email`.
+    pub email: String,
+}
+
+/// Why an `auth` field could not be decoded. Never shows the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthFieldError {
+    /// Not valid base64 (padded input is read as standard base64, unpadded input as raw
+    /// standard base64, as the kubelet does).
+    #[error("illegal base64 data at input byte {offset}")]
+    Base64 {
+        /// Where decoding failed.
+        offset: usize,
+    },
+    /// The decoded value has no `:`.
+    #[error("unable to parse auth field, must be formatted as base64(username:password)")]
+    MissingColon,
+}
+
+/// Why a docker credential file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid docker credential file: {detail}")]
+pub struct DockerConfigError {
+    detail: String,
+}
+
+impl DockerConfigError {
+    /// The decoder's explanation (field and position; never a secret value).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+const STANDARD_PADDED: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+);
+
+const STANDARD_RAW: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
+
+/// The kubelet's `decodeDockerConfigFieldAuth`: base64 (standard when the trimmed value
+/// ends in `=`, raw otherwise; Go skips `\r` and `\n`), then split on the first `:`.
+///
+/// ```
+/// use kcred_match::keyring::decode_auth_field;
+/// let (user, pass) = decode_auth_field("Zm9vOmJhcg==").unwrap();
+/// assert_eq!((user.as_str(), pass.expose()), ("foo", "bar"));
+/// assert!(decode_auth_field("Zm9v").is_err()); // "foo" has no ':'
+/// ```
+pub fn decode_auth_field(field: &str) -> Result<(String, Secret), AuthFieldError> {
+    let cleaned: Vec<u8> = field.bytes().filter(|&b| b != b'\r' && b != b'\n').collect();
+    let engine = if field.trim().ends_with('=') {
+        &STANDARD_PADDED
+    } else {
+        &STANDARD_RAW
+    };
+    let decoded = engine.decode(&cleaned).map_err(|e| AuthFieldError::Base64 {
+        offset: match e {
+            base64::DecodeError::InvalidByte(offset, _)
+            | base64::DecodeError::InvalidLastSymbol(offset, _) => offset,
+            base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => {
+                cleaned.len()
+            }
+        },
+    })?;
+    // Go keeps the bytes; every consumer re-encodes them as JSON, where Go writes invalid
+    // UTF-8 as U+FFFD, so the lossy conversion gives the same result.
+    let decoded = String::from_utf8_lossy(&decoded);
+    let (user, pass) = decoded.split_once(':').ok_or(AuthFieldError::MissingColon)?;
+    Ok((user.to_owned(), Secret::new(pass)))
+}
+
+/// Fields of a docker config entry, matched as Go's `encoding/json` matches struct fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EntryField {
+    Username,
+    Password,
+    Email,
+    Auth,
+}
+
+/// Go `encoding/json` field-name folding for ASCII field names: ASCII letters fold to
+/// lowercase, and U+212A (Kelvin sign) and U+017F (long s) fold to `k` and `s`.
+fn go_json_name_eq(key: &str, field: &str) -> bool {
+    let mut folded = key.chars().map(|c| match c {
+        '\u{212A}' => 'k',
+        '\u{17F}' => 's',
+        c => c.to_ascii_lowercase(),
+    });
+    field.chars().all(|f| folded.next() == Some(f)) && folded.next().is_none()
+}
+
+fn entry_field(key: &str) -> Option<EntryField> {
+    [
+        ("username", EntryField::Username),
+        ("password", EntryField::Password),
+        ("email", EntryField::Email),
+        ("auth", EntryField::Auth),
+    ]
+    .into_iter()
+    .find(|(name, _)| go_json_name_eq(key, name))
+    .map(|(_, field)| field)
+}
+
+impl<'de> Deserialize<'de> for DockerConfigEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
+struct EntryVisitor;
+
+impl<'de> Visitor<'de> for EntryVisitor {
+    type Value = DockerConfigEntry;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a docker config entry object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        // Go calls UnmarshalJSON("null"), which leaves the entry empty.
+        Ok(DockerConfigEntry::default())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut username = String::new();
+        let mut password = String::new();
+        let mut email = String::new();
+        let mut auth = String::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let slot = match entry_field(&key) {
+                Some(EntryField::Username) => &mut username,
+                Some(EntryField::Password) => &mut password,
+                Some(EntryField::Email) => &mut email,
+                Some(EntryField::Auth) => &mut auth,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if let Some(value) = map.next_value::<Option<String>>()? {
+                *slot = value;
+            }
+        }
+        if auth.is_empty() {
+            return Ok(DockerConfigEntry {
+                username,
+                password: Secret::new(password),
+                email,
+            });
+        }
+        let (username, password) = decode_auth_field(&auth).map_err(de::Error::custom)?;
+        Ok(DockerConfigEntry {
+            username,
+            password,
+            email,
+        })
+    }
+}
+
+/// `.dockercfg`: the bare map (Go `json.Unmarshal(contents, &DockerConfig)`).
+struct BareMap(DockerConfig);
+
+impl<'de> Deserialize<'de> for BareMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<DockerConfig>::deserialize(deserializer).map(|m| BareMap(m.unwrap_or_default()))
+    }
+}
+
+/// `config.json`: Go's `DockerConfigJSON { Auths DockerConfig "auths"; HTTPHeaders
+/// map[string]string "HttpHeaders" }`; every other field is ignored.
+struct ConfigJson(DockerConfig);
+
+impl<'de> Deserialize<'de> for ConfigJson {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ConfigJsonVisitor)
+    }
+}
+
+struct ConfigJsonVisitor;
+
+impl<'de> Visitor<'de> for ConfigJsonVisitor {
+    type Value = ConfigJson;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a docker config.json object")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(ConfigJson(DockerConfig::new()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut auths = DockerConfig::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if go_json_name_eq(&key, "auths") {
+                match map.next_value::<Option<DockerConfig>>()? {
+                    // Go decodes a repeated object into the same map, and null sets it to nil.
+                    Some(more) => auths.extend(more),
+                    None => auths.clear(),
+                }
+            } else if go_json_name_eq(&key, "httpheaders") {
+                map.next_value::<Option<BTreeMap<String, Option<String>>>>()?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(ConfigJson(auths))
+    }
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, DockerConfigError> {
+    let text = String::from_utf8_lossy(bytes);
+    serde_json::from_str(&text).map_err(|e| DockerConfigError {
+        detail: e.to_string(),
+    })
+}
+
+/// Parses a docker `config.json` (`{"auths": {...}}`), tolerating unknown fields.
+///
+/// ```
+/// let cfg = kcred_match::keyring::parse_config_json(
+///     br#"{"auths":{"r.io":{"auth":"dTpw"}},"credHelpers":{"x.io":"helper"}}"#,
+/// ).unwrap();
+/// assert_eq!(cfg["r.io"].username, "u");
+/// ```
+pub fn parse_config_json(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
+    decode::<ConfigJson>(bytes).map(|c| c.0)
+}
+
+/// Parses a legacy `.dockercfg` (the bare location → entry map).
+pub fn parse_dockercfg(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
+    decode::<BareMap>(bytes).map(|c| c.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_field_decoding() {
+        let decode = |s: &str| decode_auth_field(s).map(|(u, p)| (u, p.expose().to_owned()));
+        assert_eq!(decode("Zm9vOmJhcg=="), Ok(("foo".into(), "bar".into())));
+        assert_eq!(decode("Zm9vOmJhcg"), Ok(("foo".into(), "bar".into())));
+        assert_eq!(decode("Zm9v\nOmJhcg=="), Ok(("foo".into(), "bar".into())));
+        // Split on the first colon only.
+        assert_eq!(decode("YTpiOmM="), Ok(("a".into(), "b:c".into())));
+        assert_eq!(decode("Zm9v"), Err(AuthFieldError::MissingColon));
+        assert!(matches!(decode("Zm9vOmJhcg="), Err(AuthFieldError::Base64 { .. })));
+        assert_eq!(decode("Zm9v!mJh"), Err(AuthFieldError::Base64 { offset: 4 }));
+    }
+
+    #[test]
+    fn field_names_fold_like_go() {
+        assert!(go_json_name_eq("USERNAME", "username"));
+        assert!(go_json_name_eq("Auth", "auth"));
+        assert!(go_json_name_eq("pa\u{17F}\u{17F}word", "password"));
+        assert!(!go_json_name_eq("user", "username"));
+        assert!(!go_json_name_eq("usernames", "username"));
+    }
+
+    #[test]
+    fn entries_decode_like_go() {
+        let cfg = parse_dockercfg(
+            br#"{"a.io":{"Username":"u","password":null,"email":"e","x":[1]},"b.io":null}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg["a.io"].username, "u");
+        assert_eq!(cfg["a.io"].password.expose(), "");
+        assert_eq!(cfg["a.io"].email, "e");
+        assert_eq!(cfg["b.io"], DockerConfigEntry::default());
+        assert!(parse_dockercfg(br#"{"a.io":"x"}"#).is_err());
+        assert!(parse_dockercfg(br#"{"a.io":{"username":1}}"#).is_err());
+        assert_eq!(parse_dockercfg(b"null").unwrap(), DockerConfig::new());
+    }
+
+    #[test]
+    fn config_json_tolerates_unknown_fields() {
+        let cfg = parse_config_json(
+            br#"{"credsStore":"desktop","credHelpers":{"gcr.io":"gcloud"},"Auths":{"r.io":{"auth":"dTpw","identitytoken":"t"}},"HttpHeaders":{"User-Agent":"x"}}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.len(), 1);
+        assert_eq!(cfg["r.io"].username, "u");
+        assert_eq!(cfg["r.io"].password.expose(), "p");
+        assert!(parse_config_json(br#"{"HttpHeaders":{"a":1}}"#).is_err());
+        assert!(parse_config_json(br#"{"auths":{"r.io":{"auth":"Zm9v"}}}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("must be formatted as base64(username:password)"));
+        assert_eq!(parse_config_json(b"{}").unwrap(), DockerConfig::new());
+        assert!(parse_config_json(b"[]").is_err());
+    }
+}

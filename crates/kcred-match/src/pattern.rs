@@ -1,0 +1,430 @@
+//! `matchImages` matching: the kubelet's `URLsMatch` / `URLsMatchStr` (spec kubelet-host.md
+//! §3.3), with both sides parsed once.
+//!
+//! A pattern matches an image when, in this order:
+//! 1. the ports are equal as strings (`""` when absent);
+//! 2. the hosts have the same number of `.`-separated labels;
+//! 3. the image path starts with the pattern path (a plain string prefix);
+//! 4. every pattern label matches the image label with Go's `filepath.Match` (a malformed
+//!    label pattern is no match).
+//!
+//! [`MatchImage`] and [`MatchTarget`] hold the parsed pieces, so [`MatchImage::matches`]
+//! allocates nothing; [`MatchImage::check`] also says which rule decided.
+//! [`urls_match_str`] is the kubelet's own way, parsing both strings on every call.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use crate::glob::{match_bytes, BadPattern};
+use crate::gostr::{go_quote, lossy};
+use crate::gourl::{parse_schemeless_bytes, parse_schemeless_url, split_host_lenient, UrlError};
+
+/// A host parsed and split the kubelet's way: `u.Host`, its labels and port (ranges into
+/// `host`), and `u.Path`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SplitHost {
+    host: Box<[u8]>,
+    labels: Box<[Range<usize>]>,
+    port: Range<usize>,
+    path: Box<[u8]>,
+}
+
+impl SplitHost {
+    fn parse(s: &[u8]) -> Result<Self, UrlError> {
+        let (host, path) = parse_schemeless_bytes(s)?.into_parts();
+        let (hostname, port) = split_host_lenient(&host);
+        let mut labels = Vec::new();
+        let mut start = hostname.start;
+        for (i, &b) in host[hostname.clone()].iter().enumerate() {
+            if b == b'.' {
+                labels.push(start..hostname.start + i);
+                start = hostname.start + i + 1;
+            }
+        }
+        labels.push(start..hostname.end);
+        Ok(SplitHost {
+            host: host.into_boxed_slice(),
+            labels: labels.into_boxed_slice(),
+            port,
+            path: path.into_boxed_slice(),
+        })
+    }
+
+    fn label(&self, i: usize) -> &[u8] {
+        self.labels
+            .get(i)
+            .and_then(|r| self.host.get(r.clone()))
+            .unwrap_or_default()
+    }
+
+    fn port(&self) -> &[u8] {
+        self.host.get(self.port.clone()).unwrap_or_default()
+    }
+}
+
+/// How one pattern label is matched, decided once at parse time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum LabelKind {
+    /// Only `*`s: matches any label without `/` (every host label).
+    AnyLabel,
+    /// No `*`, `?`, `[` or `\`: `filepath.Match` is plain byte equality.
+    Literal,
+    /// Needs `filepath.Match`.
+    Glob,
+}
+
+impl LabelKind {
+    fn of(label: &[u8]) -> Self {
+        if !label.is_empty() && label.iter().all(|&b| b == b'*') {
+            LabelKind::AnyLabel
+        } else if label.iter().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
+            LabelKind::Glob
+        } else {
+            LabelKind::Literal
+        }
+    }
+
+    fn matches(self, pattern: &[u8], label: &[u8]) -> Result<bool, BadPattern> {
+        match self {
+            LabelKind::AnyLabel => Ok(!label.contains(&b'/')),
+            LabelKind::Literal => Ok(pattern == label),
+            LabelKind::Glob => match_bytes(pattern, label),
+        }
+    }
+}
+
+/// One `matchImages` entry (or auth key), parsed once with `ParseSchemelessURL` and split
+/// into host labels, port and path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MatchImage {
+    raw: String,
+    split: SplitHost,
+    kinds: Box<[LabelKind]>,
+}
+
+impl MatchImage {
+    /// Parses a pattern such as `*.dkr.ecr.*.amazonaws.com` or `registry.io:5000/team`.
+    /// Fails only where the kubelet's config validation fails (a Go URL parse error); a
+    /// malformed glob parses and simply never matches.
+    pub fn parse(pattern: &str) -> Result<MatchImage, UrlError> {
+        Self::parse_bytes(pattern.as_bytes())
+    }
+
+    /// [`MatchImage::parse`] on a Go byte string (normalised keyring keys may hold any byte).
+    pub(crate) fn parse_bytes(pattern: &[u8]) -> Result<MatchImage, UrlError> {
+        let split = SplitHost::parse(pattern)?;
+        let kinds = (0..split.labels.len())
+            .map(|i| LabelKind::of(split.label(i)))
+            .collect();
+        Ok(MatchImage {
+            raw: lossy(pattern).into_owned(),
+            split,
+            kinds,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The host labels (split on `.`, port removed), e.g. `["*", "k8s", "io"]`.
+    pub fn labels(&self) -> impl ExactSizeIterator<Item = Cow<'_, str>> + '_ {
+        (0..self.split.labels.len()).map(|i| lossy(self.split.label(i)))
+    }
+
+    /// The port (`""` when the pattern has none).
+    pub fn port(&self) -> Cow<'_, str> {
+        lossy(self.split.port())
+    }
+
+    /// The percent-decoded path prefix (`""` when the pattern has none).
+    pub fn path(&self) -> Cow<'_, str> {
+        lossy(&self.split.path)
+    }
+
+    /// `u.Host` as parsed (labels and port).
+    pub fn host(&self) -> Cow<'_, str> {
+        lossy(&self.split.host)
+    }
+
+    /// Whether this pattern matches `target` (`URLsMatch` returning true). No allocation.
+    pub fn matches(&self, target: &MatchTarget) -> bool {
+        self.check(target).is_match()
+    }
+
+    /// `URLsMatch` with the reason: the first rule that failed, or [`MatchOutcome::Match`].
+    pub fn check<'a>(&'a self, target: &'a MatchTarget) -> MatchOutcome<'a> {
+        let (pattern, image) = (&self.split, &target.split);
+        if pattern.port() != image.port() {
+            return MatchOutcome::PortDiffers {
+                pattern: pattern.port(),
+                image: image.port(),
+            };
+        }
+        if pattern.labels.len() != image.labels.len() {
+            return MatchOutcome::LabelCountDiffers {
+                pattern: pattern.labels.len(),
+                image: image.labels.len(),
+            };
+        }
+        if !image.path.starts_with(&pattern.path) {
+            return MatchOutcome::PathNotPrefix {
+                pattern: &pattern.path,
+                image: &image.path,
+            };
+        }
+        for (index, kind) in self.kinds.iter().enumerate() {
+            let (want, have) = (pattern.label(index), image.label(index));
+            match kind.matches(want, have) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return MatchOutcome::LabelMismatch {
+                        index,
+                        pattern: want,
+                        image: have,
+                    }
+                }
+                Err(BadPattern) => {
+                    return MatchOutcome::BadLabelPattern {
+                        index,
+                        pattern: want,
+                        image: have,
+                    }
+                }
+            }
+        }
+        MatchOutcome::Match
+    }
+}
+
+/// An image name parsed once with `ParseSchemelessURL`, to be checked against many
+/// [`MatchImage`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MatchTarget {
+    raw: String,
+    split: SplitHost,
+}
+
+impl MatchTarget {
+    /// Parses an image name, normally the normalised name from
+    /// [`ImageRef::name`](crate::image::ImageRef::name).
+    pub fn parse(image: &str) -> Result<MatchTarget, UrlError> {
+        Ok(MatchTarget {
+            raw: image.to_owned(),
+            split: SplitHost::parse(image.as_bytes())?,
+        })
+    }
+
+    /// The image as given.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The host labels, e.g. `["123", "dkr", "ecr", "us-east-1", "amazonaws", "com"]`.
+    pub fn labels(&self) -> impl ExactSizeIterator<Item = Cow<'_, str>> + '_ {
+        (0..self.split.labels.len()).map(|i| lossy(self.split.label(i)))
+    }
+
+    /// The port (`""` when there is none).
+    pub fn port(&self) -> Cow<'_, str> {
+        lossy(self.split.port())
+    }
+
+    /// The percent-decoded path.
+    pub fn path(&self) -> Cow<'_, str> {
+        lossy(&self.split.path)
+    }
+}
+
+/// The kubelet's answer for one pattern and one image, with the rule that decided it.
+/// Label indexes count from 0; `Display` counts from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchOutcome<'a> {
+    /// Every rule passed.
+    Match,
+    /// Rule 1: the ports differ (`""` = none).
+    PortDiffers {
+        /// The pattern's port.
+        pattern: &'a [u8],
+        /// The image's port.
+        image: &'a [u8],
+    },
+    /// Rule 2: the hosts have different label counts.
+    LabelCountDiffers {
+        /// Labels in the pattern host.
+        pattern: usize,
+        /// Labels in the image host.
+        image: usize,
+    },
+    /// Rule 3: the image path does not start with the pattern path.
+    PathNotPrefix {
+        /// The pattern path.
+        pattern: &'a [u8],
+        /// The image path.
+        image: &'a [u8],
+    },
+    /// Rule 4: a label does not match.
+    LabelMismatch {
+        /// Which label (from 0).
+        index: usize,
+        /// The pattern label.
+        pattern: &'a [u8],
+        /// The image label.
+        image: &'a [u8],
+    },
+    /// Rule 4: a label pattern is malformed (`filepath.ErrBadPattern`), which is no match.
+    BadLabelPattern {
+        /// Which label (from 0).
+        index: usize,
+        /// The malformed pattern label.
+        pattern: &'a [u8],
+        /// The image label.
+        image: &'a [u8],
+    },
+}
+
+impl MatchOutcome<'_> {
+    /// True for [`MatchOutcome::Match`].
+    pub fn is_match(&self) -> bool {
+        matches!(self, MatchOutcome::Match)
+    }
+}
+
+fn describe_port(port: &[u8]) -> String {
+    if port.is_empty() {
+        "none".to_owned()
+    } else {
+        let mut colon_port = b":".to_vec();
+        colon_port.extend_from_slice(port);
+        go_quote(&colon_port)
+    }
+}
+
+impl fmt::Display for MatchOutcome<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            MatchOutcome::Match => f.write_str("matches: same port, same label count, path prefix and every label matches"),
+            MatchOutcome::PortDiffers { pattern, image } => write!(
+                f,
+                "port differs: pattern has {}, image has {}",
+                describe_port(pattern),
+                describe_port(image)
+            ),
+            MatchOutcome::LabelCountDiffers { pattern, image } => write!(
+                f,
+                "host label count differs: pattern has {pattern}, image has {image} (one '*' never spans a '.')"
+            ),
+            MatchOutcome::PathNotPrefix { pattern, image } => write!(
+                f,
+                "path differs: image path {} does not start with pattern path {}",
+                go_quote(image),
+                go_quote(pattern)
+            ),
+            MatchOutcome::LabelMismatch {
+                index,
+                pattern,
+                image,
+            } => write!(
+                f,
+                "label {}: {} does not match {}",
+                index + 1,
+                go_quote(pattern),
+                go_quote(image)
+            ),
+            MatchOutcome::BadLabelPattern {
+                index,
+                pattern,
+                image,
+            } => write!(
+                f,
+                "label {}: pattern {} is malformed (filepath.Match: syntax error in pattern), so it does not match {}",
+                index + 1,
+                go_quote(pattern),
+                go_quote(image)
+            ),
+        }
+    }
+}
+
+/// The kubelet's `URLsMatchStr(glob, target)`: parses both strings on every call. A parse
+/// error is returned (callers treat it as no match); a malformed label glob is `Ok(false)`
+/// (Go returns `ErrBadPattern`, which callers also treat as no match).
+///
+/// ```
+/// use kcred_match::pattern::urls_match_str;
+/// assert_eq!(urls_match_str("*.kubernetes.io", "prefix.kubernetes.io"), Ok(true));
+/// assert_eq!(urls_match_str("*.io", "k8s.gcr.io"), Ok(false));
+/// ```
+pub fn urls_match_str(glob: &str, target: &str) -> Result<bool, UrlError> {
+    let glob_url = parse_schemeless_url(glob)?;
+    let target_url = parse_schemeless_url(target)?;
+    let (glob_host, glob_path) = (glob_url.host_bytes(), glob_url.path_bytes());
+    let (target_host, target_path) = (target_url.host_bytes(), target_url.path_bytes());
+    let (glob_name, glob_port) = split_host_lenient(glob_host);
+    let (target_name, target_port) = split_host_lenient(target_host);
+    if glob_host[glob_port] != target_host[target_port] {
+        return Ok(false);
+    }
+    let glob_labels: Vec<&[u8]> = glob_host[glob_name].split(|&b| b == b'.').collect();
+    let target_labels: Vec<&[u8]> = target_host[target_name].split(|&b| b == b'.').collect();
+    if glob_labels.len() != target_labels.len() {
+        return Ok(false);
+    }
+    if !target_path.starts_with(glob_path) {
+        return Ok(false);
+    }
+    for (want, have) in glob_labels.iter().zip(&target_labels) {
+        if !match_bytes(want, have).unwrap_or(false) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(pattern: &str, image: &str) -> String {
+        let pattern = MatchImage::parse(pattern).unwrap();
+        let image = MatchTarget::parse(image).unwrap();
+        pattern.check(&image).to_string()
+    }
+
+    #[test]
+    fn outcomes_explain_the_rule() {
+        assert_eq!(
+            outcome("registry.io:5000", "registry.io/app"),
+            r#"port differs: pattern has ":5000", image has none"#
+        );
+        assert_eq!(
+            outcome("*.io", "k8s.gcr.io"),
+            "host label count differs: pattern has 2, image has 3 (one '*' never spans a '.')"
+        );
+        assert_eq!(
+            outcome("registry.io/foo", "registry.io/bar"),
+            r#"path differs: image path "/bar" does not start with pattern path "/foo""#
+        );
+        assert_eq!(
+            outcome("*.gcr.io", "k8s.gcr.com"),
+            r#"label 3: "io" does not match "com""#
+        );
+        assert_eq!(
+            outcome("a[.io", "a.io"),
+            r#"label 1: pattern "a[" is malformed (filepath.Match: syntax error in pattern), so it does not match "a""#
+        );
+        assert!(outcome("*.io", "a.io").starts_with("matches"));
+    }
+
+    #[test]
+    fn accessors() {
+        let p = MatchImage::parse("u@*.k8s.io:443/team%2Fa?x").unwrap();
+        assert_eq!(p.raw(), "u@*.k8s.io:443/team%2Fa?x");
+        assert_eq!(p.labels().collect::<Vec<_>>(), ["*", "k8s", "io"]);
+        assert_eq!(p.port(), "443");
+        assert_eq!(p.path(), "/team/a");
+        assert_eq!(p.host(), "*.k8s.io:443");
+    }
+}
