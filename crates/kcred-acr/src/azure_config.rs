@@ -163,7 +163,10 @@ impl<'de> serde::Deserialize<'de> for Document {
             fn visit_str<E>(self, _: &str) -> Result<Document, E> {
                 Ok(Document(None, "string"))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Document, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Document, A::Error> {
                 while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 Ok(Document(None, "array"))
             }
@@ -197,7 +200,11 @@ enum Scalar {
     Other,
 }
 
-fn check(field: &'static str, ty: GoType, v: &serde_json::Value) -> Result<Option<Scalar>, AzureConfigError> {
+fn check(
+    field: &'static str,
+    ty: GoType,
+    v: &serde_json::Value,
+) -> Result<Option<Scalar>, AzureConfigError> {
     use serde_json::Value;
     let mismatch = |value: String| AzureConfigError::FieldType {
         value,
@@ -253,10 +260,11 @@ pub fn parse_azure_config(bytes: &[u8]) -> Result<AzureConfig, AzureConfigError>
     // Resolve each document key to a field: exact name first, else ASCII case-insensitive.
     let mut values: Vec<(&'static str, Scalar)> = Vec::new();
     for (key, value) in &entries {
-        let field = FIELDS
-            .iter()
-            .find(|(name, _)| name == key)
-            .or_else(|| FIELDS.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)));
+        let field = FIELDS.iter().find(|(name, _)| name == key).or_else(|| {
+            FIELDS
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(key))
+        });
         if let Some(&(name, ty)) = field {
             if let Some(scalar) = check(name, ty, value)? {
                 values.push((name, scalar));
@@ -273,8 +281,12 @@ pub fn parse_azure_config(bytes: &[u8]) -> Result<AzureConfig, AzureConfigError>
             ("aadClientId", Scalar::Str(s)) => cfg.aad_client_id = s,
             ("aadClientSecret", Scalar::Str(s)) => cfg.aad_client_secret = Secret::new(s),
             ("aadClientCertPath", Scalar::Str(s)) => cfg.aad_client_cert_path = s,
-            ("aadClientCertPassword", Scalar::Str(s)) => cfg.aad_client_cert_password = Secret::new(s),
-            ("useManagedIdentityExtension", Scalar::Bool(b)) => cfg.use_managed_identity_extension = b,
+            ("aadClientCertPassword", Scalar::Str(s)) => {
+                cfg.aad_client_cert_password = Secret::new(s)
+            }
+            ("useManagedIdentityExtension", Scalar::Bool(b)) => {
+                cfg.use_managed_identity_extension = b
+            }
             ("userAssignedIdentityID", Scalar::Str(s)) => cfg.user_assigned_identity_id = s,
             ("aadFederatedTokenFile", Scalar::Str(s)) => cfg.aad_federated_token_file = s,
             ("useFederatedWorkloadIdentityExtension", Scalar::Bool(b)) => {
@@ -316,7 +328,8 @@ mod tests {
 
     #[test]
     fn keys_are_case_insensitive_and_exact_wins() {
-        let c = parse_azure_config(br#"{"AADCLIENTID":"a","aadClientId":"b","aadclientid":"c"}"#).unwrap();
+        let c = parse_azure_config(br#"{"AADCLIENTID":"a","aadClientId":"b","aadclientid":"c"}"#)
+            .unwrap();
         assert_eq!(c.aad_client_id, "c");
         let c = parse_azure_config(b"tenantID: t\nuseManagedIdentityExtension: true\n").unwrap();
         assert_eq!(c.tenant_id, "t");
@@ -334,13 +347,19 @@ mod tests {
             parse_azure_config(b"random-config"),
             Err(AzureConfigError::NotAnObject("string"))
         ));
-        assert!(matches!(parse_azure_config(b"{invalid json"), Err(AzureConfigError::Syntax(_))));
+        assert!(matches!(
+            parse_azure_config(b"{invalid json"),
+            Err(AzureConfigError::Syntax(_))
+        ));
     }
 
     #[test]
     fn empty_and_null_are_defaults() {
         assert_eq!(parse_azure_config(b"").unwrap(), AzureConfig::default());
         assert_eq!(parse_azure_config(b"null").unwrap(), AzureConfig::default());
-        assert_eq!(parse_azure_config(br#"{"aadClientId":null}"#).unwrap(), AzureConfig::default());
+        assert_eq!(
+            parse_azure_config(br#"{"aadClientId":null}"#).unwrap(),
+            AzureConfig::default()
+        );
     }
 }

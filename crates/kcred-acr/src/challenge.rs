@@ -45,7 +45,10 @@ pub enum ChallengeError {
 pub struct AuthParamsError(pub String);
 
 /// Checks a `/v2/` response (status and every `Www-Authenticate` value) and extracts the challenge.
-pub fn parse_challenge(status: u16, www_authenticate: &[String]) -> Result<Challenge, ChallengeError> {
+pub fn parse_challenge(
+    status: u16,
+    www_authenticate: &[String],
+) -> Result<Challenge, ChallengeError> {
     if status != 401 {
         return Err(ChallengeError::Status(status));
     }
@@ -174,7 +177,10 @@ mod tests {
     fn acr_challenge() {
         let c = parse_challenge(
             401,
-            &["Bearer realm=\"https://r.azurecr.io/oauth2/token\",service=\"r.azurecr.io\"".into()],
+            &[
+                "Bearer realm=\"https://r.azurecr.io/oauth2/token\",service=\"r.azurecr.io\""
+                    .into(),
+            ],
         )
         .unwrap();
         assert_eq!(c.realm, "https://r.azurecr.io/oauth2/token");

@@ -144,7 +144,10 @@ impl Flag {
     }
 
     fn is_bool(self) -> bool {
-        matches!(self, Flag::CompatKeys | Flag::ExchangeSecret | Flag::Help | Flag::Version)
+        matches!(
+            self,
+            Flag::CompatKeys | Flag::ExchangeSecret | Flag::Help | Flag::Version
+        )
     }
 }
 
@@ -172,7 +175,8 @@ pub fn parse_args(args: &[String]) -> Result<CliAction, CliError> {
         } else if let Some(short) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
             let mut chars = short.chars();
             let c = chars.next().unwrap_or('-');
-            let flag = Flag::short(c).ok_or_else(|| CliError::UnknownShorthand(c, short.to_owned()))?;
+            let flag =
+                Flag::short(c).ok_or_else(|| CliError::UnknownShorthand(c, short.to_owned()))?;
             let rest = chars.as_str();
             let inline = if rest.is_empty() {
                 None
@@ -186,8 +190,10 @@ pub fn parse_args(args: &[String]) -> Result<CliAction, CliError> {
         };
         if flag.is_bool() {
             let on = match inline.as_deref() {
-                None | Some("true") | Some("1") | Some("t") | Some("T") | Some("TRUE") | Some("True") => true,
-                Some("false") | Some("0") | Some("f") | Some("F") | Some("FALSE") | Some("False") => false,
+                None | Some("true") | Some("1") | Some("t") | Some("T") | Some("TRUE")
+                | Some("True") => true,
+                Some("false") | Some("0") | Some("f") | Some("F") | Some("FALSE")
+                | Some("False") => false,
                 Some(other) => {
                     return Err(CliError::InvalidValue {
                         value: other.to_owned(),
@@ -208,7 +214,10 @@ pub fn parse_args(args: &[String]) -> Result<CliAction, CliError> {
         let value = match inline {
             Some(v) => v,
             None => {
-                let v = args.get(i).cloned().ok_or_else(|| CliError::MissingValue(display.clone()))?;
+                let v = args
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| CliError::MissingValue(display.clone()))?;
                 i += 1;
                 v
             }
@@ -257,22 +266,32 @@ mod tests {
 
     #[test]
     fn flags_anywhere() {
-        let CliAction::Run(o) = parse(&["-r", "a:b", "cfg.json", "--v=4", "--ib-sni-name", "x"]).unwrap() else {
+        let CliAction::Run(o) =
+            parse(&["-r", "a:b", "cfg.json", "--v=4", "--ib-sni-name", "x"]).unwrap()
+        else {
             panic!()
         };
         assert_eq!(o.config_path, "cfg.json");
         assert_eq!(o.registry_mirror, "a:b");
         assert_eq!(o.verbosity, 4);
         assert_eq!(o.ib.sni_name, "x");
-        let CliAction::Run(o) = parse(&["cfg", "-ra:c", "-v2"]).unwrap() else { panic!() };
+        let CliAction::Run(o) = parse(&["cfg", "-ra:c", "-v2"]).unwrap() else {
+            panic!()
+        };
         assert_eq!(o.registry_mirror, "a:c");
         assert_eq!(o.verbosity, 2);
     }
 
     #[test]
     fn errors() {
-        assert_eq!(parse(&["c", "--bogus"]).unwrap_err().to_string(), "unknown flag: --bogus");
-        assert_eq!(parse(&[]).unwrap_err().to_string(), "config file is not specified");
+        assert_eq!(
+            parse(&["c", "--bogus"]).unwrap_err().to_string(),
+            "unknown flag: --bogus"
+        );
+        assert_eq!(
+            parse(&[]).unwrap_err().to_string(),
+            "config file is not specified"
+        );
         assert_eq!(
             parse(&["a", "b"]).unwrap_err().to_string(),
             "expected exactly one argument (config file); Got arguments: [a b]"

@@ -40,13 +40,21 @@ impl KnownCloud {
     /// The built-in environment (Azure Stack starts from public's and is overridden).
     pub fn environment(self) -> CloudEnvironment {
         let (name, authority, suffix) = match self {
-            KnownCloud::Public | KnownCloud::Stack => {
-                ("AzurePublicCloud", "https://login.microsoftonline.com/", "azurecr.io")
-            }
-            KnownCloud::China => ("AzureChinaCloud", "https://login.chinacloudapi.cn/", "azurecr.cn"),
-            KnownCloud::UsGovernment => {
-                ("AzureUSGovernment", "https://login.microsoftonline.us/", "azurecr.us")
-            }
+            KnownCloud::Public | KnownCloud::Stack => (
+                "AzurePublicCloud",
+                "https://login.microsoftonline.com/",
+                "azurecr.io",
+            ),
+            KnownCloud::China => (
+                "AzureChinaCloud",
+                "https://login.chinacloudapi.cn/",
+                "azurecr.cn",
+            ),
+            KnownCloud::UsGovernment => (
+                "AzureUSGovernment",
+                "https://login.microsoftonline.us/",
+                "azurecr.us",
+            ),
         };
         CloudEnvironment {
             name: if self == KnownCloud::Stack {
@@ -96,9 +104,15 @@ pub struct EnvironmentDocError {
     pub reason: String,
 }
 
-fn get_ci<'a>(obj: &'a serde_json::Map<String, serde_json::Value>, key: &str) -> Option<&'a serde_json::Value> {
-    obj.get(key)
-        .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+fn get_ci<'a>(
+    obj: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 fn get_str(obj: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<String> {
@@ -142,7 +156,8 @@ pub fn parse_arm_metadata(
     let cloud = clouds
         .iter()
         .find(|c| {
-            get_str(c, "resourceManager").is_some_and(|rm| rm.trim_end_matches('/').eq_ignore_ascii_case(want))
+            get_str(c, "resourceManager")
+                .is_some_and(|rm| rm.trim_end_matches('/').eq_ignore_ascii_case(want))
         })
         .or_else(|| clouds.first())
         .ok_or_else(|| err("no cloud in the document".to_owned()))?;
@@ -164,8 +179,14 @@ mod tests {
 
     #[test]
     fn cloud_names() {
-        assert_eq!(KnownCloud::from_name(" azurechinacloud "), KnownCloud::China);
-        assert_eq!(KnownCloud::from_name("AzureUSGovernmentCloud"), KnownCloud::UsGovernment);
+        assert_eq!(
+            KnownCloud::from_name(" azurechinacloud "),
+            KnownCloud::China
+        );
+        assert_eq!(
+            KnownCloud::from_name("AzureUSGovernmentCloud"),
+            KnownCloud::UsGovernment
+        );
         assert_eq!(KnownCloud::from_name("NoSuchCloud"), KnownCloud::Public);
         assert_eq!(KnownCloud::China.environment().acr_suffix, "azurecr.cn");
         assert_eq!(

@@ -80,12 +80,17 @@ pub fn fetch_challenge(http: &HttpClient, login_server: &str) -> Result<Challeng
         format!(
             "challenge from {login_server}: status {} X-Ms-Correlation-Request-Id={:?}",
             resp.status,
-            resp.header_values("x-ms-correlation-request-id").first().cloned().unwrap_or_default()
+            resp.header_values("x-ms-correlation-request-id")
+                .first()
+                .cloned()
+                .unwrap_or_default()
         ),
     );
-    parse_challenge(resp.status, &resp.header_values("www-authenticate")).map_err(|source| ExchangeError::Challenge {
-        login_server: login_server.to_owned(),
-        source,
+    parse_challenge(resp.status, &resp.header_values("www-authenticate")).map_err(|source| {
+        ExchangeError::Challenge {
+            login_server: login_server.to_owned(),
+            source,
+        }
     })
 }
 
@@ -118,22 +123,32 @@ pub fn exchange_refresh_token(
         ("refresh_token", aad_token.expose()),
         ("access_token", aad_token.expose()),
     ]);
-    let resp = with_retries(3, |s| matches!(s, 429 | 503), || {
-        http.post(
-            &url,
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            &body,
-            ACR_CALL_TIMEOUT,
-            EXCHANGE_BODY_LIMIT,
-        )
-    })
-    .map_err(|source| ExchangeError::ExchangeTransport { url: url.clone(), source })?;
+    let resp = with_retries(
+        3,
+        |s| matches!(s, 429 | 503),
+        || {
+            http.post(
+                &url,
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                &body,
+                ACR_CALL_TIMEOUT,
+                EXCHANGE_BODY_LIMIT,
+            )
+        },
+    )
+    .map_err(|source| ExchangeError::ExchangeTransport {
+        url: url.clone(),
+        source,
+    })?;
     crate::log::info(
         4,
         format!(
             "exchange at {url}: status {} X-Ms-Correlation-Request-Id={:?}",
             resp.status,
-            resp.header_values("x-ms-correlation-request-id").first().cloned().unwrap_or_default()
+            resp.header_values("x-ms-correlation-request-id")
+                .first()
+                .cloned()
+                .unwrap_or_default()
         ),
     );
     if resp.status != 200 {

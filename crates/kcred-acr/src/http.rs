@@ -131,12 +131,31 @@ struct OverrideResolver {
 }
 
 impl Resolver for OverrideResolver {
-    fn resolve(&self, uri: &Uri, config: &ureq::config::Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let host = uri.host().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
-        let port = uri.port_u16().unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri
+            .host()
+            .unwrap_or("")
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let port = uri
+            .port_u16()
+            .unwrap_or(if uri.scheme_str() == Some("http") {
+                80
+            } else {
+                443
+            });
         let fixed = match self.fixed_ip {
             Some(ip) => Some(SocketAddr::new(ip, port)),
-            None => self.map.iter().find(|(h, _)| h.eq_ignore_ascii_case(host)).map(|(_, a)| *a),
+            None => self
+                .map
+                .iter()
+                .find(|(h, _)| h.eq_ignore_ascii_case(host))
+                .map(|(_, a)| *a),
         };
         match fixed {
             Some(addr) => {
@@ -185,7 +204,9 @@ fn system_roots() -> Result<RootCerts, HttpError> {
     }
     if let Some(dirs) = std::env::var_os("SSL_CERT_DIR") {
         for dir in std::env::split_paths(&dirs) {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 if entry.path().is_file() {
                     certs.extend(read_pem_certs(&entry.path()).unwrap_or_default());
@@ -251,7 +272,13 @@ impl HttpClient {
     }
 
     /// `GET url` with extra headers; the body is read up to `limit` bytes.
-    pub fn get(&self, url: &str, headers: &[(&str, &str)], timeout: Duration, limit: u64) -> Result<HttpResponse, HttpError> {
+    pub fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        timeout: Duration,
+        limit: u64,
+    ) -> Result<HttpResponse, HttpError> {
         let mut req = self.agent.get(url);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -261,12 +288,23 @@ impl HttpClient {
     }
 
     /// `POST url` with a form body (`Content-Type` given by the caller in `headers`).
-    pub fn post(&self, url: &str, headers: &[(&str, &str)], body: &str, timeout: Duration, limit: u64) -> Result<HttpResponse, HttpError> {
+    pub fn post(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+        timeout: Duration,
+        limit: u64,
+    ) -> Result<HttpResponse, HttpError> {
         let mut req = self.agent.post(url);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let result = req.config().timeout_global(Some(timeout)).build().send(body);
+        let result = req
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .send(body);
         Self::finish("POST", url, result, limit)
     }
 
@@ -286,14 +324,23 @@ impl HttpClient {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = match resp.body_mut().with_config().limit(limit).read_to_vec() {
             Ok(b) => b,
             Err(ureq::Error::BodyExceedsLimit(_)) => return Err(HttpError::BodyTooLarge),
             Err(e) => return Err(transport(e)),
         };
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 

@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 
 /// The ACR suffixes every cloud accepts (upstream's regex list, including legacy Germany).
-pub const BUILTIN_ACR_SUFFIXES: [&str; 4] = ["azurecr.io", "azurecr.cn", "azurecr.de", "azurecr.us"];
+pub const BUILTIN_ACR_SUFFIXES: [&str; 4] =
+    ["azurecr.io", "azurecr.cn", "azurecr.de", "azurecr.us"];
 
 /// The ACR DNS suffixes in force: the four built-in ones plus the cloud's own suffix when it is
 /// another one (Azure Stack, custom clouds).
@@ -231,14 +232,19 @@ mod tests {
         let hit = parse_login_server("mcr.microsoft.com/x:v1", &m, &s).unwrap();
         assert_eq!(hit.target, "abc.azurecr.io");
         assert_eq!(hit.source.as_deref(), Some("mcr.microsoft.com"));
-        assert_eq!(parse_login_server("mcr.microsoft.com.evil.io/x", &m, &s), None);
+        assert_eq!(
+            parse_login_server("mcr.microsoft.com.evil.io/x", &m, &s),
+            None
+        );
         assert_eq!(parse_login_server("mcr.microsoft.comx/y", &m, &s), None);
         assert_eq!(parse_login_server("mcr.microsoft.com:5000/y", &m, &s), None);
     }
 
     #[test]
     fn longest_source_wins_and_empty_entries_are_ignored() {
-        let (m, w) = RegistryMirrors::parse("docker.io:a.azurecr.io,docker.io/team:b.azurecr.io,:c.azurecr.io,x:");
+        let (m, w) = RegistryMirrors::parse(
+            "docker.io:a.azurecr.io,docker.io/team:b.azurecr.io,:c.azurecr.io,x:",
+        );
         assert_eq!(w.len(), 2);
         assert_eq!(m.as_map().len(), 4);
         let s = public();

@@ -20,7 +20,10 @@ fn run(args: &[String]) -> anyhow::Result<Option<Vec<u8>>> {
             return Ok(None);
         }
         CliAction::Version => {
-            println!("acr-credential-provider version kcred-{}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "acr-credential-provider version kcred-{}",
+                env!("CARGO_PKG_VERSION")
+            );
             return Ok(None);
         }
         CliAction::Run(opts) => opts,
@@ -38,7 +41,10 @@ fn run(args: &[String]) -> anyhow::Result<Option<Vec<u8>>> {
             mirrors,
             identity_bindings: ib,
             compat_upstream_auth_keys: opts.compat_upstream_auth_keys,
-            scope: opts.aad_scope.clone().unwrap_or_else(|| kcred_acr::DEFAULT_AAD_SCOPE.to_owned()),
+            scope: opts
+                .aad_scope
+                .clone()
+                .unwrap_or_else(|| kcred_acr::DEFAULT_AAD_SCOPE.to_owned()),
             selection: SelectionOptions {
                 exchange_client_secret: opts.exchange_client_secret,
             },
@@ -64,7 +70,9 @@ fn main() -> ExitCode {
         Ok(None) => ExitCode::SUCCESS,
         Err(e) => {
             let msg = e.to_string();
-            log::error(format!("\"Error running acr credential provider\" err={msg:?}"));
+            log::error(format!(
+                "\"Error running acr credential provider\" err={msg:?}"
+            ));
             eprintln!("Error: {msg}");
             eprint!("{USAGE}");
             ExitCode::FAILURE

@@ -199,7 +199,10 @@ mod tests {
         });
         let text = String::from_utf8(out).unwrap();
         assert!(text.ends_with("}\n"));
-        assert!(text.contains(r#""password":"a\u003cb\u003e\u0026\"c""#), "{text}");
+        assert!(
+            text.contains(r#""password":"a\u003cb\u003e\u0026\"c""#),
+            "{text}"
+        );
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["auth"]["r.azurecr.io"]["password"], "a<b>&\"c");
     }

@@ -92,11 +92,18 @@ impl Clients for LazyClients<'_> {
         if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let ip: IpAddr = self.ib.api_server_ip.parse().map_err(|_| HttpError::Transport {
-            method: "POST",
-            url: format!("https://{}/", self.ib.sni_name),
-            reason: format!("--ib-apiserver-ip {:?} is not an IP address", self.ib.api_server_ip),
-        })?;
+        let ip: IpAddr = self
+            .ib
+            .api_server_ip
+            .parse()
+            .map_err(|_| HttpError::Transport {
+                method: "POST",
+                url: format!("https://{}/", self.ib.sni_name),
+                reason: format!(
+                    "--ib-apiserver-ip {:?} is not an IP address",
+                    self.ib.api_server_ip
+                ),
+            })?;
         let client = HttpClient::new(&HttpSettings {
             user_agent: self.user_agent.to_owned(),
             roots: TrustRoots::CaFile(self.ib_ca_file.to_owned()),
@@ -122,11 +129,16 @@ const METADATA_TIMEOUT: Duration = Duration::from_secs(15);
 impl AcrProvider {
     /// Resolves the cloud (Azure Stack's environment file, the ARM metadata endpoint when
     /// `resourceManagerEndpoint` is set) and builds the provider.
-    pub fn new(config: AzureConfig, options: ProviderOptions) -> Result<AcrProvider, ProviderError> {
+    pub fn new(
+        config: AzureConfig,
+        options: ProviderOptions,
+    ) -> Result<AcrProvider, ProviderError> {
         let known = KnownCloud::from_name(&config.cloud);
         let mut environment = known.environment();
         if known == KnownCloud::Stack {
-            if let Some(path) = std::env::var_os("AZURE_ENVIRONMENT_FILEPATH").filter(|p| !p.is_empty()) {
+            if let Some(path) =
+                std::env::var_os("AZURE_ENVIRONMENT_FILEPATH").filter(|p| !p.is_empty())
+            {
                 let bytes = std::fs::read(&path).map_err(|e| {
                     ProviderError::Cloud(format!(
                         "open {}: {}",
@@ -141,7 +153,10 @@ impl AcrProvider {
         }
         let rm = config.resource_manager_endpoint.trim();
         if !rm.is_empty() {
-            let url = format!("{}/metadata/endpoints?api-version=2019-05-01", rm.trim_end_matches('/'));
+            let url = format!(
+                "{}/metadata/endpoints?api-version=2019-05-01",
+                rm.trim_end_matches('/')
+            );
             let client = HttpClient::new(&HttpSettings {
                 user_agent: user_agent(&config),
                 roots: TrustRoots::System,
@@ -177,8 +192,12 @@ impl AcrProvider {
     }
 
     /// Serves one request.
-    pub fn provide(&self, req: &CredentialProviderRequest) -> Result<PluginResponse, ProviderError> {
-        let Some(hit) = parse_login_server(&req.image, &self.options.mirrors, &self.suffixes) else {
+    pub fn provide(
+        &self,
+        req: &CredentialProviderRequest,
+    ) -> Result<PluginResponse, ProviderError> {
+        let Some(hit) = parse_login_server(&req.image, &self.options.mirrors, &self.suffixes)
+        else {
             crate::log::info(2, format!("image {} is not an ACR image", req.image));
             return Ok(PluginResponse {
                 cache_duration_secs: 0,
@@ -193,7 +212,10 @@ impl AcrProvider {
             mirrored,
             self.options.selection,
         )?;
-        crate::log::info(2, format!("using {} for {}", credential.describe(), hit.target));
+        crate::log::info(
+            2,
+            format!("using {} for {}", credential.describe(), hit.target),
+        );
 
         let mut auth = BTreeMap::new();
         auth.insert(ANONYMOUS_FALLBACK_KEY.to_owned(), AuthConfig::default());
@@ -222,7 +244,8 @@ impl AcrProvider {
             });
         }
 
-        let mut endpoints = AzureEndpoints::new(&self.environment.authority_host, &self.options.scope);
+        let mut endpoints =
+            AzureEndpoints::new(&self.environment.authority_host, &self.options.scope);
         endpoints.ib_sni_name = self.options.identity_bindings.sni_name.clone();
         let ua = user_agent(&self.config);
         let clients = LazyClients {
@@ -252,7 +275,8 @@ impl AcrProvider {
             source,
         };
         let challenge = fetch_challenge(http, &hit.target).map_err(wrap)?;
-        let refresh = exchange_refresh_token(http, &challenge, &aad_token, &exchange_tenant).map_err(wrap)?;
+        let refresh =
+            exchange_refresh_token(http, &challenge, &aad_token, &exchange_tenant).map_err(wrap)?;
         let entry = AuthConfig {
             username: crate::ACR_REFRESH_TOKEN_USERNAME.to_owned(),
             password: refresh,
@@ -270,7 +294,10 @@ impl AcrProvider {
 
 /// True when kubelet's `*.azurecr.{io,cn,de,us}` wildcards match `host` (three labels).
 fn covered_by_builtin_wildcards(host: &str) -> bool {
-    host.split('.').count() == 3 && BUILTIN_ACR_SUFFIXES.iter().any(|s| host.ends_with(&format!(".{s}")))
+    host.split('.').count() == 3
+        && BUILTIN_ACR_SUFFIXES
+            .iter()
+            .any(|s| host.ends_with(&format!(".{s}")))
 }
 
 /// The AAD/IMDS User-Agent: azure.json's `userAgent`, else kcred's.

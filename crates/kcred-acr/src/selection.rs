@@ -125,19 +125,35 @@ impl Credential {
             Credential::ManagedIdentity(ManagedIdentityId::ResourceId(id)) => {
                 format!("managed identity (msi_res_id {id})")
             }
-            Credential::WorkloadIdentity { client_id, tenant_id, .. } => {
+            Credential::WorkloadIdentity {
+                client_id,
+                tenant_id,
+                ..
+            } => {
                 format!("workload identity (client_id {client_id}, tenant {tenant_id})")
             }
             Credential::IdentityBindings { client_id, .. } => {
                 format!("identity bindings (client_id {client_id})")
             }
-            Credential::FederatedTokenFile { client_id, tenant_id, path } => {
+            Credential::FederatedTokenFile {
+                client_id,
+                tenant_id,
+                path,
+            } => {
                 format!("federated token file {path} (client_id {client_id}, tenant {tenant_id})")
             }
-            Credential::ClientCertificate { client_id, tenant_id, cert_path } => {
+            Credential::ClientCertificate {
+                client_id,
+                tenant_id,
+                cert_path,
+            } => {
                 format!("service principal certificate {cert_path} (client_id {client_id}, tenant {tenant_id})")
             }
-            Credential::ClientSecret { client_id, tenant_id, .. } => {
+            Credential::ClientSecret {
+                client_id,
+                tenant_id,
+                ..
+            } => {
                 format!("service principal secret (client_id {client_id}, tenant {tenant_id})")
             }
             Credential::StaticServicePrincipal { client_id, .. } => {
@@ -202,7 +218,9 @@ pub fn identity_bindings_credential(
     if ib.api_server_ip.is_empty() {
         return Err(IbCredentialError::NoApiServerIp);
     }
-    let token = token.filter(|t| !t.is_empty()).ok_or(IbCredentialError::NoToken)?;
+    let token = token
+        .filter(|t| !t.is_empty())
+        .ok_or(IbCredentialError::NoToken)?;
     let client_id = match annotations.get(ACR_CLIENT_ID_ANNOTATION) {
         Some(id) => id.clone(),
         None => ib.default_client_id.clone(),
@@ -251,7 +269,9 @@ pub fn workload_identity_from_annotations(
 /// The node's own identity (no service-account token involved).
 pub fn node_credential(cfg: &AzureConfig, opts: SelectionOptions) -> Credential {
     if cfg.use_managed_identity_extension {
-        return Credential::ManagedIdentity(ManagedIdentityId::from_config(&cfg.user_assigned_identity_id));
+        return Credential::ManagedIdentity(ManagedIdentityId::from_config(
+            &cfg.user_assigned_identity_id,
+        ));
     }
     if cfg.use_federated_workload_identity_extension && !cfg.aad_federated_token_file.is_empty() {
         return Credential::FederatedTokenFile {
@@ -292,12 +312,11 @@ pub fn select_credential(
     let token = req.service_account_token.as_ref().filter(|t| !t.is_empty());
     if !mirrored && token.is_some() {
         if ib.enabled() {
-            return identity_bindings_credential(ib, token, &req.service_account_annotations).map_err(|reason| {
-                SelectionError::IdentityBindings {
+            return identity_bindings_credential(ib, token, &req.service_account_annotations)
+                .map_err(|reason| SelectionError::IdentityBindings {
                     image: req.image.clone(),
                     reason,
-                }
-            });
+                });
         }
         if let (Some(token), Some((client_id, tenant_id))) = (
             token,
@@ -318,7 +337,10 @@ mod tests {
     use super::*;
 
     fn ann(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -332,21 +354,33 @@ mod tests {
             workload_identity_from_annotations(&a, ""),
             Err(SelectionError::TenantIdAnnotation(AWI_TENANT_ID_ANNOTATION))
         );
-        let a = ann(&[(ACR_CLIENT_ID_ANNOTATION, "c"), (AWI_TENANT_ID_ANNOTATION, "t2")]);
+        let a = ann(&[
+            (ACR_CLIENT_ID_ANNOTATION, "c"),
+            (AWI_TENANT_ID_ANNOTATION, "t2"),
+        ]);
         assert_eq!(
             workload_identity_from_annotations(&a, "t").unwrap(),
             Some(("c".into(), "t2".into()))
         );
-        assert_eq!(workload_identity_from_annotations(&ann(&[("other", "x")]), "t").unwrap(), None);
+        assert_eq!(
+            workload_identity_from_annotations(&ann(&[("other", "x")]), "t").unwrap(),
+            None
+        );
     }
 
     #[test]
     fn managed_identity_ids() {
-        assert_eq!(ManagedIdentityId::from_config(""), ManagedIdentityId::SystemAssigned);
+        assert_eq!(
+            ManagedIdentityId::from_config(""),
+            ManagedIdentityId::SystemAssigned
+        );
         assert!(matches!(
             ManagedIdentityId::from_config("/SUBSCRIPTIONS/x/resourceGroups/y"),
             ManagedIdentityId::ResourceId(_)
         ));
-        assert!(matches!(ManagedIdentityId::from_config("abc"), ManagedIdentityId::ClientId(_)));
+        assert!(matches!(
+            ManagedIdentityId::from_config("abc"),
+            ManagedIdentityId::ClientId(_)
+        ));
     }
 }

@@ -238,15 +238,15 @@ impl fmt::Display for GoDuration {
         let mut buf = [0u8; 32];
         let mut w = buf.len();
         let mut u = self.0.unsigned_abs();
+        if u == 0 {
+            return f.write_str("0s");
+        }
         if u < SECOND {
             // Below a second: a single smaller unit, like 1.2ms.
             w -= 1;
             buf[w] = b's';
             w -= 1;
-            let precision = if u == 0 {
-                buf[w] = b'0';
-                return f.write_str("0s");
-            } else if u < MICROSECOND {
+            let precision = if u < MICROSECOND {
                 buf[w] = b'n';
                 0
             } else if u < MILLISECOND {
@@ -372,7 +372,10 @@ mod tests {
         assert_eq!(msg(""), "time: invalid duration \"\"");
         assert_eq!(msg("3"), "time: missing unit in duration \"3\"");
         assert_eq!(msg("1d"), "time: unknown unit \"d\" in duration \"1d\"");
-        assert_eq!(msg("1.5µ"), "time: unknown unit \"\\xc2\\xb5\" in duration \"1.5\\xc2\\xb5\"");
+        assert_eq!(
+            msg("1.5µ"),
+            "time: unknown unit \"\\xc2\\xb5\" in duration \"1.5\\xc2\\xb5\""
+        );
         assert_eq!(msg(".s"), "time: invalid duration \".s\"");
         assert_eq!(
             msg("9223372036854775808ns"),
@@ -403,7 +406,10 @@ mod tests {
     fn std_conversions() {
         assert_eq!(GoDuration(5).as_std(), Some(Duration::from_nanos(5)));
         assert_eq!(GoDuration(-5).as_std(), None);
-        assert_eq!(GoDuration::from_std(Duration::from_secs(2)), Some(GoDuration(2_000_000_000)));
+        assert_eq!(
+            GoDuration::from_std(Duration::from_secs(2)),
+            Some(GoDuration(2_000_000_000))
+        );
         assert_eq!(GoDuration::from_std(Duration::MAX), None);
     }
 
@@ -413,7 +419,12 @@ mod tests {
         assert_eq!(d, GoDuration(60_000_000_000));
         assert_eq!(serde_json::to_string(&d).unwrap(), "\"1m0s\"");
         assert!(serde_json::from_str::<GoDuration>("60").is_err());
-        let err = serde_json::from_str::<GoDuration>("\"1d\"").unwrap_err().to_string();
-        assert!(err.contains("time: unknown unit \"d\" in duration \"1d\""), "{err}");
+        let err = serde_json::from_str::<GoDuration>("\"1d\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("time: unknown unit \"d\" in duration \"1d\""),
+            "{err}"
+        );
     }
 }

@@ -160,7 +160,9 @@ impl Parser<'_> {
                                 continue 'value;
                             }
                             Some(_) => {
-                                return Err(self.err_here("looking for beginning of object key string"))
+                                return Err(
+                                    self.err_here("looking for beginning of object key string")
+                                )
                             }
                         }
                     } else {
@@ -231,8 +233,9 @@ impl Parser<'_> {
                                     None => return Err(SyntaxError::unexpected_end()),
                                     Some(b'"') => *key = self.key()?,
                                     Some(_) => {
-                                        return Err(self
-                                            .err_here("looking for beginning of object key string"))
+                                        return Err(self.err_here(
+                                            "looking for beginning of object key string",
+                                        ))
                                     }
                                 }
                                 Next::Value
@@ -284,13 +287,19 @@ impl Parser<'_> {
                 Some(b'\\') => {
                     self.pos += 1;
                     match self.peek() {
-                        Some(b'b' | b'f' | b'n' | b'r' | b't' | b'\\' | b'/' | b'"') => self.pos += 1,
+                        Some(b'b' | b'f' | b'n' | b'r' | b't' | b'\\' | b'/' | b'"') => {
+                            self.pos += 1
+                        }
                         Some(b'u') => {
                             self.pos += 1;
                             for _ in 0..4 {
                                 match self.peek() {
                                     Some(h) if h.is_ascii_hexdigit() => self.pos += 1,
-                                    _ => return Err(self.err_here("in \\u hexadecimal character escape")),
+                                    _ => {
+                                        return Err(
+                                            self.err_here("in \\u hexadecimal character escape")
+                                        )
+                                    }
                                 }
                             }
                         }
@@ -399,7 +408,10 @@ fn unquote(raw: &[u8]) -> String {
                             None
                         };
                         match second {
-                            Some(lo) if (0xD800..0xDC00).contains(&r) && (0xDC00..0xE000).contains(&lo) => {
+                            Some(lo)
+                                if (0xD800..0xDC00).contains(&r)
+                                    && (0xDC00..0xE000).contains(&lo) =>
+                            {
                                 let combined = 0x10000 + ((r - 0xD800) << 10) + (lo - 0xDC00);
                                 out.push(char::from_u32(combined).unwrap_or('\u{FFFD}'));
                                 i += 6;
@@ -500,6 +512,12 @@ impl JsonWriter {
         push_go_string(&mut self.out, value);
     }
 
+    /// `null`
+    pub(crate) fn null(&mut self) {
+        self.before_value();
+        self.out.push_str("null");
+    }
+
     /// A boolean value.
     pub(crate) fn bool(&mut self, value: bool) {
         self.before_value();
@@ -569,7 +587,9 @@ mod tests {
     #[test]
     fn parses_documents_keeping_order_and_duplicates() {
         let v = parse(br#" {"b":1,"a":[true,null,"x"],"b":-2.5e3} "#).unwrap();
-        let Value::Object(entries) = &v else { panic!("not an object") };
+        let Value::Object(entries) = &v else {
+            panic!("not an object")
+        };
         let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["b", "a", "b"]);
         assert_eq!(entries[2].1, Value::Number("-2.5e3".into()));
@@ -581,23 +601,53 @@ mod tests {
     fn syntax_errors_match_go() {
         assert_eq!(err(""), "unexpected end of JSON input");
         assert_eq!(err("{"), "unexpected end of JSON input");
-        assert_eq!(err("kind: x"), "invalid character 'k' looking for beginning of value");
+        assert_eq!(
+            err("kind: x"),
+            "invalid character 'k' looking for beginning of value"
+        );
         assert_eq!(err("{} x"), "invalid character 'x' after top-level value");
         assert_eq!(err("{\"a\" 1}"), "invalid character '1' after object key");
-        assert_eq!(err("{\"a\":1 \"b\"}"), "invalid character '\"' after object key:value pair");
+        assert_eq!(
+            err("{\"a\":1 \"b\"}"),
+            "invalid character '\"' after object key:value pair"
+        );
         assert_eq!(err("[1 2]"), "invalid character '2' after array element");
-        assert_eq!(err("{1:2}"), "invalid character '1' looking for beginning of object key string");
+        assert_eq!(
+            err("{1:2}"),
+            "invalid character '1' looking for beginning of object key string"
+        );
         assert_eq!(err("-"), "invalid character ' ' in numeric literal");
         assert_eq!(err("-x"), "invalid character 'x' in numeric literal");
-        assert_eq!(err("1."), "invalid character ' ' after decimal point in numeric literal");
-        assert_eq!(err("1e+"), "invalid character ' ' in exponent of numeric literal");
+        assert_eq!(
+            err("1."),
+            "invalid character ' ' after decimal point in numeric literal"
+        );
+        assert_eq!(
+            err("1e+"),
+            "invalid character ' ' in exponent of numeric literal"
+        );
         assert_eq!(err("01"), "invalid character '1' after top-level value");
-        assert_eq!(err("tru"), "invalid character ' ' in literal true (expecting 'e')");
-        assert_eq!(err("nul!"), "invalid character '!' in literal null (expecting 'l')");
+        assert_eq!(
+            err("tru"),
+            "invalid character ' ' in literal true (expecting 'e')"
+        );
+        assert_eq!(
+            err("nul!"),
+            "invalid character '!' in literal null (expecting 'l')"
+        );
         assert_eq!(err("\"a\tb\""), "invalid character '\\t' in string literal");
-        assert_eq!(err("\"\\x\""), "invalid character 'x' in string escape code");
-        assert_eq!(err("\"\\u12g4\""), "invalid character 'g' in \\u hexadecimal character escape");
-        assert_eq!(err("\u{feff}{}"), "invalid character 'ï' looking for beginning of value");
+        assert_eq!(
+            err("\"\\x\""),
+            "invalid character 'x' in string escape code"
+        );
+        assert_eq!(
+            err("\"\\u12g4\""),
+            "invalid character 'g' in \\u hexadecimal character escape"
+        );
+        assert_eq!(
+            err("\u{feff}{}"),
+            "invalid character 'ï' looking for beginning of value"
+        );
     }
 
     #[test]
@@ -623,10 +673,15 @@ mod tests {
     #[test]
     fn writer_escapes_like_go() {
         let mut s = String::new();
-        push_go_string(&mut s, "<a&b>\"\\\u{1}\u{8}\u{c}\n\r\t\u{7f}\u{2028}\u{2029}é");
+        push_go_string(
+            &mut s,
+            "<a&b>\"\\\u{1}\u{8}\u{c}\n\r\t\u{7f}\u{2028}\u{2029}é",
+        );
         assert_eq!(
             s,
-            r#""\u003ca\u0026b\u003e\"\\\u0001\b\f\n\r\t"#.to_owned() + "\u{7f}" + r#"\u2028\u2029é""#
+            r#""\u003ca\u0026b\u003e\"\\\u0001\b\f\n\r\t"#.to_owned()
+                + "\u{7f}"
+                + r#"\u2028\u2029é""#
         );
     }
 
@@ -643,6 +698,9 @@ mod tests {
         w.key("e");
         w.bool(true);
         w.end_object();
-        assert_eq!(w.finish(), r#"{"a":"1","b":["x","y"],"c":{"d":"2"},"e":true}"#);
+        assert_eq!(
+            w.finish(),
+            r#"{"a":"1","b":["x","y"],"c":{"d":"2"},"e":true}"#
+        );
     }
 }

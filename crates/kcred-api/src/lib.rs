@@ -12,12 +12,17 @@
 
 pub mod config;
 pub mod duration;
+mod gojson;
+mod goquote;
 pub mod request;
 pub mod response;
+mod scheme;
 pub mod secret;
 pub mod strict;
 pub mod version;
+mod yaml;
 
-pub use duration::GoDuration;
+pub use config::{decode_config, ConfigDecodeError};
+pub use duration::{DurationError, GoDuration};
 pub use secret::Secret;
 pub use version::ApiVersion;

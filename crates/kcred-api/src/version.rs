@@ -35,10 +35,49 @@ impl ApiVersion {
     pub fn parse(s: &str) -> Option<ApiVersion> {
         ApiVersion::ALL.into_iter().find(|v| v.as_str() == s)
     }
+
+    /// The version alone: `v1alpha1`, `v1beta1` or `v1`.
+    pub fn version(self) -> &'static str {
+        match self {
+            ApiVersion::V1Alpha1 => "v1alpha1",
+            ApiVersion::V1Beta1 => "v1beta1",
+            ApiVersion::V1 => "v1",
+        }
+    }
+
+    /// The version of [`GROUP`] named `version`, if any.
+    pub fn from_version(version: &str) -> Option<ApiVersion> {
+        ApiVersion::ALL.into_iter().find(|v| v.version() == version)
+    }
+
+    /// True for `v1`, the only version whose requests carry service-account fields.
+    pub fn supports_service_account_token(self) -> bool {
+        self == ApiVersion::V1
+    }
 }
 
 impl fmt::Display for ApiVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_round_trip() {
+        for v in ApiVersion::ALL {
+            assert_eq!(ApiVersion::parse(v.as_str()), Some(v));
+            assert_eq!(ApiVersion::from_version(v.version()), Some(v));
+            assert_eq!(v.as_str(), format!("{GROUP}/{}", v.version()));
+        }
+        assert_eq!(
+            ApiVersion::parse("credentialprovider.kubelet.k8s.io/V1"),
+            None
+        );
+        assert!(ApiVersion::V1.supports_service_account_token());
+        assert!(!ApiVersion::V1Beta1.supports_service_account_token());
     }
 }

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 
 /// Check kubelet image credential provider configs and matching, as the kubelet does.
 #[derive(Debug, Parser)]
-#[command(name = "kcred", version, about, propagate_version = true)]
+#[command(name = "kcred", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -39,7 +39,9 @@ pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
     if let Some(spec) = spec {
         let ignored = gates.apply(spec).context("invalid --feature-gates")?;
         for name in ignored {
-            eprintln!("note: ignoring feature gate {name}: it does not affect credential providers");
+            eprintln!(
+                "note: ignoring feature gate {name}: it does not affect credential providers"
+            );
         }
     }
     Ok(gates)

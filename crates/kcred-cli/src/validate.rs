@@ -42,7 +42,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         eprintln!("warning: {l}");
     }
     if args.deny_warnings && !lints.is_empty() {
-        eprintln!("error: {} and --deny-warnings is set", count(lints.len(), "warning"));
+        eprintln!(
+            "error: {} and --deny-warnings is set",
+            count(lints.len(), "warning")
+        );
         return Ok(Exit::No);
     }
     println!(

@@ -14,7 +14,10 @@ fn valid_file_reports_counts_and_hash() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        format!("valid: 1 provider from 1 file (hash {})\n", config_hash([text.as_bytes()]))
+        format!(
+            "valid: 1 provider from 1 file (hash {})\n",
+            config_hash([text.as_bytes()])
+        )
     );
     assert_eq!(run.stderr, "");
 }
@@ -23,7 +26,10 @@ fn valid_file_reports_counts_and_hash() {
 fn valid_directory_merges_files_in_order() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let a = config_yaml(&[provider_yaml("a", &["a.io"], "")]);
-    let b = config_yaml(&[provider_yaml("b", &["b.io"], ""), provider_yaml("c", &["c.io"], "")]);
+    let b = config_yaml(&[
+        provider_yaml("b", &["b.io"], ""),
+        provider_yaml("c", &["c.io"], ""),
+    ]);
     write(tmp.path(), "10-a.yaml", &a);
     write(tmp.path(), "20-b.json.yml", &b);
     write(tmp.path(), "README.md", "ignored");
@@ -122,8 +128,16 @@ fn decode_errors_name_the_file() {
 #[test]
 fn duplicate_names_across_files() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    write(tmp.path(), "a.yaml", &config_yaml(&[provider_yaml("dup", &["a.io"], "")]));
-    write(tmp.path(), "b.yaml", &config_yaml(&[provider_yaml("dup", &["b.io"], "")]));
+    write(
+        tmp.path(),
+        "a.yaml",
+        &config_yaml(&[provider_yaml("dup", &["a.io"], "")]),
+    );
+    write(
+        tmp.path(),
+        "b.yaml",
+        &config_yaml(&[provider_yaml("dup", &["b.io"], "")]),
+    );
     let run = kcred(&["validate".as_ref(), tmp.path().as_os_str()]);
     assert_eq!(run.code, 1);
     assert_eq!(
@@ -135,22 +149,42 @@ fn duplicate_names_across_files() {
 #[test]
 fn lint_warnings_do_not_fail_unless_denied() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let file = write(tmp.path(), "c.yaml", &config_yaml(&[provider_yaml("p", &["*.io"], "")]));
+    let file = write(
+        tmp.path(),
+        "c.yaml",
+        &config_yaml(&[provider_yaml("p", &["*.io"], "")]),
+    );
     let run = kcred(&["validate".as_ref(), file.as_os_str()]);
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stdout.starts_with("valid: 1 provider from 1 file"), "{run:?}");
     assert!(
-        run.stderr.starts_with("warning: provider \"p\": matchImages \"*.io\": "),
+        run.stdout.starts_with("valid: 1 provider from 1 file"),
         "{run:?}"
     );
-    assert!(run.stderr.trim_end().ends_with("[wildcard-label]"), "{run:?}");
+    assert!(
+        run.stderr
+            .starts_with("warning: provider \"p\": matchImages \"*.io\": "),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.trim_end().ends_with("[wildcard-label]"),
+        "{run:?}"
+    );
 
-    let denied = kcred(&["validate".as_ref(), file.as_os_str(), "--deny-warnings".as_ref()]);
+    let denied = kcred(&[
+        "validate".as_ref(),
+        file.as_os_str(),
+        "--deny-warnings".as_ref(),
+    ]);
     assert_eq!(denied.code, 1, "{denied:?}");
     assert_eq!(denied.stdout, "");
-    assert!(denied.stderr.contains("warning: provider \"p\""), "{denied:?}");
     assert!(
-        denied.stderr.ends_with("error: 1 warning and --deny-warnings is set\n"),
+        denied.stderr.contains("warning: provider \"p\""),
+        "{denied:?}"
+    );
+    assert!(
+        denied
+            .stderr
+            .ends_with("error: 1 warning and --deny-warnings is set\n"),
         "{denied:?}"
     );
 }
@@ -158,7 +192,11 @@ fn lint_warnings_do_not_fail_unless_denied() {
 #[test]
 fn malformed_feature_gates_are_a_usage_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let file = write(tmp.path(), "c.yaml", &config_yaml(&[provider_yaml("p", &["a.io"], "")]));
+    let file = write(
+        tmp.path(),
+        "c.yaml",
+        &config_yaml(&[provider_yaml("p", &["a.io"], "")]),
+    );
     let run = kcred(&[
         "validate".as_ref(),
         file.as_os_str(),
@@ -177,5 +215,10 @@ fn malformed_feature_gates_are_a_usage_error() {
         "SomeOtherGate=true".as_ref(),
     ]);
     assert_eq!(other.code, 0, "{other:?}");
-    assert!(other.stderr.contains("note: ignoring feature gate SomeOtherGate"), "{other:?}");
+    assert!(
+        other
+            .stderr
+            .contains("note: ignoring feature gate SomeOtherGate"),
+        "{other:?}"
+    );
 }

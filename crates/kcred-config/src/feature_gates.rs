@@ -14,7 +14,9 @@ pub struct FeatureGates {
 
 impl Default for FeatureGates {
     fn default() -> Self {
-        FeatureGates { service_account_token_for_credential_providers: true }
+        FeatureGates {
+            service_account_token_for_credential_providers: true,
+        }
     }
 }
 
@@ -91,7 +93,8 @@ mod tests {
             .expect("valid");
         assert!(!g.service_account_token_for_credential_providers);
         assert_eq!(ignored, vec!["Other".to_owned()]);
-        g.apply("KubeletServiceAccountTokenForCredentialProviders=T").expect("valid");
+        g.apply("KubeletServiceAccountTokenForCredentialProviders=T")
+            .expect("valid");
         assert!(g.service_account_token_for_credential_providers);
     }
 

@@ -81,12 +81,22 @@ impl FieldError {
 
     /// `field.Invalid(path, value, detail)` for a string value.
     pub fn invalid(field: &str, value: &str, detail: impl Into<String>) -> Self {
-        Self::new(ErrorType::Invalid, field, BadValue::Str(value.to_owned()), detail.into())
+        Self::new(
+            ErrorType::Invalid,
+            field,
+            BadValue::Str(value.to_owned()),
+            detail.into(),
+        )
     }
 
     /// `field.Invalid(path, value, detail)` for a non-string value given as its JSON encoding.
     pub fn invalid_json(field: &str, json: String, detail: impl Into<String>) -> Self {
-        Self::new(ErrorType::Invalid, field, BadValue::Json(json), detail.into())
+        Self::new(
+            ErrorType::Invalid,
+            field,
+            BadValue::Json(json),
+            detail.into(),
+        )
     }
 
     /// `field.NotSupported(path, value, valid)`: the detail lists `valid` quoted, in the order given.
@@ -97,12 +107,22 @@ impl FieldError {
             let quoted: Vec<String> = valid.iter().map(|v| go_quote(v)).collect();
             format!("supported values: {}", quoted.join(", "))
         };
-        Self::new(ErrorType::NotSupported, field, BadValue::Str(value.to_owned()), detail)
+        Self::new(
+            ErrorType::NotSupported,
+            field,
+            BadValue::Str(value.to_owned()),
+            detail,
+        )
     }
 
     /// `field.Duplicate(path, value)`.
     pub fn duplicate(field: &str, value: &str) -> Self {
-        Self::new(ErrorType::Duplicate, field, BadValue::Str(value.to_owned()), String::new())
+        Self::new(
+            ErrorType::Duplicate,
+            field,
+            BadValue::Str(value.to_owned()),
+            String::new(),
+        )
     }
 
     /// `field.Forbidden(path, detail)`.
@@ -111,7 +131,12 @@ impl FieldError {
     }
 
     fn new(error_type: ErrorType, field: &str, bad_value: BadValue, detail: String) -> Self {
-        FieldError { error_type, field: field.to_owned(), bad_value, detail }
+        FieldError {
+            error_type,
+            field: field.to_owned(),
+            bad_value,
+            detail,
+        }
     }
 
     /// `ErrorBody()`: the message without the field path.
@@ -152,8 +177,10 @@ impl Aggregate {
     /// Returns `None` for an empty list (Go's `ToAggregate` returns nil).
     pub fn new(list: Vec<FieldError>) -> Option<Self> {
         let mut seen = std::collections::HashSet::new();
-        let errors: Vec<FieldError> =
-            list.into_iter().filter(|e| seen.insert(e.to_string())).collect();
+        let errors: Vec<FieldError> = list
+            .into_iter()
+            .filter(|e| seen.insert(e.to_string()))
+            .collect();
         if errors.is_empty() {
             None
         } else {
@@ -201,8 +228,12 @@ mod tests {
             "providers: Required value: at least 1 item in plugins is required"
         );
         assert_eq!(
-            FieldError::invalid("providers.name", "a b", "provider name cannot contain spaces")
-                .to_string(),
+            FieldError::invalid(
+                "providers.name",
+                "a b",
+                "provider name cannot contain spaces"
+            )
+            .to_string(),
             "providers.name: Invalid value: \"a b\": provider name cannot contain spaces"
         );
         assert_eq!(
@@ -243,6 +274,9 @@ mod tests {
             FieldError::duplicate("p", "a"),
         ])
         .expect("non-empty");
-        assert_eq!(two.to_string(), "[p: Duplicate value: \"a\", q: Required value]");
+        assert_eq!(
+            two.to_string(),
+            "[p: Duplicate value: \"a\", q: Required value]"
+        );
     }
 }

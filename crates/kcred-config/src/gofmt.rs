@@ -178,10 +178,16 @@ mod tests {
     fn quote_plain_and_escapes() {
         assert_eq!(go_quote("foo bar"), "\"foo bar\"");
         assert_eq!(go_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(go_quote("\n\t\r\u{7}\u{8}\u{c}\u{b}"), "\"\\n\\t\\r\\a\\b\\f\\v\"");
+        assert_eq!(
+            go_quote("\n\t\r\u{7}\u{8}\u{c}\u{b}"),
+            "\"\\n\\t\\r\\a\\b\\f\\v\""
+        );
         assert_eq!(go_quote("\u{0}\u{1f}\u{7f}"), "\"\\x00\\x1f\\x7f\"");
         assert_eq!(go_quote("héllo ✓"), "\"héllo ✓\"");
-        assert_eq!(go_quote("\u{200b}\u{a0}\u{feff}"), "\"\\u200b\\u00a0\\ufeff\"");
+        assert_eq!(
+            go_quote("\u{200b}\u{a0}\u{feff}"),
+            "\"\\u200b\\u00a0\\ufeff\""
+        );
         assert_eq!(go_quote("\u{e0001}"), "\"\\U000e0001\"");
         assert_eq!(go_quote("\u{85}"), "\"\\u0085\"");
     }
@@ -196,7 +202,10 @@ mod tests {
     fn json_strings_are_html_safe() {
         assert_eq!(go_json_string("-1m0s"), "\"-1m0s\"");
         assert_eq!(go_json_string("<a&b>"), "\"\\u003ca\\u0026b\\u003e\"");
-        assert_eq!(go_json_string("\u{1}\u{8}\u{2028}\u{7f}"), "\"\\u0001\\b\\u2028\u{7f}\"");
+        assert_eq!(
+            go_json_string("\u{1}\u{8}\u{2028}\u{7f}"),
+            "\"\\u0001\\b\\u2028\u{7f}\""
+        );
         assert_eq!(
             go_json_string_list(&["a".to_string(), "b\"".to_string()]),
             "[\"a\",\"b\\\"\"]"

@@ -24,9 +24,8 @@ pub(crate) fn clean(path: &[u8]) -> Vec<u8> {
     }
     while r < n {
         let at_sep = |i: usize| i == n || path[i] == b'/';
-        if path[r] == b'/' {
-            r += 1;
-        } else if path[r] == b'.' && at_sep(r + 1) {
+        if path[r] == b'/' || (path[r] == b'.' && at_sep(r + 1)) {
+            // Empty element, or `.`.
             r += 1;
         } else if path[r] == b'.' && r + 1 < n && path[r + 1] == b'.' && at_sep(r + 2) {
             r += 2;
@@ -105,13 +104,23 @@ pub struct GoPathError {
 
 impl GoPathError {
     pub(crate) fn new(op: &'static str, path: &Path, source: io::Error) -> Self {
-        GoPathError { op, path: path.to_path_buf(), source }
+        GoPathError {
+            op,
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }
 
 impl fmt::Display for GoPathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.op, path_text(&self.path), go_errno_text(&self.source))
+        write!(
+            f,
+            "{} {}: {}",
+            self.op,
+            path_text(&self.path),
+            go_errno_text(&self.source)
+        )
     }
 }
 
@@ -157,14 +166,24 @@ mod tests {
             ("a/b/../../..", ".."),
             ("/a/b/c/../../d", "/a/d"),
         ] {
-            assert_eq!(String::from_utf8(clean(input.as_bytes())).unwrap(), want, "{input}");
+            assert_eq!(
+                String::from_utf8(clean(input.as_bytes())).unwrap(),
+                want,
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn join_cleans() {
-        assert_eq!(join(Path::new("./conf//"), b"a.yaml"), PathBuf::from("conf/a.yaml"));
-        assert_eq!(join(Path::new("/etc/k/"), b"b.json"), PathBuf::from("/etc/k/b.json"));
+        assert_eq!(
+            join(Path::new("./conf//"), b"a.yaml"),
+            PathBuf::from("conf/a.yaml")
+        );
+        assert_eq!(
+            join(Path::new("/etc/k/"), b"b.json"),
+            PathBuf::from("/etc/k/b.json")
+        );
     }
 
     #[test]
@@ -178,11 +197,7 @@ mod tests {
 
     #[test]
     fn path_error_text_is_go_like() {
-        let e = GoPathError::new(
-            "stat",
-            Path::new("/nope"),
-            io::Error::from_raw_os_error(2),
-        );
+        let e = GoPathError::new("stat", Path::new("/nope"), io::Error::from_raw_os_error(2));
         assert_eq!(e.to_string(), "stat /nope: no such file or directory");
     }
 }

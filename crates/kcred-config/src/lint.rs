@@ -109,9 +109,10 @@ pub fn lint(providers: &[CredentialProvider]) -> Vec<Lint> {
                 provider: provider.name.clone(),
                 pattern: None,
                 rule: LintRule::NoCaching,
-                message: "defaultCacheDuration is 0: unless the plugin's response sets a \
+                message:
+                    "defaultCacheDuration is 0: unless the plugin's response sets a \
                           cacheDuration, nothing is cached and the plugin runs for every image pull"
-                    .to_owned(),
+                        .to_owned(),
             });
         }
     }
@@ -182,7 +183,10 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
     }
 
     if hostname.is_empty() {
-        push(LintRule::Unmatchable, "has no host, so no image can match".to_owned());
+        push(
+            LintRule::Unmatchable,
+            "has no host, so no image can match".to_owned(),
+        );
         return;
     }
     if labels.iter().any(|l| l.is_empty()) {
@@ -278,7 +282,11 @@ fn lint_query_or_fragment(pattern: &str, path: &str, push: &mut impl FnMut(LintR
         return;
     };
     let host_end = pattern.find('/').unwrap_or(pattern.len());
-    let kept = if i < host_end { &pattern[..i] } else { &pattern[..host_end] };
+    let kept = if i < host_end {
+        &pattern[..i]
+    } else {
+        &pattern[..host_end]
+    };
     push(
         LintRule::PathLiteralPrefix,
         format!(

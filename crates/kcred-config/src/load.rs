@@ -92,7 +92,11 @@ pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
         path: path.to_path_buf(),
         source: GoPathError::new("stat", path, e),
     })?;
-    let files = if meta.is_dir() { list_config_files(path)? } else { vec![path.to_path_buf()] };
+    let files = if meta.is_dir() {
+        list_config_files(path)?
+    } else {
+        vec![path.to_path_buf()]
+    };
     merge(files.into_iter().map(|file| {
         let bytes = read_file(&file)?;
         Ok((file, bytes))
@@ -150,7 +154,9 @@ fn list_config_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     }
     files.sort_by_cached_key(|p| path_bytes(p));
     if files.is_empty() {
-        return Err(LoadError::NoConfigFiles { dir: dir.to_path_buf() });
+        return Err(LoadError::NoConfigFiles {
+            dir: dir.to_path_buf(),
+        });
     }
     Ok(files)
 }
@@ -163,7 +169,8 @@ fn read_file(file: &Path) -> Result<Vec<u8>, LoadError> {
     };
     let mut f = std::fs::File::open(file).map_err(|e| read_error("open", e))?;
     let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).map_err(|e| read_error("read", e))?;
+    f.read_to_end(&mut bytes)
+        .map_err(|e| read_error("read", e))?;
     Ok(bytes)
 }
 
@@ -176,8 +183,10 @@ fn merge(
     for item in files {
         let (file, bytes) = item?;
         hash_file(&mut hasher, &bytes);
-        let config = decode_config(&bytes)
-            .map_err(|source| LoadError::Decode { file: file.clone(), source })?;
+        let config = decode_config(&bytes).map_err(|source| LoadError::Decode {
+            file: file.clone(),
+            source,
+        })?;
         decoded.push(config);
         paths.push(file);
     }
@@ -186,7 +195,9 @@ fn merge(
     for config in decoded {
         for provider in config.providers {
             if !names.insert(provider.name.clone()) {
-                return Err(LoadError::DuplicateProviderName { name: provider.name });
+                return Err(LoadError::DuplicateProviderName {
+                    name: provider.name,
+                });
             }
             providers.push(provider);
         }
@@ -217,10 +228,25 @@ mod tests {
 
     #[test]
     fn extension_filter_is_exact() {
-        for ok in ["a.json", "a.yaml", "a.yml", ".json", ".hidden.yaml", "x.tar.yml"] {
+        for ok in [
+            "a.json",
+            "a.yaml",
+            "a.yml",
+            ".json",
+            ".hidden.yaml",
+            "x.tar.yml",
+        ] {
             assert!(is_config_file_name(ok.as_bytes()), "{ok}");
         }
-        for no in ["a.JSON", "a.Yaml", "a.txt", "json", "a.yaml~", "a.yaml.bak", "a."] {
+        for no in [
+            "a.JSON",
+            "a.Yaml",
+            "a.txt",
+            "json",
+            "a.yaml~",
+            "a.yaml.bak",
+            "a.",
+        ] {
             assert!(!is_config_file_name(no.as_bytes()), "{no}");
         }
     }

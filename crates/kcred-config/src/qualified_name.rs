@@ -49,7 +49,9 @@ fn matches_qualified_name(name: &str) -> bool {
         [first, middle @ .., last] => {
             is_alnum(*first)
                 && is_alnum(*last)
-                && middle.iter().all(|&c| is_alnum(c) || matches!(c, b'-' | b'_' | b'.'))
+                && middle
+                    .iter()
+                    .all(|&c| is_alnum(c) || matches!(c, b'-' | b'_' | b'.'))
         }
     }
 }
@@ -70,7 +72,10 @@ fn matches_dns1123_label(label: &[u8]) -> bool {
 
 /// `^<label>(\.<label>)*$`
 fn matches_dns1123_subdomain(value: &str) -> bool {
-    value.as_bytes().split(|&c| c == b'.').all(matches_dns1123_label)
+    value
+        .as_bytes()
+        .split(|&c| c == b'.')
+        .all(matches_dns1123_label)
 }
 
 /// `validation.IsDNS1123Subdomain`: the list of problems, empty when valid.
@@ -80,7 +85,11 @@ pub fn is_dns1123_subdomain(value: &str) -> Vec<String> {
         errs.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LEN));
     }
     if !matches_dns1123_subdomain(value) {
-        errs.push(regex_error(DNS1123_SUBDOMAIN_ERR, DNS1123_SUBDOMAIN_FMT, &["example.com"]));
+        errs.push(regex_error(
+            DNS1123_SUBDOMAIN_ERR,
+            DNS1123_SUBDOMAIN_FMT,
+            &["example.com"],
+        ));
     }
     errs
 }
@@ -99,7 +108,9 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
                 errs.push("prefix part must be non-empty".to_owned());
             } else {
                 errs.extend(
-                    is_dns1123_subdomain(prefix).into_iter().map(|m| format!("prefix part {m}")),
+                    is_dns1123_subdomain(prefix)
+                        .into_iter()
+                        .map(|m| format!("prefix part {m}")),
                 );
             }
             *name
@@ -115,12 +126,19 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
     if name.is_empty() {
         errs.push("name part must be non-empty".to_owned());
     } else if name.len() > QUALIFIED_NAME_MAX_LEN {
-        errs.push(format!("name part {}", max_len_error(QUALIFIED_NAME_MAX_LEN)));
+        errs.push(format!(
+            "name part {}",
+            max_len_error(QUALIFIED_NAME_MAX_LEN)
+        ));
     }
     if !matches_qualified_name(name) {
         errs.push(format!(
             "name part {}",
-            regex_error(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, &["MyName", "my.name", "123-abc"])
+            regex_error(
+                QUALIFIED_NAME_ERR,
+                QUALIFIED_NAME_FMT,
+                &["MyName", "my.name", "123-abc"]
+            )
         ));
     }
     errs
@@ -171,7 +189,11 @@ mod tests {
             "example.com/Uppercase_Is_OK_123",
             "requests.storage-foo",
         ] {
-            assert!(is_qualified_name(ok).is_empty(), "{ok}: {:?}", is_qualified_name(ok));
+            assert!(
+                is_qualified_name(ok).is_empty(),
+                "{ok}: {:?}",
+                is_qualified_name(ok)
+            );
         }
         let max_name = "a".repeat(63);
         assert!(is_qualified_name(&max_name).is_empty());
@@ -181,8 +203,14 @@ mod tests {
 
     #[test]
     fn name_part_message_is_exact() {
-        assert_eq!(is_qualified_name("cantendwithadash-"), vec![NAME_PART_MSG.to_owned()]);
-        assert_eq!(is_qualified_name("nospecialchars%^=@"), vec![NAME_PART_MSG.to_owned()]);
+        assert_eq!(
+            is_qualified_name("cantendwithadash-"),
+            vec![NAME_PART_MSG.to_owned()]
+        );
+        assert_eq!(
+            is_qualified_name("nospecialchars%^=@"),
+            vec![NAME_PART_MSG.to_owned()]
+        );
     }
 
     #[test]
@@ -214,11 +242,17 @@ mod tests {
         );
         assert_eq!(
             is_qualified_name("example.com/"),
-            vec!["name part must be non-empty".to_owned(), NAME_PART_MSG.to_owned()]
+            vec![
+                "name part must be non-empty".to_owned(),
+                NAME_PART_MSG.to_owned()
+            ]
         );
         assert_eq!(
             is_qualified_name(""),
-            vec!["name part must be non-empty".to_owned(), NAME_PART_MSG.to_owned()]
+            vec![
+                "name part must be non-empty".to_owned(),
+                NAME_PART_MSG.to_owned()
+            ]
         );
     }
 

@@ -3,7 +3,9 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
-use kcred_api::config::{CredentialProvider, ServiceAccountCacheType, ServiceAccountTokenAttributes};
+use kcred_api::config::{
+    CredentialProvider, ServiceAccountCacheType, ServiceAccountTokenAttributes,
+};
 use kcred_api::ApiVersion;
 use kcred_match::gourl::parse_schemeless_url;
 
@@ -38,7 +40,10 @@ impl std::error::Error for ValidationErrors {}
 /// Validates merged providers as the kubelet does before registering them.
 ///
 /// The kubelet reports failure as `failed to validate credential provider config: <errors>`.
-pub fn validate(providers: &[CredentialProvider], gates: FeatureGates) -> Result<(), ValidationErrors> {
+pub fn validate(
+    providers: &[CredentialProvider],
+    gates: FeatureGates,
+) -> Result<(), ValidationErrors> {
     let list = validation_errors(providers, gates);
     match Aggregate::new(list) {
         None => Ok(()),
@@ -50,7 +55,10 @@ pub fn validate(providers: &[CredentialProvider], gates: FeatureGates) -> Result
 pub fn validation_errors(providers: &[CredentialProvider], gates: FeatureGates) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if providers.is_empty() {
-        errs.push(FieldError::required("providers", "at least 1 item in plugins is required"));
+        errs.push(FieldError::required(
+            "providers",
+            "at least 1 item in plugins is required",
+        ));
     }
     let mut seen_names: HashSet<&str> = HashSet::new();
     for provider in providers {
@@ -73,16 +81,32 @@ fn validate_name<'a>(
     const PATH: &str = "providers.name";
     let name = provider.name.as_str();
     if name.contains('/') {
-        errs.push(FieldError::invalid(PATH, name, "provider name cannot contain '/'"));
+        errs.push(FieldError::invalid(
+            PATH,
+            name,
+            "provider name cannot contain '/'",
+        ));
     }
     if name.contains(' ') {
-        errs.push(FieldError::invalid(PATH, name, "provider name cannot contain spaces"));
+        errs.push(FieldError::invalid(
+            PATH,
+            name,
+            "provider name cannot contain spaces",
+        ));
     }
     if name == "." {
-        errs.push(FieldError::invalid(PATH, name, "provider name cannot be '.'"));
+        errs.push(FieldError::invalid(
+            PATH,
+            name,
+            "provider name cannot be '.'",
+        ));
     }
     if name == ".." {
-        errs.push(FieldError::invalid(PATH, name, "provider name cannot be '..'"));
+        errs.push(FieldError::invalid(
+            PATH,
+            name,
+            "provider name cannot be '..'",
+        ));
     }
     if !seen.insert(name) {
         errs.push(FieldError::duplicate(PATH, name));
@@ -102,11 +126,18 @@ fn validate_api_version(api_version: &str, errs: &mut Vec<FieldError>) {
 fn validate_match_images(match_images: &[String], errs: &mut Vec<FieldError>) {
     const PATH: &str = "providers.matchImages";
     if match_images.is_empty() {
-        errs.push(FieldError::required(PATH, "at least 1 item in matchImages is required"));
+        errs.push(FieldError::required(
+            PATH,
+            "at least 1 item in matchImages is required",
+        ));
     }
     for image in match_images {
         if let Err(e) = parse_schemeless_url(image) {
-            errs.push(FieldError::invalid(PATH, image, format!("match image is invalid: {e}")));
+            errs.push(FieldError::invalid(
+                PATH,
+                image,
+                format!("match image is invalid: {e}"),
+            ));
         }
     }
 }
@@ -138,15 +169,24 @@ fn validate_token_attributes(
         ));
     }
     if attrs.service_account_token_audience.is_empty() {
-        errs.push(FieldError::required("providers.tokenAttributes.serviceAccountTokenAudience", ""));
+        errs.push(FieldError::required(
+            "providers.tokenAttributes.serviceAccountTokenAudience",
+            "",
+        ));
     }
     if attrs.require_service_account.is_none() {
-        errs.push(FieldError::required("providers.tokenAttributes.requireServiceAccount", ""));
+        errs.push(FieldError::required(
+            "providers.tokenAttributes.requireServiceAccount",
+            "",
+        ));
     }
     if api_version != ApiVersion::V1.as_str() {
         errs.push(FieldError::forbidden(
             PATH,
-            format!("tokenAttributes is only supported for {} API version", ApiVersion::V1.as_str()),
+            format!(
+                "tokenAttributes is only supported for {} API version",
+                ApiVersion::V1.as_str()
+            ),
         ));
     }
     if attrs.require_service_account == Some(false)
@@ -168,7 +208,10 @@ fn validate_token_attributes(
         errs,
     );
 
-    let required: BTreeSet<&String> = attrs.required_service_account_annotation_keys.iter().collect();
+    let required: BTreeSet<&String> = attrs
+        .required_service_account_annotation_keys
+        .iter()
+        .collect();
     let both: Vec<String> = attrs
         .optional_service_account_annotation_keys
         .iter()
@@ -195,7 +238,11 @@ fn validate_token_attributes(
             ),
         ));
     } else if ServiceAccountCacheType::parse(&attrs.cache_type).is_none() {
-        errs.push(FieldError::not_supported(CACHE_TYPE_PATH, &attrs.cache_type, &CACHE_TYPES));
+        errs.push(FieldError::not_supported(
+            CACHE_TYPE_PATH,
+            &attrs.cache_type,
+            &CACHE_TYPES,
+        ));
     }
 }
 
@@ -281,7 +328,9 @@ providers.defaultCacheDuration: Required value]"
         let mut p = provider("p");
         p.api_version = "credentialprovider.kubelet.k8s.io/v1beta1".to_owned();
         p.token_attributes = Some(ServiceAccountTokenAttributes::default());
-        let gates = FeatureGates { service_account_token_for_credential_providers: false };
+        let gates = FeatureGates {
+            service_account_token_for_credential_providers: false,
+        };
         assert_eq!(
             message(&[p], gates),
             "[providers.tokenAttributes: Forbidden: tokenAttributes is not supported when KubeletServiceAccountTokenForCredentialProviders feature gate is disabled, \
@@ -312,10 +361,16 @@ providers.tokenAttributes.cacheType: Required value: cacheType is required to be
     #[test]
     fn keys_in_both_lists_are_listed_sorted_as_json() {
         let mut a = attrs();
-        a.required_service_account_annotation_keys =
-            vec!["z.io/b".to_owned(), "a.io/a".to_owned(), "x.io/c".to_owned()];
-        a.optional_service_account_annotation_keys =
-            vec!["x.io/c".to_owned(), "z.io/b".to_owned(), "a.io/a".to_owned()];
+        a.required_service_account_annotation_keys = vec![
+            "z.io/b".to_owned(),
+            "a.io/a".to_owned(),
+            "x.io/c".to_owned(),
+        ];
+        a.optional_service_account_annotation_keys = vec![
+            "x.io/c".to_owned(),
+            "z.io/b".to_owned(),
+            "a.io/a".to_owned(),
+        ];
         let mut p = provider("p");
         p.token_attributes = Some(a);
         assert_eq!(

@@ -10,8 +10,10 @@ use kcred_api::GoDuration;
 use kcred_config::{load_path, validate, FeatureGates};
 use serde_json::Value;
 
-const CASES: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/conformance/config_cases.json"));
+const CASES: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/conformance/config_cases.json"
+));
 
 fn cases() -> Vec<Value> {
     serde_json::from_str(CASES).expect("config_cases.json parses")
@@ -19,7 +21,11 @@ fn cases() -> Vec<Value> {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().map(|s| s.as_str().expect("string").to_owned()).collect())
+        .map(|a| {
+            a.iter()
+                .map(|s| s.as_str().expect("string").to_owned())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -102,7 +108,10 @@ fn run_read_case(case: &Value) {
             Err(e) => e.to_string(),
         };
         let want = case["error_contains"].as_str().expect("error_contains");
-        assert!(err.contains(want), "{name}: error {err:?} does not contain {want:?}");
+        assert!(
+            err.contains(want),
+            "{name}: error {err:?} does not contain {want:?}"
+        );
     }
 }
 
@@ -111,7 +120,9 @@ fn run_validate_case(case: &Value) {
     let gate = case["feature_gates"]["KubeletServiceAccountTokenForCredentialProviders"]
         .as_bool()
         .expect("feature gate");
-    let gates = FeatureGates { service_account_token_for_credential_providers: gate };
+    let gates = FeatureGates {
+        service_account_token_for_credential_providers: gate,
+    };
     let config = decode_config(case["config"].as_str().expect("config").as_bytes())
         .unwrap_or_else(|e| panic!("{name}: decode failed: {e}"));
     let result = validate(&config.providers, gates);
@@ -129,7 +140,10 @@ fn run_validate_case(case: &Value) {
     if case["error_exact"].as_bool() == Some(true) {
         assert_eq!(err, want, "{name}: exact message");
     } else {
-        assert!(err.contains(want), "{name}: error {err:?} does not contain {want:?}");
+        assert!(
+            err.contains(want),
+            "{name}: error {err:?} does not contain {want:?}"
+        );
     }
 }
 
@@ -155,5 +169,8 @@ fn every_config_case_passes() {
         }
     }
     assert_eq!((read, validated), (19, 27));
-    assert!(exact >= 20, "expected most validate rows to compare exact messages, got {exact}");
+    assert!(
+        exact >= 20,
+        "expected most validate rows to compare exact messages, got {exact}"
+    );
 }

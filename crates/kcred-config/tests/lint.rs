@@ -45,7 +45,11 @@ fn wildcard_over_a_top_level_domain() {
     assert_eq!(l.len(), 1);
     assert_eq!(l[0].rule, LintRule::WildcardLabel);
     assert_eq!(l[0].pattern.as_deref(), Some("*.io"));
-    assert!(l[0].message.contains("\"registry.k8s.io\""), "{}", l[0].message);
+    assert!(
+        l[0].message.contains("\"registry.k8s.io\""),
+        "{}",
+        l[0].message
+    );
     assert_eq!(rules("**.example.com"), vec![LintRule::WildcardLabel]);
 }
 
@@ -58,7 +62,11 @@ fn path_is_a_literal_prefix() {
     let q = lints(&["registry.io/team?x"]);
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].rule, LintRule::PathLiteralPrefix);
-    assert!(q[0].message.contains("\"registry.io/team\""), "{}", q[0].message);
+    assert!(
+        q[0].message.contains("\"registry.io/team\""),
+        "{}",
+        q[0].message
+    );
 }
 
 #[test]
@@ -94,7 +102,11 @@ fn unmatchable_patterns() {
     assert_eq!(rules("registry.io/Team"), vec![LintRule::Unmatchable]);
     assert_eq!(rules("/only/a/path"), vec![LintRule::Unmatchable]);
     let scheme = &lints(&["https://registry.io"])[0];
-    assert!(scheme.message.contains("\"registry.io\""), "{}", scheme.message);
+    assert!(
+        scheme.message.contains("\"registry.io\""),
+        "{}",
+        scheme.message
+    );
 }
 
 #[test]
@@ -105,7 +117,9 @@ fn zero_cache_duration() {
     assert_eq!(l.len(), 1);
     assert_eq!(l[0].rule, LintRule::NoCaching);
     assert_eq!(l[0].pattern, None);
-    assert!(l[0].to_string().starts_with("provider \"p\": defaultCacheDuration is 0"));
+    assert!(l[0]
+        .to_string()
+        .starts_with("provider \"p\": defaultCacheDuration is 0"));
 }
 
 #[test]

@@ -48,11 +48,20 @@ fn directory_entries_filtered_and_sorted_by_bytes() {
         .iter()
         .map(|f| f.file_name().expect("name").to_string_lossy().into_owned())
         .collect();
-    assert_eq!(file_names, vec![".hidden.yaml", "B.yml", "a.json", "b.yaml"]);
+    assert_eq!(
+        file_names,
+        vec![".hidden.yaml", "B.yml", "a.json", "b.yaml"]
+    );
     // The hash covers exactly the files read, in order.
-    let contents: Vec<Vec<u8>> =
-        loaded.files.iter().map(|f| std::fs::read(f).expect("read")).collect();
-    assert_eq!(loaded.hash, config_hash(contents.iter().map(|c| c.as_slice())));
+    let contents: Vec<Vec<u8>> = loaded
+        .files
+        .iter()
+        .map(|f| std::fs::read(f).expect("read"))
+        .collect();
+    assert_eq!(
+        loaded.hash,
+        config_hash(contents.iter().map(|c| c.as_slice()))
+    );
 }
 
 #[cfg(unix)]
@@ -88,7 +97,10 @@ fn directory_path_is_cleaned_in_messages_and_files() {
     let dir_with_slashes = PathBuf::from(format!("{}//./", tmp.path().display()));
     let err = load_path(&dir_with_slashes).expect_err("bad yaml");
     let msg = err.to_string();
-    let prefix = format!("error decoding config \"{}/a.yaml\": ", tmp.path().display());
+    let prefix = format!(
+        "error decoding config \"{}/a.yaml\": ",
+        tmp.path().display()
+    );
     assert!(msg.starts_with(&prefix), "{msg}");
     assert!(matches!(err, LoadError::Decode { .. }));
 }
@@ -99,7 +111,10 @@ fn empty_directory_message_quotes_the_path_as_given() {
     let err = load_path(tmp.path()).expect_err("empty");
     assert_eq!(
         err.to_string(),
-        format!("no configuration files found in directory \"{}\"", tmp.path().display())
+        format!(
+            "no configuration files found in directory \"{}\"",
+            tmp.path().display()
+        )
     );
 }
 
@@ -108,7 +123,10 @@ fn duplicate_names_within_one_file() {
     let doc = "kind: CredentialProviderConfig\napiVersion: kubelet.config.k8s.io/v1\nproviders:\n  - name: x\n    matchImages: [a.io]\n    defaultCacheDuration: 1m\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n  - name: x\n    matchImages: [b.io]\n    defaultCacheDuration: 1m\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n";
     let err = load_files(vec![(PathBuf::from("c.yaml"), doc.as_bytes().to_vec())])
         .expect_err("duplicate");
-    assert_eq!(err.to_string(), "duplicate provider name \"x\" found in configuration file(s)");
+    assert_eq!(
+        err.to_string(),
+        "duplicate provider name \"x\" found in configuration file(s)"
+    );
 }
 
 #[test]
@@ -130,9 +148,16 @@ fn first_failing_file_is_reported() {
     // Decoding stops at the first bad file even if a later file is also bad.
     let err = load_files(vec![
         (PathBuf::from("a.yaml"), config("ok").into_bytes()),
-        (PathBuf::from("b.yaml"), b"kind: WrongKind\napiVersion: kubelet.config.k8s.io/v1\n".to_vec()),
+        (
+            PathBuf::from("b.yaml"),
+            b"kind: WrongKind\napiVersion: kubelet.config.k8s.io/v1\n".to_vec(),
+        ),
         (PathBuf::from("c.yaml"), b"{".to_vec()),
     ])
     .expect_err("bad");
-    assert!(err.to_string().starts_with("error decoding config \"b.yaml\": "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("error decoding config \"b.yaml\": "),
+        "{err}"
+    );
 }

@@ -22,7 +22,11 @@ fn field_text() -> impl Strategy<Value = String> {
 fn token_attributes() -> impl Strategy<Value = ServiceAccountTokenAttributes> {
     (
         field_text(),
-        prop_oneof![Just("Token".to_owned()), Just("ServiceAccount".to_owned()), field_text()],
+        prop_oneof![
+            Just("Token".to_owned()),
+            Just("ServiceAccount".to_owned()),
+            field_text()
+        ],
         proptest::option::of(any::<bool>()),
         proptest::collection::vec(field_text(), 0..4),
         proptest::collection::vec(field_text(), 0..4),
@@ -48,17 +52,22 @@ fn provider() -> impl Strategy<Value = CredentialProvider> {
         proptest::collection::vec((field_text(), field_text()), 0..3),
         proptest::option::of(token_attributes()),
     )
-        .prop_map(|(name, match_images, dur, api_version, args, env, token_attributes)| {
-            CredentialProvider {
-                name,
-                match_images,
-                default_cache_duration: dur.map(GoDuration),
-                api_version,
-                args,
-                env: env.into_iter().map(|(name, value)| ExecEnvVar { name, value }).collect(),
-                token_attributes,
-            }
-        })
+        .prop_map(
+            |(name, match_images, dur, api_version, args, env, token_attributes)| {
+                CredentialProvider {
+                    name,
+                    match_images,
+                    default_cache_duration: dur.map(GoDuration),
+                    api_version,
+                    args,
+                    env: env
+                        .into_iter()
+                        .map(|(name, value)| ExecEnvVar { name, value })
+                        .collect(),
+                    token_attributes,
+                }
+            },
+        )
 }
 
 proptest! {

@@ -386,7 +386,7 @@ mod tests {
         assert_eq!(host("https://A.B/x"), "A.B");
         assert_eq!(host("https://a.b#c.d/x"), "a.b");
         assert_eq!(host("https://user:pw@a.b/x"), "a.b");
-        assert_eq!(host("https://a%2Eb/x"), "a.b");
+        assert_eq!(host("https://a%C3%A9b/x"), "a\u{e9}b");
         assert_eq!(host("https://a.b?x=1"), "a.b");
         assert_eq!(host("https:///x"), "");
         assert_eq!(host("https:opaque"), "");
@@ -396,7 +396,7 @@ mod tests {
 
     #[test]
     fn errors_with_go_wording() {
-        let e = |s: &str| hostname(s).map(|h| h).unwrap_err().to_string();
+        let e = |s: &str| hostname(s).unwrap_err().to_string();
         assert_eq!(
             e("https://foobar  "),
             r#"parse "https://foobar  ": invalid character " " in host name"#
@@ -412,6 +412,10 @@ mod tests {
         assert_eq!(
             e("https://a%41b/"),
             r#"parse "https://a%41b/": invalid URL escape "%41""#
+        );
+        assert_eq!(
+            e("https://a%2Eb/x"),
+            r#"parse "https://a%2Eb/x": invalid URL escape "%2E""#
         );
         assert_eq!(
             e("https://[::1/x"),

@@ -1,6 +1,7 @@
 //! `ecr-credential-provider`: a drop-in replacement for the kubelet's Amazon ECR image
 //! credential provider plugin (`kubernetes/cloud-provider-aws`, `cmd/ecr-credential-provider`).
 //!
+//! - [`request`]: stdin → request, leniently and with upstream's messages.
 //! - [`registry`]: image → host → ECR Public, private ECR (every partition) or other host.
 //! - [`go_url`]: the host as Go's `net/url` finds it (upstream parses images with it).
 //! - [`role`]: service-account token mode: which role to assume.
@@ -16,5 +17,6 @@ pub mod go_url;
 pub mod invocation;
 pub mod provider;
 pub mod registry;
+pub mod request;
 pub mod role;
 pub mod token;

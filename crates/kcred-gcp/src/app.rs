@@ -153,7 +153,10 @@ fn get_credentials(
             }
         }
         Err(e) => {
-            crate::error!("auth-provider-gcp: no credentials for image {:?}: {e}", request.image);
+            crate::error!(
+                "auth-provider-gcp: no credentials for image {:?}: {e}",
+                request.image
+            );
             if opts.upstream_compat_exit0 {
                 Outcome {
                     exit_code: 0,

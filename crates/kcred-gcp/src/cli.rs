@@ -169,7 +169,10 @@ fn parse_bool(spec: &Spec, value: &str) -> Result<bool, CliError> {
         _ => Err(CliError::InvalidValue {
             flag: display_name(spec),
             value: value.to_owned(),
-            reason: format!("strconv.ParseBool: parsing {}: invalid syntax", quote(value)),
+            reason: format!(
+                "strconv.ParseBool: parsing {}: invalid syntax",
+                quote(value)
+            ),
         }),
     }
 }
@@ -340,9 +343,18 @@ mod tests {
 
     #[test]
     fn flag_forms() {
-        assert_eq!(opts(&["get-credentials", "-a", "dockercfg"]).auth_flow, "dockercfg");
-        assert_eq!(opts(&["get-credentials", "-adockercfg"]).auth_flow, "dockercfg");
-        assert_eq!(opts(&["get-credentials", "-a=dockercfg"]).auth_flow, "dockercfg");
+        assert_eq!(
+            opts(&["get-credentials", "-a", "dockercfg"]).auth_flow,
+            "dockercfg"
+        );
+        assert_eq!(
+            opts(&["get-credentials", "-adockercfg"]).auth_flow,
+            "dockercfg"
+        );
+        assert_eq!(
+            opts(&["get-credentials", "-a=dockercfg"]).auth_flow,
+            "dockercfg"
+        );
         assert_eq!(opts(&["--authFlow", "x", "get-credentials"]).auth_flow, "x");
         assert_eq!(opts(&["get-credentials", "--authFlow="]).auth_flow, "");
         assert_eq!(opts(&["get-credentials", "-v", "4"]).verbosity, 4);
@@ -365,7 +377,9 @@ mod tests {
     #[test]
     fn errors_and_help() {
         assert_eq!(
-            parse(&["get-credentials", "--nope"]).unwrap_err().to_string(),
+            parse(&["get-credentials", "--nope"])
+                .unwrap_err()
+                .to_string(),
             "unknown flag: --nope"
         );
         assert_eq!(
@@ -373,7 +387,9 @@ mod tests {
             "unknown shorthand flag: 'x' in -x"
         );
         assert_eq!(
-            parse(&["get-credentials", "--authFlow"]).unwrap_err().to_string(),
+            parse(&["get-credentials", "--authFlow"])
+                .unwrap_err()
+                .to_string(),
             "flag needs an argument: --authFlow"
         );
         assert_eq!(

@@ -209,7 +209,9 @@ impl<'de> Deserialize<'de> for DockerConfigEntry {
 impl DockerConfigEntry {
     /// Decodes one entry object. On failure returns the entry as Go leaves it (fields set
     /// before the failure) together with the error.
-    pub fn from_json(bytes: &[u8]) -> Result<DockerConfigEntry, (DockerConfigEntry, DockerConfigError)> {
+    pub fn from_json(
+        bytes: &[u8],
+    ) -> Result<DockerConfigEntry, (DockerConfigEntry, DockerConfigError)> {
         let raw: RawDockerConfigEntry = serde_json::from_slice(bytes)
             .map_err(|_| (DockerConfigEntry::default(), DockerConfigError::Unmarshal))?;
         raw.resolve()
@@ -275,7 +277,8 @@ impl<'de> Deserialize<'de> for ConfigJson {
 
 /// Upstream `readDockerConfigJSONFileFromBytes`: the `auths` of a `config.json`.
 pub fn parse_config_json(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
-    let cfg: ConfigJson = serde_json::from_slice(bytes).map_err(|_| DockerConfigError::Unmarshal)?;
+    let cfg: ConfigJson =
+        serde_json::from_slice(bytes).map_err(|_| DockerConfigError::Unmarshal)?;
     Ok(cfg.0)
 }
 
@@ -385,7 +388,10 @@ mod tests {
         let err = decode_auth_field("Zm9v!mJhcg==").unwrap_err();
         assert_eq!(err.to_string(), "illegal base64 data at input byte 4");
         let err = parse_dockercfg(br#"{"r":{"auth":"c2VjcmV0"}}"#).unwrap_err();
-        assert_eq!(err.to_string(), "error occurred while trying to unmarshal json");
+        assert_eq!(
+            err.to_string(),
+            "error occurred while trying to unmarshal json"
+        );
     }
 
     proptest! {

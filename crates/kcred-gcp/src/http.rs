@@ -63,7 +63,11 @@ impl TrustRoots {
             add_pem_dir(dir, &mut certs);
         }
         if !overridden {
-            if let Some(file) = SYSTEM_CERT_FILES.iter().map(Path::new).find(|p| p.is_file()) {
+            if let Some(file) = SYSTEM_CERT_FILES
+                .iter()
+                .map(Path::new)
+                .find(|p| p.is_file())
+            {
                 add_pem_file(file, &mut certs);
             } else {
                 for dir in SYSTEM_CERT_DIRS {
@@ -114,8 +118,8 @@ pub enum HttpError {
         method: &'static str,
         /// The URL.
         url: String,
-        /// ureq's error.
-        source: ureq::Error,
+        /// ureq's error (boxed: it is large).
+        source: Box<ureq::Error>,
     },
     /// The body reached [`MAX_BODY_BYTES`] (upstream's message).
     #[error("the read limit is reached")]
@@ -126,6 +130,32 @@ pub enum HttpError {
         /// What was searched.
         searched: String,
     },
+}
+
+impl HttpError {
+    /// The same error with the URL's query string and fragment hidden.
+    pub fn redacted(self) -> Self {
+        match self {
+            HttpError::Transport {
+                method,
+                url,
+                source,
+            } => HttpError::Transport {
+                method,
+                url: redact_url(&url),
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
+/// A URL without its query string and fragment (they may hold a signature), for messages.
+pub fn redact_url(url: &str) -> String {
+    match url.find(['?', '#']) {
+        Some(i) => format!("{}?<redacted>", &url[..i]),
+        None => url.to_owned(),
+    }
 }
 
 /// A response: status and body (at most [`MAX_BODY_BYTES`] - 1 bytes).
@@ -172,7 +202,10 @@ impl HttpClient {
     }
 
     fn agent(&self, url: &str) -> Result<&Agent, HttpError> {
-        if !url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://")) {
+        if !url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        {
             // Plain http never redirects into TLS for the URLs this plugin reads without
             // roots; if it does, the handshake fails cleanly against an empty root set.
             return Ok(self
@@ -200,7 +233,7 @@ impl HttpClient {
         let transport = |source| HttpError::Transport {
             method: "Get",
             url: url.to_owned(),
-            source,
+            source: Box::new(source),
         };
         let resp = req.call().map_err(transport)?;
         read_response(resp).map_err(|e| e.with_url("Get", url))
@@ -221,7 +254,7 @@ impl HttpClient {
         let transport = |source| HttpError::Transport {
             method: "Post",
             url: url.to_owned(),
-            source,
+            source: Box::new(source),
         };
         let resp = req.send(body).map_err(transport)?;
         read_response(resp).map_err(|e| e.with_url("Post", url))
@@ -240,7 +273,7 @@ impl ReadError {
             ReadError::Io(source) => HttpError::Transport {
                 method,
                 url: url.to_owned(),
-                source,
+                source: Box::new(source),
             },
         }
     }

@@ -119,6 +119,9 @@ mod tests {
         // 2026-11-23T18:47:05.000123Z
         let t = UNIX_EPOCH + Duration::new(1_795_459_625, 123_000);
         let line = format_line(Severity::Error, t, 42, "boom");
-        assert_eq!(line, "E1123 18:47:05.000123      42 auth-provider-gcp] boom");
+        assert_eq!(
+            line,
+            "E1123 18:47:05.000123      42 auth-provider-gcp] boom"
+        );
     }
 }

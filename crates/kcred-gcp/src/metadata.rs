@@ -7,7 +7,7 @@ use kcred_api::Secret;
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::http::{HttpClient, HttpError};
+use crate::http::{redact_url, HttpClient, HttpError};
 
 /// Upstream's metadata base URL (the host has a trailing dot: a fully qualified name, so
 /// resolver search domains are never tried).
@@ -53,6 +53,19 @@ pub enum ReadUrlError {
     },
 }
 
+impl ReadUrlError {
+    /// The same error with the URL's query string and fragment hidden.
+    pub fn redacted(self) -> Self {
+        match self {
+            ReadUrlError::Http(e) => ReadUrlError::Http(e.redacted()),
+            ReadUrlError::Status { status, url } => ReadUrlError::Status {
+                status,
+                url: redact_url(&url),
+            },
+        }
+    }
+}
+
 /// Upstream `ReadURL`: `GET url` with `headers`; anything but 200 is an error.
 pub fn read_url(
     http: &HttpClient,
@@ -96,7 +109,9 @@ struct TokenBlob {
 /// Converts an `expires_in` number of seconds into a lifetime (negative or absurd → none).
 pub fn lifetime_from_secs(secs: Option<f64>) -> Option<Duration> {
     let secs = secs?;
-    (secs.is_finite() && secs >= 0.0 && secs < 1e12).then(|| Duration::from_secs_f64(secs))
+    (0.0..1e12)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
 }
 
 /// Parses `{"access_token": "...", "expires_in": N, ...}` (metadata and STS shape).

@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::docker_config::{parse_dockercfg, DockerConfig, DockerConfigError};
 use crate::flow::AuthFlow;
-use crate::http::{HttpClient, TrustRoots};
+use crate::http::{redact_url, HttpClient, TrustRoots};
 use crate::impersonate::{self, ImpersonationError, DEFAULT_IAM_CREDENTIALS_URL};
 use crate::metadata::{
     read_url, AccessToken, MetadataClient, MetadataError, ReadUrlError, DEFAULT_METADATA_URL,
@@ -25,8 +25,12 @@ use crate::sts::{self, StsError, DEFAULT_STS_URL, STS_TIMEOUT};
 /// Username GCR and Artifact Registry accept with an OAuth access token (upstream's choice).
 pub const TOKEN_USERNAME: &str = "_token";
 /// The registries every `gcr` answer covers, besides the image's own registry.
-pub const CONTAINER_REGISTRY_URLS: [&str; 4] =
-    ["container.cloud.google.com", "gcr.io", "*.gcr.io", "*.pkg.dev"];
+pub const CONTAINER_REGISTRY_URLS: [&str; 4] = [
+    "container.cloud.google.com",
+    "gcr.io",
+    "*.gcr.io",
+    "*.pkg.dev",
+];
 /// Service-account annotation that opts a pod's images into Workload Identity pulls.
 pub const ENABLE_WI_IMAGE_PULL_ANNOTATION: &str = "iam.gke.io/enable-wi-image-pull";
 /// Service-account annotation naming a Google service account (GKE Workload Identity's);
@@ -209,7 +213,10 @@ impl ContainerRegistryProvider {
         let from_annotation = self
             .wi
             .impersonate_from_annotation
-            .then(|| self.service_account_annotations.get(GCP_SERVICE_ACCOUNT_ANNOTATION))
+            .then(|| {
+                self.service_account_annotations
+                    .get(GCP_SERVICE_ACCOUNT_ANNOTATION)
+            })
             .flatten()
             .map(String::as_str)
             .filter(|s| !s.is_empty());
@@ -316,14 +323,6 @@ fn auth_from_docker_config(cfg: DockerConfig) -> Credentials {
     }
 }
 
-/// A URL without its query string and fragment, for messages.
-pub fn redact_url(url: &str) -> String {
-    match url.find(['?', '#']) {
-        Some(i) => format!("{}?<redacted>", &url[..i]),
-        None => url.to_owned(),
-    }
-}
-
 /// Upstream `DockerConfigKeyProvider`: the `google-dockercfg` attribute.
 pub fn provide_dockercfg(clients: &Clients) -> Result<Credentials, ProvideError> {
     let bytes = clients
@@ -350,7 +349,7 @@ pub fn provide_dockercfg_url(clients: &Clients) -> Result<Credentials, ProvideEr
     let body = read_url(&clients.metadata_http, &url, &[]).map_err(|source| {
         ProvideError::DockerConfigUrl {
             url: redact_url(&url),
-            source,
+            source: source.redacted(),
         }
     })?;
     let cfg = parse_dockercfg(&body).map_err(|source| ProvideError::DockerConfig {

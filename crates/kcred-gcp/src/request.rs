@@ -55,9 +55,7 @@ struct WireRequest {
 pub fn decode_request(bytes: &[u8]) -> Result<PluginRequest, RequestDecodeError> {
     let wire: WireRequest = serde_json::from_slice(bytes).map_err(|e| RequestDecodeError {
         reason: match e.classify() {
-            serde_json::error::Category::Eof => {
-                "unexpected end of JSON input".to_owned()
-            }
+            serde_json::error::Category::Eof => "unexpected end of JSON input".to_owned(),
             _ => format!("invalid request at line {} column {}", e.line(), e.column()),
         },
     })?;

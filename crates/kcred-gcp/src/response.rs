@@ -61,7 +61,8 @@ impl CachePolicy {
         let fixed_duration = match duration.unwrap_or("") {
             "" => None,
             text => Some(
-                GoDuration::parse(text).map_err(|e| CacheEnvError::InvalidDuration(e.to_string()))?,
+                GoDuration::parse(text)
+                    .map_err(|e| CacheEnvError::InvalidDuration(e.to_string()))?,
             ),
         };
         Ok(CachePolicy {
@@ -127,7 +128,10 @@ mod tests {
             p.duration_for(Some(Duration::from_secs(3599))),
             Some(GoDuration(3539 * 1_000_000_000))
         );
-        assert_eq!(p.duration_for(Some(Duration::from_secs(30))), Some(GoDuration(0)));
+        assert_eq!(
+            p.duration_for(Some(Duration::from_secs(30))),
+            Some(GoDuration(0))
+        );
         assert_eq!(p.duration_for(None), None);
         assert_eq!(p.failure_duration(), GoDuration(0));
     }
@@ -135,7 +139,10 @@ mod tests {
     #[test]
     fn fixed_duration_wins() {
         let p = CachePolicy::from_env_values(Some("0s"), Some("registry")).unwrap();
-        assert_eq!(p.duration_for(Some(Duration::from_secs(3599))), Some(GoDuration(0)));
+        assert_eq!(
+            p.duration_for(Some(Duration::from_secs(3599))),
+            Some(GoDuration(0))
+        );
         assert_eq!(p.key_type, CacheKeyType::Registry);
     }
 }

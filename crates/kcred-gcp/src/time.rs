@@ -67,8 +67,9 @@ fn digits(s: &[u8]) -> Option<u32> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    s.iter()
-        .try_fold(0u32, |acc, d| acc.checked_mul(10)?.checked_add(u32::from(d - b'0')))
+    s.iter().try_fold(0u32, |acc, d| {
+        acc.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    })
 }
 
 /// Parses `YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm)` into Unix seconds (fraction dropped).
@@ -148,8 +149,14 @@ mod tests {
             parse_rfc3339("2026-11-23T18:47:05.123456789Z"),
             Ok(1_795_459_625)
         );
-        assert_eq!(parse_rfc3339("2026-11-23T19:47:05+01:00"), Ok(1_795_459_625));
-        assert_eq!(parse_rfc3339("2026-11-23T17:17:05-01:30"), Ok(1_795_459_625));
+        assert_eq!(
+            parse_rfc3339("2026-11-23T19:47:05+01:00"),
+            Ok(1_795_459_625)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-23T17:17:05-01:30"),
+            Ok(1_795_459_625)
+        );
         for bad in [
             "",
             "2026-11-23",

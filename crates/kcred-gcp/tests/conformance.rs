@@ -137,7 +137,11 @@ fn docker_config_entry_decode_suite() {
         };
         assert_eq!(failed, case["fail"].as_bool().unwrap(), "{input}");
         assert_eq!(entry.username, s(&case["expect"]["username"]), "{input}");
-        assert_eq!(entry.password.expose(), s(&case["expect"]["password"]), "{input}");
+        assert_eq!(
+            entry.password.expose(),
+            s(&case["expect"]["password"]),
+            "{input}"
+        );
         assert_eq!(entry.email, s(&case["expect"]["email"]), "{input}");
     }
 }
@@ -223,7 +227,11 @@ fn docker_config_parse_suite() {
                 paths.working_dir = home.path().join("cwd");
                 paths.root = home.path().join("root");
                 let got = read_docker_config_file(&paths);
-                assert_eq!(got.is_ok(), case["expect"]["ok"].as_bool().unwrap(), "{name}");
+                assert_eq!(
+                    got.is_ok(),
+                    case["expect"]["ok"].as_bool().unwrap(),
+                    "{name}"
+                );
                 assert_config_matches(&got.unwrap(), &case["expect"]["derived_entry"], &name);
 
                 // Nothing anywhere: upstream's "couldn't find" error.
@@ -234,7 +242,10 @@ fn docker_config_parse_suite() {
                     root: home.path().join("none"),
                 };
                 let err = read_docker_config_file(&empty).unwrap_err().to_string();
-                assert!(err.starts_with("couldn't find valid .dockercfg after checking in ["), "{err}");
+                assert!(
+                    err.starts_with("couldn't find valid .dockercfg after checking in ["),
+                    "{err}"
+                );
             }
             other => panic!("{name}: unknown format {other}"),
         }
@@ -323,7 +334,10 @@ fn get_response_suite() {
             args.push(format!("--project-id={}", s(&case["cli"]["projectId"])));
         }
         let mut stdin = serde_json::Map::new();
-        stdin.insert("apiVersion".into(), "credentialprovider.kubelet.k8s.io/v1".into());
+        stdin.insert(
+            "apiVersion".into(),
+            "credentialprovider.kubelet.k8s.io/v1".into(),
+        );
         stdin.insert("kind".into(), "CredentialProviderRequest".into());
         for (k, v) in req.as_object().unwrap() {
             stdin.insert(k.clone(), v.clone());
@@ -345,8 +359,15 @@ fn get_response_suite() {
             // The attribute (read from `rewritten`) points at `metadata`, which serves the
             // same table, /my/value included.
             let fetched = metadata.requests();
-            let fetch = fetched.iter().find(|r| r.path() == "/my/value").expect("URL fetched");
-            assert_eq!(fetch.header("metadata-flavor"), None, "{name}: URL fetched without Metadata-Flavor");
+            let fetch = fetched
+                .iter()
+                .find(|r| r.path() == "/my/value")
+                .expect("URL fetched");
+            assert_eq!(
+                fetch.header("metadata-flavor"),
+                None,
+                "{name}: URL fetched without Metadata-Flavor"
+            );
             let reqs = rewritten.requests();
             let attr_req = reqs.iter().find(|r| r.path() == attr).unwrap();
             assert_eq!(attr_req.header("metadata-flavor"), Some("Google"));
@@ -385,11 +406,16 @@ fn get_response_suite() {
 
 fn check_get_response(name: &str, expect: &Value, json: &Value) {
     assert_eq!(json["kind"], "CredentialProviderResponse", "{name}");
-    assert_eq!(json["apiVersion"], "credentialprovider.kubelet.k8s.io/v1", "{name}");
+    assert_eq!(
+        json["apiVersion"], "credentialprovider.kubelet.k8s.io/v1",
+        "{name}"
+    );
     if let Some(t) = expect["cacheKeyType"].as_str() {
         assert_eq!(json["cacheKeyType"], t, "{name}");
     }
-    let auth = json["auth"].as_object().unwrap_or_else(|| panic!("{name}: auth in {json}"));
+    let auth = json["auth"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{name}: auth in {json}"));
     for key in expect["auth_keys_include"].as_array().into_iter().flatten() {
         assert!(auth.contains_key(key.as_str().unwrap()), "{name}: {key}");
     }
@@ -466,9 +492,15 @@ fn provide_workload_identity_suite() {
                     );
                 }
                 _ if s(&case["serviceAccountToken"]).is_empty() => {
-                    assert!(matches!(err, ProvideError::WorkloadIdentityNoToken), "{name}");
+                    assert!(
+                        matches!(err, ProvideError::WorkloadIdentityNoToken),
+                        "{name}"
+                    );
                 }
-                _ => assert!(matches!(err, ProvideError::WorkloadIdentityNoProject), "{name}"),
+                _ => assert!(
+                    matches!(err, ProvideError::WorkloadIdentityNoProject),
+                    "{name}"
+                ),
             }
             assert!(
                 metadata.requests().is_empty(),
@@ -476,7 +508,10 @@ fn provide_workload_identity_suite() {
             );
         } else {
             let creds = got.unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert!(creds.auth.contains_key("us-central1-docker.pkg.dev"), "{name}");
+            assert!(
+                creds.auth.contains_key("us-central1-docker.pkg.dev"),
+                "{name}"
+            );
             for entry in creds.auth.values() {
                 assert_eq!(entry.username, "_token", "{name}");
                 assert_eq!(entry.password.expose(), expected, "{name}");
@@ -495,7 +530,11 @@ fn provide_workload_identity_suite() {
             None => assert!(sts_reqs.is_empty(), "{name}: STS must not be called"),
         }
         if provider.token_source() == TokenSource::NodeServiceAccount {
-            let paths: Vec<String> = metadata.requests().iter().map(|r| r.path().to_owned()).collect();
+            let paths: Vec<String> = metadata
+                .requests()
+                .iter()
+                .map(|r| r.path().to_owned())
+                .collect();
             assert_eq!(
                 paths,
                 [
@@ -511,22 +550,38 @@ fn provide_workload_identity_suite() {
     let table = suite_obj["decision_table_from_source"].as_array().unwrap();
     assert_eq!(table.len(), 5);
     for row in table {
-        let idp = if s(&row["identityProvider"]) == "set" { "idp" } else { "" };
+        let idp = if s(&row["identityProvider"]) == "set" {
+            "idp"
+        } else {
+            ""
+        };
         for annotated in [true, false] {
             if row["annotation_true"].as_bool() == Some(!annotated) {
                 continue;
             }
             let mut ann = BTreeMap::new();
             if annotated {
-                ann.insert("iam.gke.io/enable-wi-image-pull".to_owned(), "true".to_owned());
+                ann.insert(
+                    "iam.gke.io/enable-wi-image-pull".to_owned(),
+                    "true".to_owned(),
+                );
             }
             let p = ContainerRegistryProvider {
                 use_registry_from_image: true,
-                ksa_token: Secret::new(if s(&row["ksa_token"]) == "empty" { "" } else { "t" }),
+                ksa_token: Secret::new(if s(&row["ksa_token"]) == "empty" {
+                    ""
+                } else {
+                    "t"
+                }),
                 service_account_annotations: ann,
                 wi: WorkloadIdentityConfig {
                     identity_provider: idp.to_owned(),
-                    project_id: if s(&row["projectID"]) == "empty" { "" } else { "p" }.to_owned(),
+                    project_id: if s(&row["projectID"]) == "empty" {
+                        ""
+                    } else {
+                        "p"
+                    }
+                    .to_owned(),
                     ..WorkloadIdentityConfig::default()
                 },
             };
@@ -552,7 +607,9 @@ fn provide_workload_identity_failures_with_upstream_compat_flag() {
         let stdin = if token_present {
             stdin.to_vec()
         } else {
-            String::from_utf8_lossy(stdin).replace("\"jwt\"", "\"\"").into_bytes()
+            String::from_utf8_lossy(stdin)
+                .replace("\"jwt\"", "\"\"")
+                .into_bytes()
         };
         let args = [
             "get-credentials",
@@ -585,13 +642,20 @@ fn derived_cache_env_suite() {
         for (k, v) in case["env"].as_object().unwrap() {
             env.push((k.clone(), s(v)));
         }
-        let out = run_plugin(&["get-credentials", "--v=3"], &env_refs(&env), &request("gcr.io/p/i"));
+        let out = run_plugin(
+            &["get-credentials", "--v=3"],
+            &env_refs(&env),
+            &request("gcr.io/p/i"),
+        );
         let expect = &case["expect"];
         let stderr = String::from_utf8_lossy(&out.stderr);
         if let Some(code) = expect["exit_code"].as_i64() {
             assert_eq!(out.status.code(), Some(code as i32), "{case}");
             assert!(out.stdout.is_empty(), "{case}");
-            let msg = expect["error"].as_str().or(expect["error_contains"].as_str()).unwrap();
+            let msg = expect["error"]
+                .as_str()
+                .or(expect["error_contains"].as_str())
+                .unwrap();
             assert!(stderr.contains(msg), "{case}: {stderr}");
             continue;
         }
@@ -654,7 +718,11 @@ fn derived_request_handling_suite() {
             assert_eq!(String::from_utf8(out.stdout).unwrap(), exact, "{name}");
             continue;
         }
-        assert_eq!(out.status.code(), Some(expect["exit_code"].as_i64().unwrap_or(0) as i32), "{name}: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(expect["exit_code"].as_i64().unwrap_or(0) as i32),
+            "{name}: {stderr}"
+        );
         if let Some(msg) = expect["error_contains"].as_str() {
             assert!(stderr.contains(msg), "{name}: {stderr}");
         }
@@ -669,7 +737,12 @@ fn derived_request_handling_suite() {
         if let Some(keys) = expect["auth_keys_exact"].as_array() {
             let mut want: Vec<&str> = keys.iter().map(|k| k.as_str().unwrap()).collect();
             want.sort_unstable();
-            let got: Vec<&str> = json["auth"].as_object().unwrap().keys().map(String::as_str).collect();
+            let got: Vec<&str> = json["auth"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
             assert_eq!(got, want, "{name}");
         }
     }

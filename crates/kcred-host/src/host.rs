@@ -142,7 +142,11 @@ impl Host {
         let fingerprint = reload::fingerprint(config_path);
         let config = load_path(config_path)?;
         let host = Host::build(config, bin_dir, Some(config_path.to_path_buf()), options)?;
-        *host.shared.fingerprint.lock().unwrap_or_else(PoisonError::into_inner) = Some(fingerprint);
+        *host
+            .shared
+            .fingerprint
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(fingerprint);
         Ok(host)
     }
 
@@ -173,7 +177,9 @@ impl Host {
             clock: options.clock.clone(),
             metrics: Some(metrics.clone()),
             token_source: options.token_source.clone(),
-            service_account_gate: options.feature_gates.service_account_token_for_credential_providers,
+            service_account_gate: options
+                .feature_gates
+                .service_account_token_for_credential_providers,
             coalesce_registries: options.coalesce_registries,
         };
         let set = build_provider_set(config, bin_dir, &context, options.feature_gates, None)?;

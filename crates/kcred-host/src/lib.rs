@@ -5,7 +5,7 @@
 //!   a timeout (SIGKILL, reaped) and bounded output; the kubelet's error texts.
 //! - [`cache`]: `generateCacheKey` / `cacheEntry` — byte-exact [`CacheKey`]s and the
 //!   per-provider expiring [`ProviderCache`].
-//! - [`singleflight`]: `singleflight.Group`.
+//! - [`singleflight`]: the `singleflight.Group` of `provide`.
 //! - [`registry_flight`]: kcred's registry-wide coalescing of concurrent misses.
 //! - [`service_account`]: KEP-4412 service-account token mode.
 //! - [`provider`]: `pluginProvider.provide` — [`PluginProvider`] and [`ProvideOutcome`].

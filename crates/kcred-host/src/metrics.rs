@@ -47,7 +47,10 @@ impl HostMetrics {
             &["plugin_name"],
         )?;
         let errors = IntCounterVec::new(
-            Opts::new(PLUGIN_ERRORS, "Number of errors from credential provider plugin"),
+            Opts::new(
+                PLUGIN_ERRORS,
+                "Number of errors from credential provider plugin",
+            ),
             &["plugin_name"],
         )?;
         let config_info = IntGaugeVec::new(
@@ -126,7 +129,9 @@ impl HostMetrics {
 
     /// How many durations were observed for `plugin`.
     pub fn plugin_duration_count(&self, plugin: &str) -> u64 {
-        self.duration.with_label_values(&[plugin]).get_sample_count()
+        self.duration
+            .with_label_values(&[plugin])
+            .get_sample_count()
     }
 
     /// Cache (hits, misses) for `plugin`.
@@ -165,10 +170,18 @@ mod tests {
         m.set_config_hash("sha256:aa");
         m.set_config_hash("sha256:bb");
         let text = m.gather_text();
-        for name in [PLUGIN_DURATION, PLUGIN_ERRORS, CONFIG_INFO, CACHE_HITS, CACHE_MISSES] {
+        for name in [
+            PLUGIN_DURATION,
+            PLUGIN_ERRORS,
+            CONFIG_INFO,
+            CACHE_HITS,
+            CACHE_MISSES,
+        ] {
             assert!(text.contains(name), "{name} missing in {text}");
         }
-        assert!(text.contains("kubelet_credential_provider_plugin_duration_bucket{plugin_name=\"p\",le=\"0.025\"} 1"));
+        assert!(text.contains(
+            "kubelet_credential_provider_plugin_duration_bucket{plugin_name=\"p\",le=\"0.025\"} 1"
+        ));
         assert!(text.contains("hash=\"sha256:bb\"} 1"));
         assert!(!text.contains("sha256:aa"));
         assert_eq!(m.plugin_errors("p"), 1);

@@ -16,10 +16,10 @@ use crate::cache::{
     parse_registry, single_flight_key, CacheKey, ProviderCache, ServiceAccountCacheKey,
     GLOBAL_CACHE_KEY,
 };
-use crate::exec::{ExecLimits, ExecOutcome, PluginRunner};
-use crate::registry_flight::{wait_for_leader, Admission, RegistryFlights, RegistryScope};
 use crate::clock::{Clock, SystemClock};
+use crate::exec::{ExecLimits, ExecOutcome, PluginRunner};
 use crate::metrics::HostMetrics;
+use crate::registry_flight::{wait_for_leader, Admission, RegistryFlights, RegistryScope};
 use crate::service_account::{
     NoTokenSource, PodContext, ServiceAccountMode, ServiceAccountRequest, ServiceAccountTokenSource,
 };

@@ -31,6 +31,8 @@ impl fmt::Display for GoPathError {
     }
 }
 
+impl std::error::Error for GoPathError {}
+
 /// Why the bin dir or a plugin executable is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistrationError {
@@ -88,7 +90,9 @@ pub fn look_path(bin_dir: &Path, name: &str) -> Result<PathBuf, RegistrationErro
     }
     #[cfg(not(windows))]
     {
-        find_executable(&path).map(|()| path.clone()).map_err(|e| lookup_error(path, e))
+        find_executable(&path)
+            .map(|()| path.clone())
+            .map_err(|e| lookup_error(path, e))
     }
 }
 
@@ -123,7 +127,14 @@ fn find_executable(path: &Path) -> io::Result<()> {
     let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: c_path is a valid NUL-terminated string for the duration of the call.
-    let rc = unsafe { libc::faccessat(libc::AT_FDCWD, c_path.as_ptr(), libc::X_OK, libc::AT_EACCESS) };
+    let rc = unsafe {
+        libc::faccessat(
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::X_OK,
+            libc::AT_EACCESS,
+        )
+    };
     if rc == 0 {
         return Ok(());
     }
@@ -200,8 +211,14 @@ mod tests {
         let err = look_path(dir.path(), "nope").unwrap_err();
         let text = err.to_string();
         let mut lines = text.lines();
-        assert_eq!(lines.next(), Some("plugin binary executable  did not exist"));
-        assert!(lines.next().unwrap().contains(&*dir.path().join("nope").to_string_lossy()));
+        assert_eq!(
+            lines.next(),
+            Some("plugin binary executable  did not exist")
+        );
+        assert!(lines
+            .next()
+            .unwrap()
+            .contains(&*dir.path().join("nope").to_string_lossy()));
 
         let err = look_path(dir.path(), "").unwrap_err().to_string();
         assert!(
@@ -228,7 +245,10 @@ mod tests {
         let missing = dir.path().join("missing");
         assert_eq!(
             check_bin_dir(&missing).unwrap_err().to_string(),
-            format!("plugin binary directory {} did not exist", missing.display())
+            format!(
+                "plugin binary directory {} did not exist",
+                missing.display()
+            )
         );
         assert!(check_bin_dir(dir.path()).is_ok());
         assert_eq!(

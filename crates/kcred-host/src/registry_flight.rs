@@ -108,7 +108,11 @@ impl RegistryFlights {
 
     /// The remembered scope of `registry`.
     pub fn scope(&self, registry: &str) -> RegistryScope {
-        self.lock().scopes.get(registry).copied().unwrap_or_default()
+        self.lock()
+            .scopes
+            .get(registry)
+            .copied()
+            .unwrap_or_default()
     }
 }
 
@@ -124,7 +128,11 @@ pub struct FlightGuard<'a> {
 impl Drop for FlightGuard<'_> {
     fn drop(&mut self) {
         let mut state = self.flights.lock();
-        if state.flights.get(&self.scope_key).is_some_and(|f| f.id == self.id) {
+        if state
+            .flights
+            .get(&self.scope_key)
+            .is_some_and(|f| f.id == self.id)
+        {
             state.flights.remove(&self.scope_key);
         }
         drop(state);
@@ -148,7 +156,10 @@ mod tests {
             Admission::Lead(g) => g,
             other => panic!("expected Lead, got {other:?}"),
         };
-        assert!(matches!(flights.admit("r.io", b"scope", b"r.io/a"), Admission::Bypass));
+        assert!(matches!(
+            flights.admit("r.io", b"scope", b"r.io/a"),
+            Admission::Bypass
+        ));
         let rx = match flights.admit("r.io", b"scope", b"r.io/b") {
             Admission::Wait(rx) => rx,
             other => panic!("expected Wait, got {other:?}"),
@@ -156,14 +167,20 @@ mod tests {
         let waiter = tokio::spawn(wait_for_leader(rx));
         drop(guard);
         waiter.await.unwrap();
-        assert!(matches!(flights.admit("r.io", b"scope", b"r.io/b"), Admission::Lead(_)));
+        assert!(matches!(
+            flights.admit("r.io", b"scope", b"r.io/b"),
+            Admission::Lead(_)
+        ));
     }
 
     #[test]
     fn per_image_scope_is_never_coalesced() {
         let flights = RegistryFlights::new();
         flights.record("r.io", RegistryScope::PerImage);
-        assert!(matches!(flights.admit("r.io", b"s", b"r.io/a"), Admission::Bypass));
+        assert!(matches!(
+            flights.admit("r.io", b"s", b"r.io/a"),
+            Admission::Bypass
+        ));
         assert_eq!(flights.scope("other.io"), RegistryScope::Unknown);
     }
 }

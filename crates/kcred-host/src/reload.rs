@@ -46,7 +46,11 @@ pub fn fingerprint(path: &Path) -> String {
                     .filter(|e| is_config_file_name(e.file_name().as_encoded_bytes()))
                     .map(|e| e.path())
                     .collect();
-                files.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+                files.sort_by(|a, b| {
+                    a.as_os_str()
+                        .as_encoded_bytes()
+                        .cmp(b.as_os_str().as_encoded_bytes())
+                });
                 for f in files {
                     hash_file(&mut h, &f);
                 }
@@ -93,7 +97,11 @@ impl Host {
     fn apply(&self, path: &Path) -> ReloadEvent {
         let config = match load_path(path) {
             Ok(c) => c,
-            Err(e) => return ReloadEvent::Rejected { reason: e.to_string() },
+            Err(e) => {
+                return ReloadEvent::Rejected {
+                    reason: e.to_string(),
+                }
+            }
         };
         let previous = self.providers();
         let set = match build_provider_set(
@@ -104,7 +112,11 @@ impl Host {
             Some(&previous),
         ) {
             Ok(s) => s,
-            Err(e) => return ReloadEvent::Rejected { reason: e.to_string() },
+            Err(e) => {
+                return ReloadEvent::Rejected {
+                    reason: e.to_string(),
+                }
+            }
         };
         let hash = set.hash.clone();
         *self

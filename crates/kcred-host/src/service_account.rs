@@ -29,7 +29,11 @@ pub struct PodContext {
 
 impl PodContext {
     /// A pod with no service account.
-    pub fn new(namespace: impl Into<String>, name: impl Into<String>, uid: impl Into<String>) -> Self {
+    pub fn new(
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+        uid: impl Into<String>,
+    ) -> Self {
         PodContext {
             namespace: namespace.into(),
             name: name.into(),
@@ -120,7 +124,11 @@ pub struct NoTokenSource;
 
 impl ServiceAccountTokenSource for NoTokenSource {
     fn token<'a>(&'a self, _request: &'a TokenRequest) -> TokenFuture<'a> {
-        Box::pin(async { Err(TokenError("no service account token source is configured".to_owned())) })
+        Box::pin(async {
+            Err(TokenError(
+                "no service account token source is configured".to_owned(),
+            ))
+        })
     }
 }
 
@@ -129,7 +137,10 @@ pub fn token_hash(token: &Secret) -> String {
     if token.is_empty() {
         return String::new();
     }
-    format!("sha256:{}", hex::encode(Sha256::digest(token.expose().as_bytes())))
+    format!(
+        "sha256:{}",
+        hex::encode(Sha256::digest(token.expose().as_bytes()))
+    )
 }
 
 /// Why a provider in SA mode returned nothing without running the plugin. The texts are
@@ -231,7 +242,11 @@ impl ServiceAccountMode {
         pod: &PodContext,
         source: &dyn ServiceAccountTokenSource,
     ) -> Result<Option<ServiceAccountRequest>, ServiceAccountError> {
-        let Some(sa) = pod.service_account.as_ref().filter(|sa| !sa.name.is_empty()) else {
+        let Some(sa) = pod
+            .service_account
+            .as_ref()
+            .filter(|sa| !sa.name.is_empty())
+        else {
             if self.require_service_account {
                 return Err(ServiceAccountError::NameEmpty {
                     namespace: pod.namespace.clone(),

@@ -76,9 +76,7 @@ impl<K: Hash + Eq + Clone, V: Clone> Group<K, V> {
 
     /// True while a call with `key` is in flight.
     pub fn in_flight(&self, key: &K) -> bool {
-        self.lock()
-            .get(key)
-            .is_some_and(|cell| !cell.initialized())
+        self.lock().get(key).is_some_and(|cell| !cell.initialized())
     }
 
     /// How many keys have a call in flight (or a finished call not yet released).

@@ -113,7 +113,9 @@ impl ProvideTrace {
 impl fmt::Display for ProvideTrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.matched {
-            MatchTrace::Matched { pattern } => writeln!(f, "match: {pattern:?} matches {:?}", self.image)?,
+            MatchTrace::Matched { pattern } => {
+                writeln!(f, "match: {pattern:?} matches {:?}", self.image)?
+            }
             MatchTrace::NotMatched { reasons } => {
                 writeln!(f, "match: no matchImages entry matches {:?}", self.image)?;
                 for r in reasons {
@@ -148,11 +150,15 @@ impl fmt::Display for ProvideTrace {
         if self.exec.is_some() {
             match &self.cache_duration {
                 Some(d) => writeln!(f, "cacheDuration: {d}")?,
-                None if self.error.is_none() => writeln!(f, "cacheDuration: (absent: defaultCacheDuration)")?,
+                None if self.error.is_none() => {
+                    writeln!(f, "cacheDuration: (absent: defaultCacheDuration)")?
+                }
                 None => {}
             }
             match &self.stored {
-                StoreTrace::Stored { base, ttl } => writeln!(f, "cached: under the {base} key for {ttl}")?,
+                StoreTrace::Stored { base, ttl } => {
+                    writeln!(f, "cached: under the {base} key for {ttl}")?
+                }
                 StoreTrace::NotStored { reason } if self.error.is_none() => {
                     writeln!(f, "not cached: {reason}")?
                 }

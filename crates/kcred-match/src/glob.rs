@@ -90,12 +90,8 @@ fn scan_chunk(pattern: &[u8]) -> (bool, &[u8], &[u8]) {
     let mut i = 0;
     while i < pattern.len() {
         match pattern[i] {
-            b'\\' => {
-                // Skip the escaped byte; a trailing backslash is reported by matching.
-                if i + 1 < pattern.len() {
-                    i += 1;
-                }
-            }
+            // Skip the escaped byte; a trailing backslash is reported by matching.
+            b'\\' if i + 1 < pattern.len() => i += 1,
             b'[' => in_class = true,
             b']' => in_class = false,
             b'*' if !in_class => break,

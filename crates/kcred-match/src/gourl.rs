@@ -341,8 +341,7 @@ fn unescape(s: &[u8], mode: Mode) -> Result<Cow<'_, [u8]>, UrlErrorReason> {
                 }
                 Mode::Zone => {
                     let v = (hi << 4) | lo;
-                    if escape != b"%25" && v != b' ' && (v >= 0x80 || host_byte_needs_escape(v))
-                    {
+                    if escape != b"%25" && v != b' ' && (v >= 0x80 || host_byte_needs_escape(v)) {
                         return Err(UrlErrorReason::InvalidEscape(escape.to_vec()));
                     }
                 }
@@ -363,7 +362,11 @@ fn unescape(s: &[u8], mode: Mode) -> Result<Cow<'_, [u8]>, UrlErrorReason> {
     let mut out = Vec::with_capacity(s.len() - 2 * escapes);
     let mut i = 0;
     while i < s.len() {
-        match (s[i], s.get(i + 1).copied().and_then(hex_value), s.get(i + 2).copied().and_then(hex_value)) {
+        match (
+            s[i],
+            s.get(i + 1).copied().and_then(hex_value),
+            s.get(i + 2).copied().and_then(hex_value),
+        ) {
             (b'%', Some(hi), Some(lo)) => {
                 out.push((hi << 4) | lo);
                 i += 3;
@@ -423,7 +426,10 @@ pub(crate) fn split_host_lenient(host: &[u8]) -> (Range<usize>, Range<usize>) {
 /// ```
 pub fn split_url(url: &SchemelessUrl) -> (Vec<Cow<'_, str>>, Cow<'_, str>) {
     let (hostname, port) = split_host_lenient(&url.host);
-    let labels = url.host[hostname].split(|&b| b == b'.').map(lossy).collect();
+    let labels = url.host[hostname]
+        .split(|&b| b == b'.')
+        .map(lossy)
+        .collect();
     (labels, lossy(&url.host[port]))
 }
 
@@ -467,10 +473,7 @@ mod tests {
             err("reg{x}.io"),
             r#"parse "https://reg{x}.io": invalid character "{" in host name"#
         );
-        assert_eq!(
-            err("[::1"),
-            r#"parse "https://[::1": missing ']' in host"#
-        );
+        assert_eq!(err("[::1"), r#"parse "https://[::1": missing ']' in host"#);
         assert_eq!(
             err("a b@host"),
             r#"parse "https://a b@host": net/url: invalid userinfo"#
@@ -487,7 +490,10 @@ mod tests {
             err("host/%4"),
             r#"parse "https://host/%4": invalid URL escape "%4""#
         );
-        assert_eq!(err("%41.io"), r#"parse "https://%41.io": invalid URL escape "%41""#);
+        assert_eq!(
+            err("%41.io"),
+            r#"parse "https://%41.io": invalid URL escape "%41""#
+        );
         assert_eq!(
             err("host/%aé"),
             r#"parse "https://host/%aé": invalid URL escape "%a\xc3""#
@@ -506,7 +512,10 @@ mod tests {
         assert_eq!(ok("h.io/a%2Fb%20c"), ("h.io".into(), "/a/b c".into()));
         assert_eq!(ok("h.io/x?y/z#w"), ("h.io".into(), "/x".into()));
         assert_eq!(ok("h.io#frag\x01"), ("h.io".into(), "".into()));
-        assert_eq!(ok("[fe80::1%25en0]:80/p"), ("[fe80::1%en0]:80".into(), "/p".into()));
+        assert_eq!(
+            ok("[fe80::1%25en0]:80/p"),
+            ("[fe80::1%en0]:80".into(), "/p".into())
+        );
         assert_eq!(ok("%c3%bc.io"), ("ü.io".into(), "".into()));
         assert_eq!(ok("a%25b"), ("a%b".into(), "".into()));
         assert_eq!(ok("h:"), ("h:".into(), "".into()));

@@ -247,7 +247,8 @@ fn is_path_component(s: &str) -> bool {
             i += 1;
         }
         let separator = &b[start..i];
-        let valid = matches!(separator, b"." | b"_" | b"__") || separator.iter().all(|&c| c == b'-');
+        let valid =
+            matches!(separator, b"." | b"_" | b"__") || separator.iter().all(|&c| c == b'-');
         if !valid {
             return false;
         }
@@ -375,7 +376,11 @@ mod tests {
         assert!(!is_domain_and_port("[]"));
         assert!(is_tag("_x.1-A"));
         assert!(!is_tag(".x"));
-        assert!(is_digest_pattern("sha256+b64.x:0123456789abcdef0123456789abcdef"));
-        assert!(!is_digest_pattern("sha256+:0123456789abcdef0123456789abcdef"));
+        assert!(is_digest_pattern(
+            "sha256+b64.x:0123456789abcdef0123456789abcdef"
+        ));
+        assert!(!is_digest_pattern(
+            "sha256+:0123456789abcdef0123456789abcdef"
+        ));
     }
 }

@@ -6,6 +6,8 @@
 //! - [`pattern`]: [`MatchImage`], a pre-parsed `matchImages` entry that says why it matched or not.
 //! - [`keyring`]: the docker keyring (`BasicDockerKeyring` Add / Lookup) and docker config files.
 
+#![warn(missing_docs)]
+
 pub mod glob;
 mod gostr;
 pub mod gourl;

@@ -78,7 +78,10 @@ impl LabelKind {
     fn of(label: &[u8]) -> Self {
         if !label.is_empty() && label.iter().all(|&b| b == b'*') {
             LabelKind::AnyLabel
-        } else if label.iter().any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\')) {
+        } else if label
+            .iter()
+            .any(|b| matches!(b, b'*' | b'?' | b'[' | b'\\'))
+        {
             LabelKind::Glob
         } else {
             LabelKind::Literal
@@ -150,8 +153,18 @@ impl MatchImage {
     }
 
     /// Whether this pattern matches `target` (`URLsMatch` returning true). No allocation.
+    ///
+    /// Same answer as `check(target).is_match()`; the rules are all required, so the
+    /// cheapest (label count, kept beside the pointer) goes first.
     pub fn matches(&self, target: &MatchTarget) -> bool {
-        self.check(target).is_match()
+        let (pattern, image) = (&self.split, &target.split);
+        pattern.labels.len() == image.labels.len()
+            && pattern.port() == image.port()
+            && image.path.starts_with(&pattern.path)
+            && self.kinds.iter().enumerate().all(|(i, kind)| {
+                kind.matches(pattern.label(i), image.label(i))
+                    .unwrap_or(false)
+            })
     }
 
     /// `URLsMatch` with the reason: the first rule that failed, or [`MatchOutcome::Match`].
@@ -314,7 +327,7 @@ impl fmt::Display for MatchOutcome<'_> {
             ),
             MatchOutcome::LabelCountDiffers { pattern, image } => write!(
                 f,
-                "host label count differs: pattern has {pattern}, image has {image} (one '*' never spans a '.')"
+                "host label count differs: pattern has {pattern} labels, image has {image} (a '*' never spans a '.')"
             ),
             MatchOutcome::PathNotPrefix { pattern, image } => write!(
                 f,
@@ -401,7 +414,7 @@ mod tests {
         );
         assert_eq!(
             outcome("*.io", "k8s.gcr.io"),
-            "host label count differs: pattern has 2, image has 3 (one '*' never spans a '.')"
+            "host label count differs: pattern has 2 labels, image has 3 (a '*' never spans a '.')"
         );
         assert_eq!(
             outcome("registry.io/foo", "registry.io/bar"),

@@ -42,5 +42,9 @@ fn every_filepath_match_case_agrees_with_go() {
             ));
         }
     }
-    assert!(failures.is_empty(), "failing cases:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing cases:\n{}",
+        failures.join("\n")
+    );
 }

@@ -93,7 +93,11 @@ fn keyring_rows_without_kind() {
             }
         }
         if let Some(max) = row.expected_max_len {
-            assert!(found.len() <= max, "{what}: {} credentials > {max}", found.len());
+            assert!(
+                found.len() <= max,
+                "{what}: {} credentials > {max}",
+                found.len()
+            );
         }
     }
 }
@@ -107,7 +111,11 @@ fn is_default_registry_match_rows() {
     assert_eq!(rows.len(), 8);
     for row in rows {
         let image = row.image.as_deref().expect("image");
-        let expected = row.expected.as_ref().and_then(Value::as_bool).expect("bool");
+        let expected = row
+            .expected
+            .as_ref()
+            .and_then(Value::as_bool)
+            .expect("bool");
         assert_eq!(is_default_registry_match(image), expected, "{image:?}");
     }
 }

@@ -42,7 +42,11 @@ fn every_match_case_agrees_with_the_kubelet() {
             ));
         }
     }
-    assert!(failures.is_empty(), "failing rows:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing rows:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -52,9 +56,14 @@ fn non_matching_rows_name_a_reason() {
         let target = MatchTarget::parse(&row.target).expect("target parses");
         let text = pattern.check(&target).to_string();
         assert!(
-            ["port differs", "host label count differs", "path differs", "label "]
-                .iter()
-                .any(|p| text.starts_with(p)),
+            [
+                "port differs",
+                "host label count differs",
+                "path differs",
+                "label "
+            ]
+            .iter()
+            .any(|p| text.starts_with(p)),
             "{:?} vs {:?}: {text}",
             row.pattern,
             row.target

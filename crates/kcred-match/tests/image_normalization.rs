@@ -24,13 +24,19 @@ fn normalises_names() {
         ("[::1]:5000/app", "[::1]:5000/app"),
         ("my_host.com/app", "my_host.com/app"),
         ("a--b__c.d/e-f_g", "a--b__c.d/e-f_g"),
-        ("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app"),
+        (
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/app",
+        ),
     ];
     for (input, name) in cases {
         assert_eq!(normalize_image(input).as_deref(), Ok(name), "{input}");
     }
     let with_digest = format!("r.io:5000/a/b@{SHA}");
-    assert_eq!(normalize_image(&with_digest).as_deref(), Ok("r.io:5000/a/b"));
+    assert_eq!(
+        normalize_image(&with_digest).as_deref(),
+        Ok("r.io:5000/a/b")
+    );
 }
 
 #[test]
@@ -42,7 +48,10 @@ fn accessors() {
     assert_eq!(r.digest(), Some(SHA));
     assert_eq!(r.to_string(), format!("gcr.io/p/app:v2@{SHA}"));
     let r = ImageRef::parse("busybox").expect("valid");
-    assert_eq!((r.registry(), r.tag(), r.digest()), ("docker.io", None, None));
+    assert_eq!(
+        (r.registry(), r.tag(), r.digest()),
+        ("docker.io", None, None)
+    );
     let r = ImageRef::parse("localhost:5000/x").expect("valid");
     assert_eq!(r.registry(), "localhost:5000");
 }
@@ -63,7 +72,19 @@ fn error_texts() {
         err(hex),
         format!("invalid repository name ({hex}), cannot specify 64-byte hexadecimal strings")
     );
-    for bad in ["", ":tag", "a/", "/a", "a//b", "a:", "a@", "-a", "a b", "a:b:c", "a@sha256:abc"] {
+    for bad in [
+        "",
+        ":tag",
+        "a/",
+        "/a",
+        "a//b",
+        "a:",
+        "a@",
+        "-a",
+        "a b",
+        "a:b:c",
+        "a@sha256:abc",
+    ] {
         assert_eq!(err(bad), "invalid reference format", "{bad:?}");
     }
     assert_eq!(
@@ -90,7 +111,10 @@ fn error_texts() {
         err(&format!("a@SHA256:{}", "a".repeat(64))),
         "invalid reference format: repository name (library/a@SHA256) must be lowercase"
     );
-    assert_eq!(err(&format!("a:{}", "t".repeat(129))), "invalid reference format");
+    assert_eq!(
+        err(&format!("a:{}", "t".repeat(129))),
+        "invalid reference format"
+    );
     assert!(ImageRef::parse(&format!("a:{}", "t".repeat(128))).is_ok());
     // Go lowercases the Kelvin sign to ASCII 'k', so it counts as an uppercase letter.
     assert_eq!(
@@ -101,7 +125,9 @@ fn error_texts() {
 
 #[test]
 fn hostile_references_never_panic() {
-    for s in ["@@@", "[", "[::1", "::::", "/", "%", "a@b@c", "\u{0}", "é/É", "a:b/c:d"] {
+    for s in [
+        "@@@", "[", "[::1", "::::", "/", "%", "a@b@c", "\u{0}", "é/É", "a:b/c:d",
+    ] {
         let _ = ImageRef::parse(s);
     }
     let huge = "a/".repeat(100_000) + "a";

@@ -23,7 +23,11 @@ fn config(pairs: &[(&str, &str)]) -> DockerConfig {
 }
 
 fn users(keyring: &DockerKeyring, image: &str) -> Vec<String> {
-    keyring.lookup(image).into_iter().map(|c| c.username).collect()
+    keyring
+        .lookup(image)
+        .into_iter()
+        .map(|c| c.username)
+        .collect()
 }
 
 #[test]
@@ -39,7 +43,10 @@ fn every_matching_key_in_reverse_order() {
             ("b.io", "other"),
         ]),
     );
-    assert_eq!(k.keys().collect::<Vec<_>>(), ["b.io", "a.io/x/y", "a.io/x", "a.io", "*.io"]);
+    assert_eq!(
+        k.keys().collect::<Vec<_>>(),
+        ["b.io", "a.io/x/y", "a.io/x", "a.io", "*.io"]
+    );
     assert_eq!(users(&k, "a.io/x/y/z"), ["xy", "x", "host", "star"]);
     assert_eq!(users(&k, "a.io/q"), ["host", "star"]);
 }
@@ -53,15 +60,30 @@ fn same_key_keeps_add_order_and_sources() {
     };
     let mut k = DockerKeyring::new();
     k.add(Some(sa("one")), &config(&[("test.registry.io", "user1")]));
-    k.add(Some(sa("two")), &config(&[("https://test.registry.io/v2/", "user2")]));
+    k.add(
+        Some(sa("two")),
+        &config(&[("https://test.registry.io/v2/", "user2")]),
+    );
     k.add(None, &config(&[("http://test.registry.io", "user3")]));
     assert_eq!(k.len(), 1);
     let found = k.lookup("test.registry.io/image");
     let got: Vec<_> = found
         .iter()
-        .map(|c| (c.username.as_str(), c.source.as_ref().map(|s| s.name.as_str())))
+        .map(|c| {
+            (
+                c.username.as_str(),
+                c.source.as_ref().map(|s| s.name.as_str()),
+            )
+        })
         .collect();
-    assert_eq!(got, [("user1", Some("one")), ("user2", Some("two")), ("user3", None)]);
+    assert_eq!(
+        got,
+        [
+            ("user1", Some("one")),
+            ("user2", Some("two")),
+            ("user3", None)
+        ]
+    );
     assert_eq!(found[1].password.expose(), "user2-pass");
 }
 
@@ -95,7 +117,10 @@ fn key_normalisation() {
 #[test]
 fn docker_hub_fallback_only_when_nothing_matched() {
     let mut k = DockerKeyring::new();
-    k.add(None, &config(&[("https://index.docker.io/v1/", "hub"), ("*.io", "io")]));
+    k.add(
+        None,
+        &config(&[("https://index.docker.io/v1/", "hub"), ("*.io", "io")]),
+    );
     // "library/nginx" style names are Docker Hub images; nothing else matches them.
     assert_eq!(users(&k, "library/nginx"), ["hub"]);
     assert_eq!(users(&k, "nginx"), ["hub"]);
@@ -124,6 +149,9 @@ fn config_json_feeds_the_keyring() {
     let hub = k.lookup("busybox");
     assert_eq!(hub[0].username, "hub");
     assert_eq!(hub[0].password.expose(), "secret");
-    assert!(!format!("{:?}", hub[0]).contains("secret"), "password is redacted");
+    assert!(
+        !format!("{:?}", hub[0]).contains("secret"),
+        "password is redacted"
+    );
     assert_eq!(users(&k, "gcr.io/p/app"), ["_json_key"]);
 }

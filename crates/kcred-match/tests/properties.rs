@@ -27,8 +27,8 @@ fn url_like() -> impl Strategy<Value = String> {
 /// globbing is exercised.
 fn host_like() -> impl Strategy<Value = String> {
     let label = prop::sample::select(vec![
-        "a", "b", "ab", "k8s", "io", "*", "a*", "*b", "?", "[a-c]", "[^a]", "[", "\\*", "*.*",
-        "é", "",
+        "a", "b", "ab", "k8s", "io", "*", "a*", "*b", "?", "[a-c]", "[^a]", "[", "\\*", "*.*", "é",
+        "",
     ]);
     (
         prop::collection::vec(label, 1..4),
@@ -43,11 +43,9 @@ proptest! {
 
     #[test]
     fn url_parser_never_panics(s in url_like()) {
-        if let Ok(u) = parse_schemeless_url(&s) {
-            let (labels, _) = split_url(&u);
-            prop_assert!(!labels.is_empty());
-        } else if let Err(e) = parse_schemeless_url(&s) {
-            prop_assert!(e.to_string().starts_with("parse \"https://"));
+        match parse_schemeless_url(&s) {
+            Ok(u) => prop_assert!(!split_url(&u).0.is_empty()),
+            Err(e) => prop_assert!(e.to_string().starts_with("parse \"https://")),
         }
     }
 
@@ -78,9 +76,15 @@ proptest! {
     }
 
     #[test]
-    fn star_only_label_matches_every_dot_free_label(name in "[a-z0-9-]{0,12}") {
+    fn star_only_label_matches_every_dot_free_host(
+        name in "[a-zA-Z0-9_~!$&'()*+,;=<>\"é☺-]{0,16}",
+        path in "(/[a-z]{0,4}){0,3}",
+    ) {
         prop_assert_eq!(go_filepath_match("*", &name), Ok(true));
-        prop_assert_eq!(urls_match_str("*", &name), Ok(true));
+        let image = format!("{name}{path}");
+        prop_assert_eq!(urls_match_str("*", &image), Ok(true));
+        let pattern = MatchImage::parse("*").expect("'*' parses");
+        prop_assert!(pattern.matches(&MatchTarget::parse(&image).expect("host chars parse")));
     }
 
     #[test]

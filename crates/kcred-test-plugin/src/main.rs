@@ -17,6 +17,7 @@
 //! --print-env FILE        write the environment (NAME=VALUE lines) to FILE
 //! --pid-file FILE         append this process's pid (and a spawned child's) to FILE
 //! --spawn-child           start a copy of itself in `hang` mode that shares stdout/stderr
+//! --skip-stdin            do not read a request (used by the spawned child)
 //! --stderr TEXT           write TEXT to stderr
 //! --exit N                exit status (default 0; `fail` defaults to 1)
 //! --bytes N               size written by huge-stdout/huge-stderr (default 2 MiB)
@@ -81,6 +82,7 @@ struct Options {
     print_env: Option<String>,
     pid_file: Option<String>,
     spawn_child: bool,
+    skip_stdin: bool,
     stderr: Option<String>,
     exit: Option<u8>,
     bytes: usize,
@@ -101,6 +103,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         print_env: None,
         pid_file: None,
         spawn_child: false,
+        skip_stdin: false,
         stderr: None,
         exit: None,
         bytes: 2 * 1024 * 1024,
@@ -112,13 +115,19 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             o.spawn_child = true;
             continue;
         }
+        if flag == "--skip-stdin" {
+            o.skip_stdin = true;
+            continue;
+        }
         let value = it
             .next()
             .ok_or_else(|| format!("flag {flag} needs a value"))?
             .clone();
         let number = |v: &str| v.parse::<u64>().map_err(|e| format!("{flag} {v}: {e}"));
         match flag.as_str() {
-            "--mode" => o.mode = Mode::parse(&value).ok_or_else(|| format!("unknown mode {value}"))?,
+            "--mode" => {
+                o.mode = Mode::parse(&value).ok_or_else(|| format!("unknown mode {value}"))?
+            }
             "--cache-key-type" => o.cache_key_type = value,
             "--cache-duration" => o.cache_duration = Some(value),
             "--auth" => {
@@ -128,7 +137,8 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
                 let (user, pass) = cred
                     .split_once(':')
                     .ok_or_else(|| format!("--auth {value}: want KEY=USER:PASS"))?;
-                o.auth.push((key.to_owned(), user.to_owned(), pass.to_owned()));
+                o.auth
+                    .push((key.to_owned(), user.to_owned(), pass.to_owned()));
             }
             "--api-version" => o.api_version = Some(value),
             "--response" => o.response = Some(value),
@@ -142,7 +152,11 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--bytes" => {
                 o.bytes = usize::try_from(number(&value)?).map_err(|e| format!("--bytes: {e}"))?
             }
-            "--signal" => o.signal = value.parse().map_err(|e| format!("--signal {value}: {e}"))?,
+            "--signal" => {
+                o.signal = value
+                    .parse()
+                    .map_err(|e| format!("--signal {value}: {e}"))?
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -172,7 +186,10 @@ fn build_answer(o: &Options, request: &Map<String, Value>, kind: &str, api_versi
     let mut auth = BTreeMap::new();
     if o.mode == Mode::EchoToken {
         if o.auth.is_empty() {
-            auth.insert(image.to_owned(), json!({"username": "user", "password": token}));
+            auth.insert(
+                image.to_owned(),
+                json!({"username": "user", "password": token}),
+            );
         }
         for (key, user, _) in &o.auth {
             auth.insert(key.clone(), json!({"username": user, "password": token}));
@@ -221,7 +238,8 @@ fn run(o: &Options) -> Result<u8, String> {
     if o.spawn_child {
         let me = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
         let mut cmd = std::process::Command::new(me);
-        cmd.args(["--mode", "hang"]).stdin(std::process::Stdio::null());
+        cmd.args(["--mode", "hang", "--skip-stdin"])
+            .stdin(std::process::Stdio::null());
         if let Some(p) = &o.pid_file {
             cmd.args(["--pid-file", p]);
         }
@@ -229,6 +247,9 @@ fn run(o: &Options) -> Result<u8, String> {
         cmd.spawn().map_err(|e| format!("spawn child: {e}"))?;
     }
 
+    if o.skip_stdin && o.mode == Mode::Hang {
+        hang_forever();
+    }
     let mut stdin = Vec::new();
     std::io::stdin()
         .read_to_end(&mut stdin)
@@ -239,7 +260,11 @@ fn run(o: &Options) -> Result<u8, String> {
     if let Some(p) = &o.print_env {
         let mut text = String::new();
         for (k, v) in std::env::vars_os() {
-            text.push_str(&format!("{}={}\n", k.to_string_lossy(), v.to_string_lossy()));
+            text.push_str(&format!(
+                "{}={}\n",
+                k.to_string_lossy(),
+                v.to_string_lossy()
+            ));
         }
         std::fs::write(p, text).map_err(|e| format!("{p}: {e}"))?;
     }
@@ -255,7 +280,11 @@ fn run(o: &Options) -> Result<u8, String> {
     if let Some(text) = &o.stderr {
         eprint!("{text}");
     }
-    let sleep = o.sleep_ms.or(if o.mode == Mode::Slow { Some(1000) } else { None });
+    let sleep = o.sleep_ms.or(if o.mode == Mode::Slow {
+        Some(1000)
+    } else {
+        None
+    });
     if let Some(ms) = sleep {
         std::thread::sleep(Duration::from_millis(ms));
     }

@@ -6,7 +6,9 @@
 //! It runs `cargo build -p <package> --bin <name>` once per process (a no-op when up to date;
 //! cargo releases its build lock before tests run) and returns the path under `target/debug`.
 
+pub mod http_stub;
 pub mod moto;
+pub mod registry;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,10 @@
 
 use kcred_api::Secret;
 
-use super::{access_token_of, aad_error_text, with_retries, AzureEndpoints, TOKEN_BODY_LIMIT, TOKEN_CALL_TIMEOUT};
+use super::{
+    aad_error_text, access_token_of, with_retries, AzureEndpoints, TOKEN_BODY_LIMIT,
+    TOKEN_CALL_TIMEOUT,
+};
 use crate::form::encode_sorted;
 use crate::http::HttpClient;
 
@@ -26,7 +29,9 @@ pub fn is_valid_tenant(tenant: &str) -> bool {
     !tenant.is_empty()
         && tenant.len() <= 256
         && !tenant.starts_with('.')
-        && tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// The token endpoint of `tenant`.
@@ -34,7 +39,10 @@ pub fn token_url(endpoints: &AzureEndpoints, tenant: &str) -> Result<String, Str
     if !is_valid_tenant(tenant) {
         return Err(format!("invalid tenant ID {tenant:?}"));
     }
-    Ok(format!("{}{tenant}/oauth2/v2.0/token", endpoints.authority_host))
+    Ok(format!(
+        "{}{tenant}/oauth2/v2.0/token",
+        endpoints.authority_host
+    ))
 }
 
 /// Gets a token; on failure returns `(endpoint, reason)`.
@@ -60,15 +68,22 @@ pub fn token(
         }
     }
     let body = encode_sorted(&form);
-    let resp = with_retries(3, |s| matches!(s, 429 | 500 | 502 | 503 | 504), || {
-        http.post(
-            &url,
-            &[("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-            &body,
-            TOKEN_CALL_TIMEOUT,
-            TOKEN_BODY_LIMIT,
-        )
-    })
+    let resp = with_retries(
+        3,
+        |s| matches!(s, 429 | 500 | 502 | 503 | 504),
+        || {
+            http.post(
+                &url,
+                &[(
+                    "Content-Type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                &body,
+                TOKEN_CALL_TIMEOUT,
+                TOKEN_BODY_LIMIT,
+            )
+        },
+    )
     .map_err(|e| (endpoint.clone(), e.to_string()))?;
     if resp.status != 200 {
         return Err((endpoint, aad_error_text(&resp)));

@@ -13,7 +13,8 @@ use base64::Engine;
 use kcred_api::Secret;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
-use ureq::tls::{KeyKind, PemItem};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// Why a certificate could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,35 +44,33 @@ pub struct CertificateSigner {
 
 impl std::fmt::Debug for CertificateSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertificateSigner").field("key", &"<redacted>").finish()
+        f.debug_struct("CertificateSigner")
+            .field("key", &"<redacted>")
+            .finish()
     }
 }
 
 impl CertificateSigner {
     /// Loads the first certificate and the first private key of a PEM file.
     pub fn from_pem_file(path: &Path) -> Result<CertificateSigner, CertificateError> {
-        let bytes = std::fs::read(path).map_err(|e| CertificateError::Read(crate::azure_config::go_io_reason(&e)))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| CertificateError::Read(crate::azure_config::go_io_reason(&e)))?;
         Self::from_pem(&bytes)
     }
 
     /// Loads the first certificate and the first private key of PEM text.
     pub fn from_pem(pem: &[u8]) -> Result<CertificateSigner, CertificateError> {
-        let mut cert_der = None;
-        let mut key = None;
-        for item in ureq::tls::parse_pem(pem).flatten() {
-            match item {
-                PemItem::Certificate(c) if cert_der.is_none() => cert_der = Some(c.der().to_vec()),
-                PemItem::PrivateKey(k) if key.is_none() => {
-                    let parsed = match k.kind() {
-                        KeyKind::Pkcs8 => RsaKeyPair::from_pkcs8(k.der()),
-                        KeyKind::Pkcs1 => RsaKeyPair::from_der(k.der()),
-                        _ => return Err(CertificateError::NoKey),
-                    };
-                    key = Some(parsed.map_err(|e| CertificateError::BadKey(e.to_string()))?);
-                }
-                _ => {}
-            }
+        let cert_der = CertificateDer::pem_slice_iter(pem)
+            .flatten()
+            .next()
+            .map(|c| c.as_ref().to_vec());
+        let key = match PrivateKeyDer::from_pem_slice(pem) {
+            Ok(PrivateKeyDer::Pkcs8(k)) => Some(RsaKeyPair::from_pkcs8(k.secret_pkcs8_der())),
+            Ok(PrivateKeyDer::Pkcs1(k)) => Some(RsaKeyPair::from_der(k.secret_pkcs1_der())),
+            _ => None,
         }
+        .transpose()
+        .map_err(|e| CertificateError::BadKey(e.to_string()))?;
         Ok(CertificateSigner {
             cert_der: cert_der.ok_or(CertificateError::NoCertificate)?,
             key: key.ok_or(CertificateError::NoKey)?,
@@ -84,7 +83,11 @@ impl CertificateSigner {
     }
 
     /// The signed assertion for `client_id` at `token_url` (valid 10 minutes).
-    pub fn client_assertion(&self, client_id: &str, token_url: &str) -> Result<Secret, CertificateError> {
+    pub fn client_assertion(
+        &self,
+        client_id: &str,
+        token_url: &str,
+    ) -> Result<Secret, CertificateError> {
         let rng = SystemRandom::new();
         let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &self.cert_der);
         let header = serde_json::json!({
@@ -94,7 +97,10 @@ impl CertificateSigner {
             "x5t#S256": self.thumbprint_sha256(),
             "x5c": [STANDARD.encode(&self.cert_der)],
         });
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let mut jti = [0u8; 16];
         rng.fill(&mut jti).map_err(|_| CertificateError::Sign)?;
         let claims = serde_json::json!({
@@ -115,6 +121,9 @@ impl CertificateSigner {
         self.key
             .sign(&RSA_PKCS1_SHA256, &rng, signing_input.as_bytes(), &mut sig)
             .map_err(|_| CertificateError::Sign)?;
-        Ok(Secret::new(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))))
+        Ok(Secret::new(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(sig)
+        )))
     }
 }

@@ -17,7 +17,12 @@ pub fn endpoint_url(endpoints: &AzureEndpoints) -> String {
 }
 
 /// Gets a token; on failure returns `(endpoint, reason)`.
-pub fn token(http: &HttpClient, endpoints: &AzureEndpoints, client_id: &str, sa_token: &Secret) -> Result<Secret, (String, String)> {
+pub fn token(
+    http: &HttpClient,
+    endpoints: &AzureEndpoints,
+    client_id: &str,
+    sa_token: &Secret,
+) -> Result<Secret, (String, String)> {
     let url = endpoint_url(endpoints);
     let endpoint = format!("POST {url}");
     let body = encode_sorted(&[
@@ -39,7 +44,11 @@ pub fn token(http: &HttpClient, endpoints: &AzureEndpoints, client_id: &str, sa_
     if resp.status != 200 {
         return Err((
             endpoint,
-            format!("token request failed with status {}: {}", resp.status, resp.body_snippet(300)),
+            format!(
+                "token request failed with status {}: {}",
+                resp.status,
+                resp.body_snippet(300)
+            ),
         ));
     }
     access_token_of(&resp).map_err(|r| (endpoint, r))

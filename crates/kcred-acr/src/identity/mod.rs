@@ -180,11 +180,21 @@ pub fn acquire_aad_token(
         endpoint,
         reason,
     };
-    let general = || clients.general().map_err(|e| fail("TLS trust store".to_owned(), e.to_string()));
+    let general = || {
+        clients
+            .general()
+            .map_err(|e| fail("TLS trust store".to_owned(), e.to_string()))
+    };
     match credential {
         Credential::StaticServicePrincipal { .. } => Ok(None),
-        Credential::ManagedIdentity(id) => imds::token(general()?, endpoints, id).map(Some).map_err(|(u, r)| fail(u, r)),
-        Credential::WorkloadIdentity { client_id, tenant_id, token } => aad::token(
+        Credential::ManagedIdentity(id) => imds::token(general()?, endpoints, id)
+            .map(Some)
+            .map_err(|(u, r)| fail(u, r)),
+        Credential::WorkloadIdentity {
+            client_id,
+            tenant_id,
+            token,
+        } => aad::token(
             general()?,
             endpoints,
             tenant_id,
@@ -193,7 +203,11 @@ pub fn acquire_aad_token(
         )
         .map(Some)
         .map_err(|(u, r)| fail(u, r)),
-        Credential::FederatedTokenFile { client_id, tenant_id, path } => {
+        Credential::FederatedTokenFile {
+            client_id,
+            tenant_id,
+            path,
+        } => {
             let assertion = std::fs::read_to_string(path)
                 .map_err(|e| fail(path.clone(), crate::azure_config::go_io_reason(&e)))?;
             aad::token(
@@ -206,18 +220,34 @@ pub fn acquire_aad_token(
             .map(Some)
             .map_err(|(u, r)| fail(u, r))
         }
-        Credential::ClientCertificate { client_id, tenant_id, cert_path } => {
-            let signer = assertion::CertificateSigner::from_pem_file(std::path::Path::new(cert_path))
-                .map_err(|e| fail(cert_path.clone(), e.to_string()))?;
-            let token_url = aad::token_url(endpoints, tenant_id).map_err(|r| fail(endpoints.authority_host.clone(), r))?;
+        Credential::ClientCertificate {
+            client_id,
+            tenant_id,
+            cert_path,
+        } => {
+            let signer =
+                assertion::CertificateSigner::from_pem_file(std::path::Path::new(cert_path))
+                    .map_err(|e| fail(cert_path.clone(), e.to_string()))?;
+            let token_url = aad::token_url(endpoints, tenant_id)
+                .map_err(|r| fail(endpoints.authority_host.clone(), r))?;
             let jwt = signer
                 .client_assertion(client_id, &token_url)
                 .map_err(|e| fail(cert_path.clone(), e.to_string()))?;
-            aad::token(general()?, endpoints, tenant_id, client_id, aad::ClientAuth::Assertion(jwt))
-                .map(Some)
-                .map_err(|(u, r)| fail(u, r))
+            aad::token(
+                general()?,
+                endpoints,
+                tenant_id,
+                client_id,
+                aad::ClientAuth::Assertion(jwt),
+            )
+            .map(Some)
+            .map_err(|(u, r)| fail(u, r))
         }
-        Credential::ClientSecret { client_id, tenant_id, secret } => aad::token(
+        Credential::ClientSecret {
+            client_id,
+            tenant_id,
+            secret,
+        } => aad::token(
             general()?,
             endpoints,
             tenant_id,
@@ -230,7 +260,9 @@ pub fn acquire_aad_token(
             let client = clients
                 .identity_bindings()
                 .map_err(|e| fail(endpoints.ib_ca_file.display().to_string(), e.to_string()))?;
-            ib::token(client, endpoints, client_id, token).map(Some).map_err(|(u, r)| fail(u, r))
+            ib::token(client, endpoints, client_id, token)
+                .map(Some)
+                .map_err(|(u, r)| fail(u, r))
         }
     }
 }

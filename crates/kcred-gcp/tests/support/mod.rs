@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,7 +29,9 @@ pub struct Recorded {
 impl Recorded {
     /// A header value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// The path without the query.
@@ -97,8 +99,14 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn read_request(stream: &TcpStream) -> Option<Recorded> {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+/// A connection the stub can serve: plain TCP or TLS over it.
+pub trait Conn: Read + Write + Send {}
+impl<T: Read + Write + Send> Conn for T {}
+
+/// Turns an accepted TCP stream into a connection (e.g. a TLS handshake); `None` drops it.
+pub type Acceptor = dyn Fn(TcpStream) -> Option<Box<dyn Conn>> + Send + Sync;
+
+fn read_request(stream: &mut dyn Conn) -> Option<Recorded> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -117,7 +125,10 @@ fn read_request(stream: &TcpStream) -> Option<Recorded> {
         headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
     }
     let mut body = Vec::new();
-    if let Some(len) = headers.get("content-length").and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(len) = headers
+        .get("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         body.resize(len, 0);
         reader.read_exact(&mut body).ok()?;
     } else if headers
@@ -144,8 +155,8 @@ fn read_request(stream: &TcpStream) -> Option<Recorded> {
     })
 }
 
-fn serve(mut stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Recorded>>) {
-    let Some(req) = read_request(&stream) else {
+fn serve(mut stream: Box<dyn Conn>, handler: &Handler, log: &Mutex<Vec<Recorded>>) {
+    let Some(req) = read_request(&mut *stream) else {
         return;
     };
     let reply = handler(&req);
@@ -166,12 +177,22 @@ fn serve(mut stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Recorded>>) {
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(&reply.body);
     let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Write);
 }
 
 impl StubServer {
     /// Starts a server on `127.0.0.1:<free port>`.
     pub fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(
+            Arc::new(|s: TcpStream| Some(Box::new(s) as Box<dyn Conn>)),
+            handler,
+        )
+    }
+
+    /// Starts a server whose connections go through `acceptor` first.
+    pub fn start_with(
+        acceptor: Arc<Acceptor>,
+        handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -188,7 +209,13 @@ impl StubServer {
                     let Ok(stream) = stream else { continue };
                     let handler = handler.clone();
                     let log = log.clone();
-                    std::thread::spawn(move || serve(stream, &*handler, &log));
+                    let acceptor = acceptor.clone();
+                    std::thread::spawn(move || {
+                        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                        if let Some(conn) = acceptor(stream) {
+                            serve(conn, &*handler, &log);
+                        }
+                    });
                 }
             })
         };
@@ -233,7 +260,10 @@ pub fn metadata_server(routes: BTreeMap<String, Reply>) -> StubServer {
         if req.header("metadata-flavor") != Some("Google") {
             return Reply::new(403, "Missing Metadata-Flavor:Google header.");
         }
-        let path = req.path().strip_prefix("/computeMetadata/v1/").unwrap_or("");
+        let path = req
+            .path()
+            .strip_prefix("/computeMetadata/v1/")
+            .unwrap_or("");
         routes
             .get(path)
             .cloned()
@@ -312,7 +342,9 @@ pub fn run_plugin(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
         let mut sin = child.stdin.take().unwrap();
         let _ = sin.write_all(stdin);
     }
-    child.wait_with_output().expect("wait for auth-provider-gcp")
+    child
+        .wait_with_output()
+        .expect("wait for auth-provider-gcp")
 }
 
 /// Environment pointing the plugin at stubs (`sts` optional).
@@ -322,7 +354,10 @@ pub fn stub_env(metadata: &StubServer, sts: Option<&StubServer>) -> Vec<(String,
         format!("{}/computeMetadata/v1/", metadata.base()),
     )];
     if let Some(s) = sts {
-        env.push(("KCRED_GCP_STS_URL".to_owned(), format!("{}/v1/token", s.base())));
+        env.push((
+            "KCRED_GCP_STS_URL".to_owned(),
+            format!("{}/v1/token", s.base()),
+        ));
     }
     env
 }

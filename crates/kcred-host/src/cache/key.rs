@@ -43,7 +43,10 @@ impl KeyBuilder {
         self
     }
 
-    fn annotations(&mut self, annotations: &BTreeMap<String, String>) -> Result<&mut Self, KeyTooLong> {
+    fn annotations(
+        &mut self,
+        annotations: &BTreeMap<String, String>,
+    ) -> Result<&mut Self, KeyTooLong> {
         self.count(annotations.len());
         // BTreeMap iterates keys in byte order, as Go's sort.Strings.
         for (k, v) in annotations {

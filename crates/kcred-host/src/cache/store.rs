@@ -87,9 +87,7 @@ impl<V: Clone> ProviderCache<V> {
 
     /// Stores `value` under `key` until `expires_at`, replacing any entry.
     pub fn insert(&self, key: CacheKey, value: V, expires_at: Instant) {
-        self.lock()
-            .entries
-            .insert(key, Entry { value, expires_at });
+        self.lock().entries.insert(key, Entry { value, expires_at });
     }
 
     /// Stores `value` for `ttl_nanos` from now (a negative duration is stored already expired).
@@ -98,7 +96,8 @@ impl<V: Clone> ProviderCache<V> {
         let now = self.clock.now();
         let magnitude = Duration::from_nanos(ttl_nanos.unsigned_abs());
         let expires_at = if ttl_nanos >= 0 {
-            now.checked_add(magnitude).unwrap_or(now + Duration::from_secs(100 * 365 * 86_400))
+            now.checked_add(magnitude)
+                .unwrap_or(now + Duration::from_secs(100 * 365 * 86_400))
         } else {
             now.checked_sub(magnitude).unwrap_or(now)
         };
@@ -115,7 +114,10 @@ impl<V: Clone> ProviderCache<V> {
             state.entries.remove(key);
             return None;
         }
-        state.entries.get(key).map(|e| (e.value.clone(), e.expires_at))
+        state
+            .entries
+            .get(key)
+            .map(|e| (e.value.clone(), e.expires_at))
     }
 
     /// Drops every expired entry (the store's `List`).
@@ -194,7 +196,11 @@ mod tests {
         let cache = ProviderCache::new(clock.clone());
         cache.insert(key("a"), 1, clock.now() + Duration::from_secs(1));
         clock.advance(Duration::from_secs(1));
-        assert_eq!(cache.get(&key("a")).map(|v| v.0), Some(1), "now == expiresAt is not expired");
+        assert_eq!(
+            cache.get(&key("a")).map(|v| v.0),
+            Some(1),
+            "now == expiresAt is not expired"
+        );
         clock.advance(Duration::from_nanos(1));
         assert_eq!(cache.get(&key("a")), None);
         assert!(cache.is_empty(), "expired get deletes");

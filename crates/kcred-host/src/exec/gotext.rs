@@ -103,7 +103,10 @@ mod tests {
         let e = io::Error::from_raw_os_error(libc::EACCES);
         assert_eq!(os_error_text(&e), "permission denied");
         assert_eq!(
-            spawn_error_text(Path::new("/x/p"), &io::Error::from_raw_os_error(libc::ENOEXEC)),
+            spawn_error_text(
+                Path::new("/x/p"),
+                &io::Error::from_raw_os_error(libc::ENOEXEC)
+            ),
             "fork/exec /x/p: exec format error"
         );
     }
@@ -112,7 +115,10 @@ mod tests {
     #[test]
     fn statuses_match_go() {
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(exit_status_text(&ExitStatus::from_raw(1 << 8)), "exit status 1");
+        assert_eq!(
+            exit_status_text(&ExitStatus::from_raw(1 << 8)),
+            "exit status 1"
+        );
         assert_eq!(exit_status_text(&ExitStatus::from_raw(9)), "signal: killed");
         assert_eq!(
             exit_status_text(&ExitStatus::from_raw(11 | 0x80)),

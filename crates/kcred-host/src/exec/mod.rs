@@ -76,7 +76,9 @@ pub enum RunFailure {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExecError {
     /// The process failed (§4.3).
-    #[error("error execing credential provider plugin {plugin} for image {image}: {cause}: {stderr}")]
+    #[error(
+        "error execing credential provider plugin {plugin} for image {image}: {cause}: {stderr}"
+    )]
     Run {
         /// Provider name.
         plugin: String,

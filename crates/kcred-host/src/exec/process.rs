@@ -114,8 +114,10 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
                 }
                 Ok::<(), ProcessFailure>(())
             };
-            let read_out = read_bounded(stdout_pipe, &mut stdout, spec.output_limit, Stream::Stdout);
-            let read_err = read_bounded(stderr_pipe, &mut stderr, spec.output_limit, Stream::Stderr);
+            let read_out =
+                read_bounded(stdout_pipe, &mut stdout, spec.output_limit, Stream::Stdout);
+            let read_err =
+                read_bounded(stderr_pipe, &mut stderr, spec.output_limit, Stream::Stderr);
             tokio::try_join!(feed, read_out, read_err)?;
             child.wait().await.map_err(ProcessFailure::Io)
         };

@@ -86,25 +86,32 @@ const STANDARD_RAW: GeneralPurpose = GeneralPurpose::new(
 /// assert!(decode_auth_field("Zm9v").is_err()); // "foo" has no ':'
 /// ```
 pub fn decode_auth_field(field: &str) -> Result<(String, Secret), AuthFieldError> {
-    let cleaned: Vec<u8> = field.bytes().filter(|&b| b != b'\r' && b != b'\n').collect();
+    let cleaned: Vec<u8> = field
+        .bytes()
+        .filter(|&b| b != b'\r' && b != b'\n')
+        .collect();
     let engine = if field.trim().ends_with('=') {
         &STANDARD_PADDED
     } else {
         &STANDARD_RAW
     };
-    let decoded = engine.decode(&cleaned).map_err(|e| AuthFieldError::Base64 {
-        offset: match e {
-            base64::DecodeError::InvalidByte(offset, _)
-            | base64::DecodeError::InvalidLastSymbol(offset, _) => offset,
-            base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => {
-                cleaned.len()
-            }
-        },
-    })?;
+    let decoded = engine
+        .decode(&cleaned)
+        .map_err(|e| AuthFieldError::Base64 {
+            offset: match e {
+                base64::DecodeError::InvalidByte(offset, _)
+                | base64::DecodeError::InvalidLastSymbol(offset, _) => offset,
+                base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => {
+                    cleaned.len()
+                }
+            },
+        })?;
     // Go keeps the bytes; every consumer re-encodes them as JSON, where Go writes invalid
     // UTF-8 as U+FFFD, so the lossy conversion gives the same result.
     let decoded = String::from_utf8_lossy(&decoded);
-    let (user, pass) = decoded.split_once(':').ok_or(AuthFieldError::MissingColon)?;
+    let (user, pass) = decoded
+        .split_once(':')
+        .ok_or(AuthFieldError::MissingColon)?;
     Ok((user.to_owned(), Secret::new(pass)))
 }
 
@@ -284,8 +291,14 @@ mod tests {
         // Split on the first colon only.
         assert_eq!(decode("YTpiOmM="), Ok(("a".into(), "b:c".into())));
         assert_eq!(decode("Zm9v"), Err(AuthFieldError::MissingColon));
-        assert!(matches!(decode("Zm9vOmJhcg="), Err(AuthFieldError::Base64 { .. })));
-        assert_eq!(decode("Zm9v!mJh"), Err(AuthFieldError::Base64 { offset: 4 }));
+        assert!(matches!(
+            decode("Zm9vOmJhcg="),
+            Err(AuthFieldError::Base64 { .. })
+        ));
+        assert_eq!(
+            decode("Zm9v!mJh"),
+            Err(AuthFieldError::Base64 { offset: 4 })
+        );
     }
 
     #[test]

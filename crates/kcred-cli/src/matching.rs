@@ -1,0 +1,179 @@
+//! `kcred match PATTERN IMAGE`: does one `matchImages` pattern match one image, and why.
+//!
+//! The image is first normalised as the kubelet does (`nginx` → `docker.io/library/nginx`),
+//! because that is the string the kubelet matches. Exit 0 = match, 1 = no match,
+//! 2 = invalid pattern or image.
+
+use kcred_api::config::CredentialProvider;
+use kcred_config::gofmt::go_quote;
+use kcred_config::lint;
+use kcred_match::image::ImageRef;
+use kcred_match::pattern::{MatchImage, MatchOutcome, MatchTarget};
+use serde_json::{json, Value};
+
+use crate::output::{Exit, OutputFormat};
+
+/// Arguments of `kcred match`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A matchImages pattern, e.g. '*.dkr.ecr.*.amazonaws.com' or 'registry.io:5000/team'.
+    pub pattern: String,
+    /// An image as written in a pod spec, e.g. 'nginx:1.27' or 'registry.io/team/app@sha256:…'.
+    pub image: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Runs `kcred match`.
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let Some(image) = parse_image(&args.image) else {
+        return Ok(Exit::Usage);
+    };
+    let pattern = match MatchImage::parse(&args.pattern) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "error: invalid pattern {}: match image is invalid: {e}",
+                go_quote(&args.pattern)
+            );
+            return Ok(Exit::Usage);
+        }
+    };
+    let outcome = pattern.check(&image.target);
+    for warning in pattern_warnings(&args.pattern) {
+        eprintln!("warning: {warning}");
+    }
+    match args.output {
+        OutputFormat::Json => {
+            let doc = json!({
+                "image": args.image,
+                "normalised": image.target.raw(),
+                "pattern": args.pattern,
+                "match": outcome.is_match(),
+                "rule": rule_id(&outcome),
+                "reason": outcome.to_string(),
+                "pattern_parts": pattern_parts(&pattern),
+                "image_parts": target_parts(&image.target),
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+        OutputFormat::Text => {
+            println!("image:      {}", args.image);
+            println!("normalised: {}", image.target.raw());
+            println!("pattern:    {}", args.pattern);
+            println!(
+                "result:     {}",
+                if outcome.is_match() {
+                    "match"
+                } else {
+                    "no match"
+                }
+            );
+            println!("reason:     {outcome}");
+            // Only worth saying when normalisation changed more than the tag or digest.
+            if !outcome.is_match() && !args.image.starts_with(image.target.raw()) {
+                println!(
+                    "note:       the kubelet matches the normalised name {}, not the image as written",
+                    go_quote(image.target.raw())
+                );
+            }
+        }
+    }
+    Ok(if outcome.is_match() {
+        Exit::Yes
+    } else {
+        Exit::No
+    })
+}
+
+/// An image parsed and normalised as the kubelet does, ready to be matched.
+pub struct NormalisedImage {
+    /// The normalised name, parsed for matching.
+    pub target: MatchTarget,
+}
+
+/// Parses and normalises an image, printing the error (as `error: …`) when it is invalid.
+pub fn parse_image(image: &str) -> Option<NormalisedImage> {
+    let reference = match ImageRef::parse(image) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: invalid image {}: {e}", go_quote(image));
+            return None;
+        }
+    };
+    match MatchTarget::parse(reference.name()) {
+        Ok(target) => Some(NormalisedImage { target }),
+        Err(e) => {
+            eprintln!(
+                "error: normalised image {} is not a valid URL: {e}",
+                go_quote(reference.name())
+            );
+            None
+        }
+    }
+}
+
+/// Lint warnings about one pattern on its own (as `matchImages "…": … [rule]`).
+fn pattern_warnings(pattern: &str) -> Vec<String> {
+    let provider = CredentialProvider {
+        match_images: vec![pattern.to_owned()],
+        ..Default::default()
+    };
+    lint(&[provider])
+        .into_iter()
+        .map(|l| {
+            format!(
+                "matchImages {}: {} [{}]",
+                go_quote(pattern),
+                l.message,
+                l.rule
+            )
+        })
+        .collect()
+}
+
+/// A stable identifier of the rule that decided the outcome.
+pub fn rule_id(outcome: &MatchOutcome<'_>) -> &'static str {
+    match outcome {
+        MatchOutcome::Match => "match",
+        MatchOutcome::PortDiffers { .. } => "port",
+        MatchOutcome::LabelCountDiffers { .. } => "label-count",
+        MatchOutcome::PathNotPrefix { .. } => "path-prefix",
+        MatchOutcome::LabelMismatch { .. } => "label",
+        MatchOutcome::BadLabelPattern { .. } => "bad-label-pattern",
+    }
+}
+
+/// The JSON description of one pattern's outcome.
+pub fn outcome_json(pattern: &str, outcome: &MatchOutcome<'_>) -> Value {
+    let mut v = json!({
+        "pattern": pattern,
+        "match": outcome.is_match(),
+        "rule": rule_id(outcome),
+        "reason": outcome.to_string(),
+    });
+    if let MatchOutcome::LabelMismatch { index, .. } | MatchOutcome::BadLabelPattern { index, .. } =
+        outcome
+    {
+        v["label_index"] = json!(index);
+    }
+    v
+}
+
+fn pattern_parts(p: &MatchImage) -> Value {
+    json!({
+        "labels": p.labels().collect::<Vec<_>>(),
+        "port": p.port(),
+        "path": p.path(),
+    })
+}
+
+/// The parts of a normalised image the kubelet compares.
+pub fn target_parts(t: &MatchTarget) -> Value {
+    json!({
+        "labels": t.labels().collect::<Vec<_>>(),
+        "port": t.port(),
+        "path": t.path(),
+    })
+}
