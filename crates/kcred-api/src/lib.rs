@@ -9,6 +9,14 @@
 //!
 //! The group `credentialprovider.kubelet.k8s.io` has versions `v1alpha1`, `v1beta1` and `v1`;
 //! [`ApiVersion`] names them.
+//!
+//! Decoding reproduces the kubelet's Go stack rather than serde's defaults: JSON is read
+//! like `encoding/json` (same syntax errors, U+FFFD for invalid UTF-8), YAML like go-yaml v2
+//! (YAML 1.1 booleans such as `yes`/`N`), fields like `sigs.k8s.io/json` in strict mode, so
+//! error texts match what the kubelet prints. Private modules hold that machinery: `gojson`
+//! (Go-compatible JSON reading and writing), `yaml` (YAML to JSON as `sigs.k8s.io/yaml`
+//! does), `goquote` (Go's quoting in messages) and `scheme` (the kinds the kubelet's scheme
+//! registers).
 
 pub mod config;
 pub mod duration;

@@ -46,16 +46,11 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     }
     match args.output {
         OutputFormat::Json => {
-            let doc = json!({
-                "image": args.image,
-                "normalised": image.target.raw(),
-                "pattern": args.pattern,
-                "match": outcome.is_match(),
-                "rule": rule_id(&outcome),
-                "reason": outcome.to_string(),
-                "pattern_parts": pattern_parts(&pattern),
-                "image_parts": target_parts(&image.target),
-            });
+            let mut doc = outcome_json(&args.pattern, &outcome);
+            doc["image"] = json!(args.image);
+            doc["normalised"] = json!(image.target.raw());
+            doc["pattern_parts"] = pattern_parts(&pattern);
+            doc["image_parts"] = target_parts(&image.target);
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Text => {

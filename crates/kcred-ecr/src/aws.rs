@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::Credentials;
-use aws_sdk_ecr::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecr::operation::RequestId;
 use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::service_config::ServiceConfigKey;
@@ -177,20 +177,28 @@ impl SdkApi {
             .or_else(|| self.config.endpoint_url().map(str::to_owned))
     }
 
-    fn endpoint_description(&self, service_id: &str, fips: bool, dual_stack: bool) -> String {
-        match self.custom_endpoint(service_id) {
-            Some(url) => url,
-            None => {
-                let mut s = String::from("the default endpoint");
-                match (fips, dual_stack) {
-                    (true, true) => s.push_str(" (FIPS, dual-stack)"),
-                    (true, false) => s.push_str(" (FIPS)"),
-                    (false, true) => s.push_str(" (dual-stack)"),
-                    (false, false) => {}
-                }
-                s
-            }
+    /// The endpoint a call goes to: the configured URL, or the SDK's default resolution for
+    /// the region and FIPS / dual-stack settings.
+    async fn endpoint_description(
+        &self,
+        service: Service,
+        region: &Region,
+        fips: bool,
+        dual_stack: bool,
+    ) -> String {
+        if let Some(url) = self.custom_endpoint(service.id()) {
+            return url;
         }
+        default_endpoint(service, region.as_ref(), fips, dual_stack)
+            .await
+            .unwrap_or_else(|| "the default endpoint".to_owned())
+    }
+
+    fn configured_fips_dual_stack(&self) -> (bool, bool) {
+        (
+            self.config.use_fips().unwrap_or(false),
+            self.config.use_dual_stack().unwrap_or(false),
+        )
     }
 
     /// The node's credentials from the default chain, with a description of their source.
@@ -227,7 +235,7 @@ impl SdkApi {
                 self.settings.credentials_timeout.as_secs()
             ))
         })?
-        .map_err(|e| no_credentials(DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| no_credentials(error_chain(&e)))?;
         let source = describe_credential_source(&credentials);
         Ok((credentials, source))
     }
@@ -257,17 +265,20 @@ impl SdkApi {
             }
         }
         let client = aws_sdk_ecr::Client::from_conf(builder.build());
-        let output = client
-            .get_authorization_token()
-            .send()
-            .await
-            .map_err(|e| AwsCallError::Call {
-                action: ECR_ACTION,
-                region: region.to_string(),
-                endpoint: self.endpoint_description("ECR", fips, dual_stack),
-                credentials: source.clone(),
-                detail: describe_sdk_error(&e),
-            })?;
+        let output = match client.get_authorization_token().send().await {
+            Ok(output) => output,
+            Err(e) => {
+                return Err(AwsCallError::Call {
+                    action: ECR_ACTION,
+                    region: region.to_string(),
+                    endpoint: self
+                        .endpoint_description(Service::Ecr, &region, fips, dual_stack)
+                        .await,
+                    credentials: source,
+                    detail: describe_sdk_error(&e),
+                })
+            }
+        };
         output
             .authorization_data()
             .iter()
@@ -294,21 +305,21 @@ impl SdkApi {
             .credentials_provider(credentials);
         builder.set_region(Some(region.clone()));
         let client = aws_sdk_ecrpublic::Client::from_conf(builder.build());
-        let output = client
-            .get_authorization_token()
-            .send()
-            .await
-            .map_err(|e| AwsCallError::Call {
-                action: ECR_PUBLIC_ACTION,
-                region: region.to_string(),
-                endpoint: self.endpoint_description(
-                    "ECR PUBLIC",
-                    self.config.use_fips().unwrap_or(false),
-                    self.config.use_dual_stack().unwrap_or(false),
-                ),
-                credentials: source,
-                detail: describe_sdk_error(&e),
-            })?;
+        let output = match client.get_authorization_token().send().await {
+            Ok(output) => output,
+            Err(e) => {
+                let (fips, dual_stack) = self.configured_fips_dual_stack();
+                return Err(AwsCallError::Call {
+                    action: ECR_PUBLIC_ACTION,
+                    region: region.to_string(),
+                    endpoint: self
+                        .endpoint_description(Service::EcrPublic, &region, fips, dual_stack)
+                        .await,
+                    credentials: source,
+                    detail: describe_sdk_error(&e),
+                });
+            }
+        };
         let data = output
             .authorization_data()
             .map(|d| {
@@ -339,24 +350,33 @@ impl AwsApi for SdkApi {
         let mut builder = aws_sdk_sts::config::Builder::from(&self.config);
         builder.set_region(Some(region.clone()));
         let client = aws_sdk_sts::Client::from_conf(builder.build());
-        let output = client
+        let sent = client
             .assume_role_with_web_identity()
             .role_arn(&role.role_arn)
             .role_session_name(role.session_name)
             .web_identity_token(role.web_identity_token.expose())
             .send()
-            .await
-            .map_err(|e| AwsCallError::Call {
-                action: STS_ACTION,
-                region: region.to_string(),
-                endpoint: self.endpoint_description("STS", false, false),
-                credentials: format!(
-                    "the service account token, role {} from {}",
-                    role.role_arn,
-                    role.source.describe()
-                ),
-                detail: describe_sdk_error(&e),
-            })?;
+            .await;
+        let output = match sent {
+            Ok(output) => output,
+            Err(e) => {
+                let (fips, dual_stack) = self.configured_fips_dual_stack();
+                return Err(AwsCallError::Call {
+                    action: STS_ACTION,
+                    region: region.to_string(),
+                    endpoint: self
+                        .endpoint_description(Service::Sts, &region, fips, dual_stack)
+                        .await,
+                    credentials: format!(
+                        "the service account token for role {} (from {})",
+                        role.role_arn,
+                        role.source.describe()
+                    ),
+                    detail: describe_sdk_error(&e),
+                }
+                .into());
+            }
+        };
         let creds = output.credentials().ok_or_else(|| AwsCallError::BadAnswer {
             action: STS_ACTION,
             region: region.to_string(),
@@ -437,12 +457,85 @@ where
             s.push(')');
             s
         }
-        SdkError::TimeoutError(_) => format!(
-            "timed out (SDK retries included): {}",
-            DisplayErrorContext(e)
-        ),
-        _ => DisplayErrorContext(e).to_string(),
+        SdkError::TimeoutError(_) => format!("timed out: {}", error_chain(e)),
+        _ => error_chain(e),
     }
+}
+
+/// An error and its sources on one line, each joined by `": "` unless already included.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out.replace("\n  ", "; ").replace('\n', "; ")
+}
+
+/// The AWS services called, for endpoint descriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    Ecr,
+    EcrPublic,
+    Sts,
+}
+
+impl Service {
+    /// The SDK service ID used for `AWS_ENDPOINT_URL_<ID>` and profile settings.
+    fn id(self) -> &'static str {
+        match self {
+            Service::Ecr => "ECR",
+            Service::EcrPublic => "ECR PUBLIC",
+            Service::Sts => "STS",
+        }
+    }
+}
+
+/// The URL the SDK's default endpoint rules give for `service` in `region`.
+async fn default_endpoint(
+    service: Service,
+    region: &str,
+    fips: bool,
+    dual_stack: bool,
+) -> Option<String> {
+    let endpoint = match service {
+        Service::Ecr => {
+            use aws_sdk_ecr::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            let params = Params::builder()
+                .region(region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .build()
+                .ok()?;
+            DefaultResolver::new().resolve_endpoint(&params).await
+        }
+        Service::EcrPublic => {
+            use aws_sdk_ecrpublic::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            let params = Params::builder()
+                .region(region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .build()
+                .ok()?;
+            DefaultResolver::new().resolve_endpoint(&params).await
+        }
+        Service::Sts => {
+            use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            let params = Params::builder()
+                .region(region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .build()
+                .ok()?;
+            DefaultResolver::new().resolve_endpoint(&params).await
+        }
+    };
+    endpoint.ok().map(|e| e.url().to_owned())
 }
 
 /// A human description of where the default chain found credentials.

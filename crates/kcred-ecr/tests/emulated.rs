@@ -313,7 +313,7 @@ fn ecr_public_retries_throttling_then_answers() {
 fn malformed_and_unsupported_requests() {
     let env = [("AWS_EC2_METADATA_DISABLED", "true")];
     let err = failure(&run_plugin(&[], "this is not json", &env));
-    assert!(err.contains("CredentialProviderRequest"), "{err}");
+    assert!(err.contains("json parse error"), "{err}");
     let err = failure(&run_plugin(
         &[],
         r#"{"kind":"CredentialProviderRequest","apiVersion":"foo.k8s.io/v1","image":"x"}"#,

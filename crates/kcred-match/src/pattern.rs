@@ -63,6 +63,31 @@ impl SplitHost {
     }
 }
 
+/// Byte equality without a `memcmp` call for the short strings hosts are made of (ports,
+/// labels and path prefixes are usually a few bytes; a libc call costs more than the loop).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 32 {
+        return a == b;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    diff == 0
+}
+
+/// `bytes.starts_with(prefix)` via [`same_bytes`].
+#[inline]
+fn has_prefix(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes
+        .get(..prefix.len())
+        .is_some_and(|head| same_bytes(head, prefix))
+}
+
 /// How one pattern label is matched, decided once at parse time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum LabelKind {
@@ -91,7 +116,7 @@ impl LabelKind {
     fn matches(self, pattern: &[u8], label: &[u8]) -> Result<bool, BadPattern> {
         match self {
             LabelKind::AnyLabel => Ok(!label.contains(&b'/')),
-            LabelKind::Literal => Ok(pattern == label),
+            LabelKind::Literal => Ok(same_bytes(pattern, label)),
             LabelKind::Glob => match_bytes(pattern, label),
         }
     }
@@ -159,8 +184,8 @@ impl MatchImage {
     pub fn matches(&self, target: &MatchTarget) -> bool {
         let (pattern, image) = (&self.split, &target.split);
         pattern.labels.len() == image.labels.len()
-            && pattern.port() == image.port()
-            && image.path.starts_with(&pattern.path)
+            && same_bytes(pattern.port(), image.port())
+            && has_prefix(&image.path, &pattern.path)
             && self.kinds.iter().enumerate().all(|(i, kind)| {
                 kind.matches(pattern.label(i), image.label(i))
                     .unwrap_or(false)
@@ -170,7 +195,7 @@ impl MatchImage {
     /// `URLsMatch` with the reason: the first rule that failed, or [`MatchOutcome::Match`].
     pub fn check<'a>(&'a self, target: &'a MatchTarget) -> MatchOutcome<'a> {
         let (pattern, image) = (&self.split, &target.split);
-        if pattern.port() != image.port() {
+        if !same_bytes(pattern.port(), image.port()) {
             return MatchOutcome::PortDiffers {
                 pattern: pattern.port(),
                 image: image.port(),
@@ -182,7 +207,7 @@ impl MatchImage {
                 image: image.labels.len(),
             };
         }
-        if !image.path.starts_with(&pattern.path) {
+        if !has_prefix(&image.path, &pattern.path) {
             return MatchOutcome::PathNotPrefix {
                 pattern: &pattern.path,
                 image: &image.path,

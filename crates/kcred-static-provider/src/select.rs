@@ -123,10 +123,15 @@ pub fn select<'a>(registry: &str, entries: &'a [FileEntry]) -> Selection<'a> {
         candidates.push((how, key, entry));
     }
     // Preference: direct host matches in the kubelet's reverse byte order of index keys,
-    // then Docker Hub aliases in DOCKER_HUB_HOSTS order. The sort is stable, so entries with
-    // identical normalised keys keep file-key order.
-    candidates.sort_by(|(how_a, key_a, _), (how_b, key_b, _)| {
-        (how_a, Reverse(key_a.key())).cmp(&(how_b, Reverse(key_b.key())))
+    // then Docker Hub aliases in DOCKER_HUB_HOSTS order. Entries with identical normalised
+    // keys (which Go visits in random map order) are taken in file-key byte order, the order
+    // `kcred_match::DockerKeyring::add` files them in.
+    candidates.sort_by(|(how_a, key_a, entry_a), (how_b, key_b, entry_b)| {
+        (how_a, Reverse(key_a.key()), &entry_a.key).cmp(&(
+            how_b,
+            Reverse(key_b.key()),
+            &entry_b.key,
+        ))
     });
     for (how, key, entry) in candidates {
         let auth_key = format!("{registry}{}", key.path);

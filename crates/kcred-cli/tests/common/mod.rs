@@ -49,3 +49,11 @@ pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
     std::fs::write(&p, content).expect("write");
     p
 }
+
+/// The reason kcred-match gives for `pattern` against an already-normalised image: the
+/// text the CLI must print verbatim.
+pub fn reason(pattern: &str, normalised: &str) -> String {
+    let pattern = kcred_match::MatchImage::parse(pattern).expect("valid pattern");
+    let target = kcred_match::MatchTarget::parse(normalised).expect("valid image");
+    pattern.check(&target).to_string()
+}
