@@ -73,26 +73,21 @@ pub enum AwsCallError {
         host: String,
     },
     /// The default credential chain produced nothing.
-    #[error(
-        "{action} in {region}: no AWS credentials: {detail} (tried: environment variables \
-         AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, the shared config and credentials files \
-         (profile {profile}), a web identity token file (AWS_WEB_IDENTITY_TOKEN_FILE), the \
-         ECS / EKS Pod Identity container endpoint, and EC2 instance metadata{imds_note})"
-    )]
+    #[error("{action} in {region}: no AWS credentials from the default chain (profile {profile}): {detail}")]
     NoCredentials {
         /// The IAM action.
         action: &'static str,
         /// The region.
         region: String,
-        /// The SDK's reason.
+        /// The SDK's reason, listing each provider tried.
         detail: String,
         /// The profile looked at.
         profile: String,
-        /// Whether IMDS was disabled.
-        imds_note: &'static str,
     },
     /// The API call failed.
-    #[error("{action} in {region} at {endpoint} with credentials from {credentials} failed: {detail}")]
+    #[error(
+        "{action} in {region} at {endpoint} with credentials from {credentials} failed: {detail}"
+    )]
     Call {
         /// The IAM action.
         action: &'static str,
@@ -137,7 +132,8 @@ impl SdkApi {
             .operation_attempt_timeout(settings.attempt_timeout)
             .operation_timeout(settings.operation_timeout)
             .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::v2026_01_12()).timeout_config(timeouts);
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::v2026_01_12()).timeout_config(timeouts);
         if let Some(region) = registry.region() {
             loader = loader.region(Region::new(region.to_owned()));
         }
@@ -152,13 +148,21 @@ impl SdkApi {
         &self.config
     }
 
-    fn region_for(&self, registry: &Registry, action: &'static str) -> Result<Region, AwsCallError> {
+    fn region_for(
+        &self,
+        registry: &Registry,
+        action: &'static str,
+    ) -> Result<Region, AwsCallError> {
         match registry.kind {
             RegistryKind::Public => Ok(Region::from_static(ECR_PUBLIC_REGION)),
-            _ => self.config.region().cloned().ok_or_else(|| AwsCallError::NoRegion {
-                action,
-                host: registry.host.clone(),
-            }),
+            _ => self
+                .config
+                .region()
+                .cloned()
+                .ok_or_else(|| AwsCallError::NoRegion {
+                    action,
+                    host: registry.host.clone(),
+                }),
         }
     }
 
@@ -212,13 +216,6 @@ impl SdkApi {
             region: region.to_string(),
             detail,
             profile: std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".to_owned()),
-            imds_note: if std::env::var("AWS_EC2_METADATA_DISABLED")
-                .is_ok_and(|v| v.eq_ignore_ascii_case("true"))
-            {
-                " (disabled by AWS_EC2_METADATA_DISABLED)"
-            } else {
-                ""
-            },
         };
         let provider = self
             .config
@@ -377,11 +374,13 @@ impl AwsApi for SdkApi {
                 .into());
             }
         };
-        let creds = output.credentials().ok_or_else(|| AwsCallError::BadAnswer {
-            action: STS_ACTION,
-            region: region.to_string(),
-            detail: "the answer has no Credentials".to_owned(),
-        })?;
+        let creds = output
+            .credentials()
+            .ok_or_else(|| AwsCallError::BadAnswer {
+                action: STS_ACTION,
+                region: region.to_string(),
+                detail: "the answer has no Credentials".to_owned(),
+            })?;
         Ok(SessionCredentials {
             access_key_id: creds.access_key_id().to_owned(),
             secret_access_key: creds.secret_access_key().into(),
@@ -474,7 +473,9 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         }
         source = s.source();
     }
-    out.replace("\n  ", "; ").replace('\n', "; ")
+    out.replace(":\n  ", ": ")
+        .replace("\n  ", "; ")
+        .replace('\n', "; ")
 }
 
 /// The AWS services called, for endpoint descriptions.
@@ -576,7 +577,10 @@ mod tests {
             "environment variables (AWS_ACCESS_KEY_ID)"
         );
         let c = Credentials::new("AKID", "SECRET", None, None, "IMDSv2");
-        assert_eq!(describe_credential_source(&c), "EC2 instance metadata (IMDSv2)");
+        assert_eq!(
+            describe_credential_source(&c),
+            "EC2 instance metadata (IMDSv2)"
+        );
         let c = Credentials::new("AKID", "SECRET", None, None, "Other");
         assert_eq!(
             describe_credential_source(&c),

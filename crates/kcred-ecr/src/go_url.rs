@@ -438,7 +438,10 @@ mod tests {
             e("https://a.b/#%zz"),
             r#"parse "https://a.b/#%zz": invalid URL escape "%zz""#
         );
-        assert_eq!(e("https://a.b/%4"), r#"parse "https://a.b/%4": invalid URL escape "%4""#);
+        assert_eq!(
+            e("https://a.b/%4"),
+            r#"parse "https://a.b/%4": invalid URL escape "%4""#
+        );
     }
 
     #[test]

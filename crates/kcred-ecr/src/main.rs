@@ -62,7 +62,12 @@ fn handle(request: &PluginRequest) -> Result<PluginResponse, PluginError> {
         env_role_arn: env_role_arn.as_deref(),
     };
     let log = PluginLog(request.log());
-    let credentials = invocation::run(invocation, ClientSettings::default(), OVERALL_DEADLINE, &log)?;
+    let credentials = invocation::run(
+        invocation,
+        ClientSettings::default(),
+        OVERALL_DEADLINE,
+        &log,
+    )?;
     Ok(PluginResponse::registry(
         credentials.auth_key,
         credentials.username,
@@ -101,12 +106,18 @@ fn canonical_request(args: &[String]) -> Result<Option<Vec<u8>>, ExitCode> {
     }
     let mut input = Vec::new();
     let limit = DEFAULT_MAX_REQUEST_BYTES as u64;
-    if let Err(e) = std::io::stdin().lock().take(limit + 1).read_to_end(&mut input) {
+    if let Err(e) = std::io::stdin()
+        .lock()
+        .take(limit + 1)
+        .read_to_end(&mut input)
+    {
         log.error(format_args!("reading the request from stdin: {e}"));
         return Err(ExitCode::FAILURE);
     }
     if input.len() as u64 > limit {
-        log.error(format_args!("the request on stdin is larger than {limit} bytes"));
+        log.error(format_args!(
+            "the request on stdin is larger than {limit} bytes"
+        ));
         return Err(ExitCode::FAILURE);
     }
     match decode_request(&input) {

@@ -144,7 +144,10 @@ pub async fn get_credentials<A: AwsApi>(
     match &registry.kind {
         RegistryKind::Public => log.info(0, "Getting creds for public registry"),
         RegistryKind::Private(_) | RegistryKind::Other => {
-            log.info(0, &format!("Getting creds for private image {}", registry.host));
+            log.info(
+                0,
+                &format!("Getting creds for private image {}", registry.host),
+            );
         }
     }
     if registry.kind == RegistryKind::Other {

@@ -136,7 +136,9 @@ mod tests {
             "group version foo.k8s.io/v1 is not supported"
         );
         assert_eq!(
-            e(r#"{"kind":"CredentialProviderFoo","apiVersion":"credentialprovider.kubelet.k8s.io/v1"}"#),
+            e(
+                r#"{"kind":"CredentialProviderFoo","apiVersion":"credentialprovider.kubelet.k8s.io/v1"}"#
+            ),
             r#"kind was "CredentialProviderFoo", expected CredentialProviderRequest"#
         );
         assert_eq!(
@@ -160,7 +162,10 @@ mod tests {
         .unwrap();
         assert_eq!(r.image, "a.b/c");
         assert_eq!(r.service_account_token, Some(Secret::from("t")));
-        assert_eq!(r.service_account_annotations.get("k").map(String::as_str), Some("v"));
+        assert_eq!(
+            r.service_account_annotations.get("k").map(String::as_str),
+            Some("v")
+        );
         let r = decode_request(
             br#"{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1alpha1","image":"x","serviceAccountToken":"t"}"#,
         )

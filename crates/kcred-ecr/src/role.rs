@@ -139,7 +139,11 @@ mod tests {
             Some(("arn:irsa".into(), RoleSource::IrsaRoleAnnotation))
         );
         assert_eq!(
-            arn(plan_credentials(Some(&token), &BTreeMap::new(), Some("arn:env"))),
+            arn(plan_credentials(
+                Some(&token),
+                &BTreeMap::new(),
+                Some("arn:env")
+            )),
             Some(("arn:env".into(), RoleSource::Environment))
         );
     }

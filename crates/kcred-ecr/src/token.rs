@@ -77,7 +77,9 @@ mod tests {
             Err(TokenError::Base64(4))
         );
         assert_eq!(
-            decode_authorization_token(&Secret::new("dXNlcjpwYXNz\n")).unwrap().username,
+            decode_authorization_token(&Secret::new("dXNlcjpwYXNz\n"))
+                .unwrap()
+                .username,
             "user"
         );
         assert!(matches!(

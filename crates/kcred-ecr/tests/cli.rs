@@ -15,9 +15,10 @@ fn plugin_io_rows() -> Vec<Value> {
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/conformance/ecr_cases.json"
     );
-    let all: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    all.into_iter().filter(|c| c["kind"] == "plugin_io").collect()
+    let all: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    all.into_iter()
+        .filter(|c| c["kind"] == "plugin_io")
+        .collect()
 }
 
 #[test]
@@ -45,11 +46,7 @@ fn unknown_flags_fail_before_reading_stdin() {
 fn positional_arguments_and_klog_flags_are_accepted() {
     // `get-credentials` (from old configs) and `--v=4` must not fail the run: the failure
     // here comes from the request, not from the arguments.
-    let out = run_plugin(
-        &["get-credentials", "--v=4"],
-        &common::request(""),
-        &ENV,
-    );
+    let out = run_plugin(&["get-credentials", "--v=4"], &common::request(""), &ENV);
     let err = failure(&out);
     assert!(err.contains("image in plugin request was empty"), "{err}");
 }
@@ -74,8 +71,15 @@ fn plugin_io_rows_from_the_conformance_table() {
             continue;
         }
         let out = run_plugin(&[], row["stdin"].as_str().unwrap(), &ENV);
-        assert_eq!(out.status.code(), row["expect_exit_code"].as_i64().map(|c| c as i32));
-        assert_eq!(stdout(&out), row["expect_stdout"].as_str().unwrap(), "{note}");
+        assert_eq!(
+            out.status.code(),
+            row["expect_exit_code"].as_i64().map(|c| c as i32)
+        );
+        assert_eq!(
+            stdout(&out),
+            row["expect_stdout"].as_str().unwrap(),
+            "{note}"
+        );
         let err = stderr(&out);
         match row["error"].as_str() {
             Some("(any decode error)") => assert!(err.contains("CredentialProviderFoo"), "{err}"),

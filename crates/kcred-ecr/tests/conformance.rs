@@ -65,10 +65,22 @@ fn check_host_row(case: &Value) {
     }
     let registry = registry.unwrap_or_else(|e| panic!("{what}: {e}"));
     let expect = &case["expect"];
-    assert_eq!(registry.host, expect["host"].as_str().unwrap(), "{what}: host");
-    assert_eq!(registry.auth_key(), expect["auth_key"].as_str().unwrap(), "{what}: auth_key");
+    assert_eq!(
+        registry.host,
+        expect["host"].as_str().unwrap(),
+        "{what}: host"
+    );
+    assert_eq!(
+        registry.auth_key(),
+        expect["auth_key"].as_str().unwrap(),
+        "{what}: auth_key"
+    );
     let private = registry.private();
-    assert_eq!(private.is_some(), expect["is_ecr_private"] == true, "{what}: is_ecr_private");
+    assert_eq!(
+        private.is_some(),
+        expect["is_ecr_private"] == true,
+        "{what}: is_ecr_private"
+    );
     assert_eq!(
         registry.kind == RegistryKind::Public,
         expect["is_ecr_public"] == true,
@@ -86,7 +98,11 @@ fn check_host_row(case: &Value) {
         expect["registry_id"].as_str(),
         "{what}: registry_id"
     );
-    assert_eq!(private.is_some_and(|p| p.fips), expect["fips"] == true, "{what}: fips");
+    assert_eq!(
+        private.is_some_and(|p| p.fips),
+        expect["fips"] == true,
+        "{what}: fips"
+    );
     assert_eq!(
         private.is_some_and(|p| p.dualstack_form),
         expect["dualstack_form"] == true,
@@ -102,7 +118,11 @@ fn check_host_row(case: &Value) {
         Api::EcrPublic => "ecr-public",
     };
     assert_eq!(api, expect["api"].as_str().unwrap(), "{what}: api");
-    assert_eq!(registry.region(), expect["sdk_region"].as_str(), "{what}: sdk_region");
+    assert_eq!(
+        registry.region(),
+        expect["sdk_region"].as_str(),
+        "{what}: sdk_region"
+    );
     // `legacy_v1_28_1_regex_match` records what upstream's pre-v1.28.2 pattern did; kcred
     // implements only the current (v1.36.1) pattern, so that historical fact is not checked.
 }
@@ -269,12 +289,22 @@ fn run_get_credentials_row(case: &Value) {
     let response = creds.into_response(kcred_api::ApiVersion::V1);
     assert_eq!(response.api_version.as_str(), want["apiVersion"], "{what}");
     assert_eq!(response.cache_key_type, want["cacheKeyType"], "{what}");
-    let duration = response.cache_duration.expect("cacheDuration is always set").0;
+    let duration = response
+        .cache_duration
+        .expect("cacheDuration is always set")
+        .0;
     assert_eq!(go_seconds_string(duration), want["cacheDuration"], "{what}");
     let want_auth = want["auth"].as_object().unwrap();
-    assert_eq!(response.auth.len(), want_auth.len(), "{what}: one auth entry");
+    assert_eq!(
+        response.auth.len(),
+        want_auth.len(),
+        "{what}: one auth entry"
+    );
     for (key, entry) in want_auth {
-        let got = response.auth.get(key).unwrap_or_else(|| panic!("{what}: auth {key}"));
+        let got = response
+            .auth
+            .get(key)
+            .unwrap_or_else(|| panic!("{what}: auth {key}"));
         assert_eq!(got.username, entry["username"], "{what}");
         assert_eq!(got.password.expose(), entry["password"], "{what}");
     }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use common::{failure, only_auth, request, run_plugin, sa_request, stderr, success, stdout};
+use common::{failure, only_auth, request, run_plugin, sa_request, stderr, stdout, success};
 use kcred_testutil::http_stub::{StubResponse, StubServer};
 use kcred_testutil::moto::MotoServer;
 
@@ -43,7 +43,9 @@ fn with<'a>(base: &'a [(String, String)], extra: &[(&'a str, &'a str)]) -> Vec<(
 
 #[test]
 fn get_authorization_token_from_moto() {
-    let Some(moto) = MotoServer::shared() else { return };
+    let Some(moto) = MotoServer::shared() else {
+        return;
+    };
     let env = moto_env(&moto);
     let out = run_plugin(
         &["get-credentials"],
@@ -70,7 +72,9 @@ fn get_authorization_token_from_moto() {
 
 #[test]
 fn older_api_versions_are_answered_in_kind() {
-    let Some(moto) = MotoServer::shared() else { return };
+    let Some(moto) = MotoServer::shared() else {
+        return;
+    };
     let env = moto_env(&moto);
     for version in ["v1alpha1", "v1beta1"] {
         let stdin = format!(
@@ -87,25 +91,42 @@ fn older_api_versions_are_answered_in_kind() {
 
 #[test]
 fn service_account_token_assumes_the_role_into_another_account() {
-    let Some(moto) = MotoServer::shared() else { return };
+    let Some(moto) = MotoServer::shared() else {
+        return;
+    };
     let env = moto_env(&moto);
     let image = format!("{PRIVATE_HOST}/team/app");
     // No node credentials at all: the STS call is unsigned, and the ECR call is signed with
     // the assumed role's keys, which moto maps to the role's account.
     let cases: [(&[(&str, &str)], &[(&str, &str)], &str); 3] = [
         (
-            &[("eks.amazonaws.com/ecr-role-arn", "arn:aws:iam::210987654321:role/ecr-pull")],
-            &[("AWS_ECR_ROLE_ARN", "arn:aws:iam::999999999999:role/not-this")],
+            &[(
+                "eks.amazonaws.com/ecr-role-arn",
+                "arn:aws:iam::210987654321:role/ecr-pull",
+            )],
+            &[(
+                "AWS_ECR_ROLE_ARN",
+                "arn:aws:iam::999999999999:role/not-this",
+            )],
             "210987654321",
         ),
         (
-            &[("eks.amazonaws.com/role-arn", "arn:aws:iam::333333333333:role/irsa")],
-            &[("AWS_ECR_ROLE_ARN", "arn:aws:iam::999999999999:role/not-this")],
+            &[(
+                "eks.amazonaws.com/role-arn",
+                "arn:aws:iam::333333333333:role/irsa",
+            )],
+            &[(
+                "AWS_ECR_ROLE_ARN",
+                "arn:aws:iam::999999999999:role/not-this",
+            )],
             "333333333333",
         ),
         (
             &[],
-            &[("AWS_ECR_ROLE_ARN", "arn:aws:iam::444444444444:role/from-env")],
+            &[(
+                "AWS_ECR_ROLE_ARN",
+                "arn:aws:iam::444444444444:role/from-env",
+            )],
             "444444444444",
         ),
     ];
@@ -129,7 +150,9 @@ fn service_account_token_assumes_the_role_into_another_account() {
 
 #[test]
 fn service_account_token_without_a_role_uses_the_node_chain() {
-    let Some(moto) = MotoServer::shared() else { return };
+    let Some(moto) = MotoServer::shared() else {
+        return;
+    };
     let env = moto_env(&moto);
     let out = run_plugin(
         &[],
@@ -170,7 +193,9 @@ fn mint_node_credentials(moto: &MotoServer) -> (String, String, String) {
 
 #[test]
 fn instance_metadata_credentials_and_region() {
-    let Some(moto) = MotoServer::shared() else { return };
+    let Some(moto) = MotoServer::shared() else {
+        return;
+    };
     let (key, secret, token) = mint_node_credentials(&moto);
     let expiration = "2099-01-01T00:00:00Z";
     let creds = serde_json::json!({
@@ -224,7 +249,11 @@ fn instance_metadata_credentials_and_region() {
             "555555555555-auth-token".to_owned()
         )
     );
-    assert!(stderr(&out).contains("not an ECR registry host"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not an ECR registry host"),
+        "{}",
+        stderr(&out)
+    );
     let requests = imds.requests();
     let put = requests
         .iter()
@@ -241,7 +270,10 @@ fn instance_metadata_credentials_and_region() {
 
 #[test]
 fn ecr_public_retries_throttling_then_answers() {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let token = base64::engine::general_purpose::STANDARD.encode("AWS:public-token");
     let calls = Arc::new(AtomicUsize::new(0));
     let stub = {
@@ -288,7 +320,11 @@ fn ecr_public_retries_throttling_then_answers() {
         );
     }
     let requests = stub.requests();
-    assert_eq!(requests.len(), 3, "one throttled attempt, retried, then one call");
+    assert_eq!(
+        requests.len(),
+        3,
+        "one throttled attempt, retried, then one call"
+    );
     for r in &requests {
         assert_eq!(r.method, "POST");
         assert_eq!(r.path(), "/");
@@ -299,7 +335,8 @@ fn ecr_public_retries_throttling_then_answers() {
         assert_eq!(r.header("content-type"), Some("application/x-amz-json-1.1"));
         let auth = r.header("authorization").unwrap_or("");
         assert!(
-            auth.contains("Credential=AKIDPUBLIC/") && auth.contains("/us-east-1/ecr-public/aws4_request"),
+            auth.contains("Credential=AKIDPUBLIC/")
+                && auth.contains("/us-east-1/ecr-public/aws4_request"),
             "signed for ecr-public in us-east-1: {auth}"
         );
         assert_eq!(r.body, b"{}");
@@ -339,9 +376,12 @@ fn missing_credentials_say_what_was_tried() {
     let err = failure(&out);
     for part in [
         "ecr:GetAuthorizationToken in us-west-2",
-        "no AWS credentials",
+        "no AWS credentials from the default chain",
+        "Environment: ",
+        "Profile: ",
         "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "disabled by AWS_EC2_METADATA_DISABLED",
+        "EcsContainer: ",
+        "IMDS disabled by AWS_EC2_METADATA_DISABLED",
     ] {
         assert!(err.contains(part), "{part:?} in {err}");
     }
@@ -382,7 +422,11 @@ fn unreachable_endpoint_names_api_region_endpoint_and_credentials() {
         ],
     );
     let err = failure(&out);
-    assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
     for part in [
         "ecr:GetAuthorizationToken in us-west-2",
         &endpoint,
@@ -428,16 +472,27 @@ fn skopeo_pulls_with_the_returned_credentials() {
         eprintln!("\n!!!!! SKIPPING the real pull test: {why} !!!!!\n");
         return;
     }
-    let Some(moto) = MotoServer::shared() else { return };
+    let Some(moto) = MotoServer::shared() else {
+        return;
+    };
     let registry = common::pull::BasicAuthRegistry::start("AWS", "123456789012-auth-token");
     let work = tempfile::tempdir().unwrap();
-    registry.push("team/app", "v1", "AWS", "123456789012-auth-token", work.path());
+    registry.push(
+        "team/app",
+        "v1",
+        "AWS",
+        "123456789012-auth-token",
+        work.path(),
+    );
 
     // The registry is a non-ECR host (as a custom domain or proxy would be): the plugin asks
     // ECR in the default region and keys the credentials by the host without its port.
     let image = format!("{}/team/app", registry.host_port());
     let env = moto_env(&moto);
-    let node = with(&env, &[STATIC_KEYS[0], STATIC_KEYS[1], ("AWS_REGION", "us-west-2")]);
+    let node = with(
+        &env,
+        &[STATIC_KEYS[0], STATIC_KEYS[1], ("AWS_REGION", "us-west-2")],
+    );
     let response = success(&run_plugin(&["get-credentials"], &request(&image), &node));
     let (key, user, password) = only_auth(&response);
     assert_eq!(key, "127.0.0.1");
@@ -456,7 +511,10 @@ fn skopeo_pulls_with_the_returned_credentials() {
         &sa_request(
             &image,
             "tok",
-            &[("eks.amazonaws.com/ecr-role-arn", "arn:aws:iam::210987654321:role/ecr-pull")],
+            &[(
+                "eks.amazonaws.com/ecr-role-arn",
+                "arn:aws:iam::210987654321:role/ecr-pull",
+            )],
         ),
         &env_sa,
     ));

@@ -23,6 +23,10 @@ pub const STS_URL_ENV: &str = "KCRED_GCP_STS_URL";
 /// Environment variable overriding the IAM Credentials API base URL.
 pub const IAM_CREDENTIALS_URL_ENV: &str = "KCRED_GCP_IAM_CREDENTIALS_URL";
 
+/// The largest request read from stdin. A kubelet request is an image name, at most a
+/// service-account token and a few annotations: a few KiB.
+pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+
 /// The result of one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -112,8 +116,17 @@ fn get_credentials(
     };
 
     let mut input = Vec::new();
-    if let Err(e) = stdin.read_to_end(&mut input) {
+    if let Err(e) = stdin
+        .take(MAX_REQUEST_BYTES as u64 + 1)
+        .read_to_end(&mut input)
+    {
         crate::error!("reading the request from stdin: {e}");
+        return Outcome::fail();
+    }
+    if input.len() > MAX_REQUEST_BYTES {
+        crate::error!(
+            "error unmarshaling auth credential request: larger than {MAX_REQUEST_BYTES} bytes"
+        );
         return Outcome::fail();
     }
     let request = match decode_request(&input) {

@@ -497,6 +497,12 @@ fn command_line_and_request_handling() {
     assert!(stderr.contains("unknown command \"fetch\" for \"auth-provider-gcp\""));
     let stderr = run_fail(&["get-credentials"], &env, b"{\"image\": 42}");
     assert!(stderr.contains("error unmarshaling auth credential request"));
+    let mut huge = b"{\"image\":\"gcr.io/p/i\",\"x\":\"".to_vec();
+    huge.resize(2 << 20, b'a');
+    let stderr = run_fail(&["get-credentials"], &env, &huge);
+    assert!(
+        stderr.contains("error unmarshaling auth credential request: larger than 1048576 bytes")
+    );
     assert_eq!(metadata.requests().len(), before);
 
     // --identity-provider with dockercfg: a warning only.

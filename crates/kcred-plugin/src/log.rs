@@ -75,14 +75,14 @@ impl Logger {
         level <= self.inner.verbosity
     }
 
-    /// Writes `<name>: <message>` when `level` is enabled. Prefer the [`log!`](crate::log) macro.
+    /// Writes `<name>: <message>` when `level` is enabled. Prefer the [`log!`](crate::log!) macro.
     pub fn info(&self, level: i32, message: fmt::Arguments<'_>) {
         if self.enabled(level) {
             self.write_line("", message);
         }
     }
 
-    /// Writes `<name>: warning: <message>` at every verbosity. Prefer [`warn!`](crate::warn).
+    /// Writes `<name>: warning: <message>` at every verbosity. Prefer [`warn!`](crate::warn!).
     pub fn warn(&self, message: fmt::Arguments<'_>) {
         self.write_line("warning: ", message);
     }

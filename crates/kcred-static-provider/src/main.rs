@@ -6,7 +6,7 @@
 //! ```
 //!
 //! For each request it reads the file, keeps only the entries that serve the registry of
-//! the requested image (the kubelet's keyring matching, see [`select`]), and answers
+//! the requested image (the kubelet's keyring matching, see [`mod@select`]), and answers
 //! `cacheKeyType: Registry` with those credentials keyed by that registry. No entry means an
 //! empty `auth` (the kubelet then pulls anonymously or with other credentials), not an error.
 //! A missing or malformed file is an error: exit 1, a message naming the file on stderr,

@@ -46,7 +46,10 @@ pub fn run_plugin(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     cmd.args(args)
         .env_clear()
         .env("AWS_CONFIG_FILE", "/nonexistent/kcred-test/config")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/kcred-test/credentials")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/kcred-test/credentials",
+        )
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -79,14 +82,21 @@ pub fn success(out: &Output) -> serde_json::Value {
         stderr(out)
     );
     let text = stdout(out);
-    assert!(text.ends_with('\n'), "one line with a trailing newline: {text:?}");
+    assert!(
+        text.ends_with('\n'),
+        "one line with a trailing newline: {text:?}"
+    );
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 /// Asserts a failed run (exit 1, nothing on stdout) and returns stderr.
 pub fn failure(out: &Output) -> String {
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(out));
-    assert!(out.stdout.is_empty(), "stdout must be empty: {:?}", stdout(out));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must be empty: {:?}",
+        stdout(out)
+    );
     stderr(out)
 }
 
