@@ -98,7 +98,9 @@ fn service_account_token_assumes_the_role_into_another_account() {
     let image = format!("{PRIVATE_HOST}/team/app");
     // No node credentials at all: the STS call is unsigned, and the ECR call is signed with
     // the assumed role's keys, which moto maps to the role's account.
-    let cases: [(&[(&str, &str)], &[(&str, &str)], &str); 3] = [
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+    // (annotations, extra environment, account the token must be for)
+    let cases: [(Pairs, Pairs, &str); 3] = [
         (
             &[(
                 "eks.amazonaws.com/ecr-role-arn",

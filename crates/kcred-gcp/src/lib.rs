@@ -11,6 +11,8 @@
 //! - [`docker_config`]: `.dockercfg` / `config.json` as upstream's `credentialconfig`.
 //! - [`response`]: `cacheKeyType` and `cacheDuration` (derived from the token's lifetime).
 //! - [`app`]: one invocation, end to end; `main` is a thin wrapper around [`app::run`].
+//! - [`log`] (klog-shaped stderr lines), [`gostr`] (Go's `%q`), [`time`] (UTC calendar,
+//!   RFC 3339): small helpers.
 
 pub mod log;
 

@@ -1,5 +1,6 @@
 //! response_cases.json rows about keys and the store: `service_account_cache_key`,
 //! `cache_key`, `cache_key_property`, `cache_sequence`, plus `exec_env` (pure env merging).
+#![cfg(unix)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The plugin runner against a misbehaving real plugin: hangs (killed at the timeout, no
 //! zombie), huge output (bounded), garbage, wrong version/kind, crashes, spawn failures,
 //! environment and args.
+#![cfg(unix)]
 
 mod common;
 

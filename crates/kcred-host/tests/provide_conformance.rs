@@ -1,6 +1,7 @@
 //! response_cases.json rows that need a plugin, run against the real `kcred-test-plugin`:
 //! `provide`, `provide_concurrent`, `singleflight`, `cache_key_generation`,
 //! `encode_request`, `decode_response`, `exec`.
+#![cfg(unix)]
 
 mod common;
 

@@ -96,6 +96,7 @@ pub fn spawn_error_text(path: &Path, err: &io::Error) -> String {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn errno_texts_match_go() {
         let e = io::Error::from_raw_os_error(libc::ENOENT);

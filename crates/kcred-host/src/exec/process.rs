@@ -9,6 +9,7 @@ use std::ffi::OsString;
 use std::io;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
@@ -75,6 +76,10 @@ pub struct ProcessSpec<'a> {
 }
 
 /// Runs the process to completion, deadline or overflow; never leaves a zombie.
+///
+/// Needs a tokio runtime with the time and IO drivers enabled (`enable_all`). If the
+/// returned future is dropped early, the plugin's process group is killed and tokio reaps
+/// the plugin in the background.
 pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
     let mut cmd = tokio::process::Command::new(spec.program);
     cmd.args(spec.args)
@@ -98,6 +103,10 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
         }
     };
     let pid = child.id();
+    let group_killer = GroupKiller {
+        pid,
+        armed: AtomicBool::new(true),
+    };
     let stdin_pipe = child.stdin.take();
     let stdout_pipe = child.stdout.take();
     let stderr_pipe = child.stderr.take();
@@ -119,7 +128,12 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
             let read_err =
                 read_bounded(stderr_pipe, &mut stderr, spec.output_limit, Stream::Stderr);
             tokio::try_join!(feed, read_out, read_err)?;
-            child.wait().await.map_err(ProcessFailure::Io)
+            let status = child.wait().await.map_err(ProcessFailure::Io);
+            if status.is_ok() {
+                // Reaped: its pid (the group id) may be reused from now on.
+                group_killer.armed.store(false, Ordering::SeqCst);
+            }
+            status
         };
         match tokio::time::timeout(spec.timeout, work).await {
             Ok(r) => r,
@@ -129,6 +143,7 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
 
     if outcome.is_err() {
         kill_group(pid);
+        group_killer.armed.store(false, Ordering::SeqCst);
         // `kill` sends SIGKILL (a no-op if it already exited) and waits: the child is reaped.
         let _ = child.kill().await;
     }
@@ -136,6 +151,20 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
         result: outcome,
         stdout,
         stderr,
+    }
+}
+
+/// Kills the process group when a run is abandoned before the plugin was reaped.
+struct GroupKiller {
+    pid: Option<u32>,
+    armed: AtomicBool,
+}
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        if self.armed.load(Ordering::SeqCst) {
+            kill_group(self.pid);
+        }
     }
 }
 
