@@ -82,7 +82,9 @@ fn exec_overhead(c: &mut Criterion) {
     );
     let annotations = BTreeMap::new();
     let mut group = c.benchmark_group("exec");
-    group.sample_size(20).measurement_time(Duration::from_secs(4));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(4));
     group.bench_function("exec_per_call", |b| {
         b.iter(|| {
             let out = rt.block_on(runner.exec("registry.io/app", None, &annotations));

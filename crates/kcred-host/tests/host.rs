@@ -734,3 +734,60 @@ async fn hot_reload_applies_good_changes_and_rejects_bad_ones() {
     );
     watcher.abort();
 }
+
+/// The trace tells a human what happened at each step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_explains_each_step() {
+    let bin = BinDir::new(&["p", "nomatch", "bad"]);
+    let cfg = bin.file("config.json");
+    write_config(
+        &cfg,
+        json!([
+            provider_json(
+                "p",
+                &["r.io"],
+                &args(&["--auth", "r.io=u:secret-pass", "--cache-duration", "1m"])
+            ),
+            provider_json("nomatch", &["other.io", "r.io:5000"], &[]),
+            provider_json(
+                "bad",
+                &["r.io"],
+                &args(&["--mode", "fail", "--stderr", "boom"])
+            ),
+        ]),
+    );
+    let host = Host::load(&cfg, bin.path(), options()).unwrap();
+    let first = host
+        .credentials("r.io/app", &PodContext::default())
+        .await
+        .unwrap();
+    let t = first.outcomes[0].trace.to_string();
+    for line in [
+        "match: \"r.io\" matches \"r.io/app\"",
+        "cache: miss",
+        "exec: plugin ran for ",
+        "cacheKeyType: Registry",
+        "cacheDuration: 1m0s",
+        "cached: under the Registry key for 1m0s",
+        "auth keys: r.io",
+    ] {
+        assert!(t.contains(line), "{line:?} missing in\n{t}");
+    }
+    assert!(!t.contains("secret-pass"));
+    let t = first.outcomes[1].trace.to_string();
+    assert!(
+        t.contains("match: no matchImages entry matches \"r.io/app\""),
+        "{t}"
+    );
+    assert_eq!(t.lines().filter(|l| l.starts_with("  ")).count(), 2, "{t}");
+    let t = first.outcomes[2].trace.to_string();
+    assert!(t.contains("error: error execing credential provider plugin bad for image r.io/app: exit status 1: boom"), "{t}");
+
+    let second = host
+        .credentials("r.io/app", &PodContext::default())
+        .await
+        .unwrap();
+    let t = second.outcomes[0].trace.to_string();
+    assert!(t.contains("cache: hit (Registry key, expires in "), "{t}");
+    assert!(!t.contains("exec:"), "{t}");
+}
