@@ -38,8 +38,8 @@ proptest! {
         let key = |p: &[String], ann: &BTreeMap<String, String>| ServiceAccountCacheKey::new(ServiceAccountKeyParts {
             namespace: &p[0], name: &p[1], uid: &p[2], annotations: ann, token_hash: None,
         }).unwrap();
-        prop_assert_eq!((a == b && ann_a == ann_b), key(&a, &ann_a) == key(&b, &ann_b));
+        prop_assert_eq!(a == b && ann_a == ann_b, key(&a, &ann_a) == key(&b, &ann_b));
         let sf = |img: &str, ann: &BTreeMap<String, String>| single_flight_key(img, Some(("", ann))).unwrap();
-        prop_assert_eq!((a[0] == b[0] && ann_a == ann_b), sf(&a[0], &ann_a) == sf(&b[0], &ann_b));
+        prop_assert_eq!(a[0] == b[0] && ann_a == ann_b, sf(&a[0], &ann_a) == sf(&b[0], &ann_b));
     }
 }
