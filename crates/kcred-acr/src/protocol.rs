@@ -3,10 +3,12 @@
 //! Requests: a JSON meta-sniff of `apiVersion`/`kind` (so YAML fails), only
 //! `credentialprovider.kubelet.k8s.io/v1`, unknown fields ignored, `image` required.
 //! Responses: apimachinery's v1 encoding (`kind, apiVersion, cacheKeyType, cacheDuration, auth`,
-//! `auth` sorted and omitted when empty, Go's HTML-safe string escaping) plus `\n`.
+//! `auth` sorted and omitted when empty, Go's HTML-safe string escaping from
+//! [`kcred_api::gostr::push_json_string`]) plus `\n`.
 
 use std::collections::BTreeMap;
 
+use kcred_api::gostr::push_json_string;
 use kcred_api::request::CredentialProviderRequest;
 use kcred_api::response::AuthConfig;
 use kcred_api::{ApiVersion, Secret};
@@ -123,27 +125,6 @@ pub fn go_duration_secs(secs: u64) -> String {
     }
 }
 
-/// Writes `s` as a JSON string the way Go's `encoding/json` does (HTML-safe: `<`, `>`, `&`,
-/// U+2028 and U+2029 escaped).
-fn write_go_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 /// Encodes the response (with the trailing `\n`).
 pub fn encode_response(resp: &PluginResponse) -> Vec<u8> {
     let mut out = String::with_capacity(256);
@@ -158,11 +139,11 @@ pub fn encode_response(resp: &PluginResponse) -> Vec<u8> {
             if i > 0 {
                 out.push(',');
             }
-            write_go_json_string(&mut out, key);
+            push_json_string(&mut out, key);
             out.push_str(":{\"username\":");
-            write_go_json_string(&mut out, &cfg.username);
+            push_json_string(&mut out, &cfg.username);
             out.push_str(",\"password\":");
-            write_go_json_string(&mut out, cfg.password.expose());
+            push_json_string(&mut out, cfg.password.expose());
             out.push('}');
         }
         out.push('}');

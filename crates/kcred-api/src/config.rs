@@ -9,7 +9,7 @@
 
 use crate::duration::GoDuration;
 use crate::gojson::{JsonWriter, Value};
-use crate::goquote::strconv_quote;
+use crate::gostr::strconv_quote;
 use crate::scheme::{self, Decoded};
 use crate::strict::{Abort, DecodeError, Document, GoStruct, Walker};
 

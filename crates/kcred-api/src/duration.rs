@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::goquote::time_quote;
+use crate::gostr::time_quote;
 
 /// A Go duration in nanoseconds (may be negative).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]

@@ -5,12 +5,13 @@
 //!   nesting limit) and decodes strings like Go (invalid UTF-8 and unpaired surrogates
 //!   become U+FFFD instead of failing). The result keeps object keys in document order
 //!   and keeps duplicate keys, so strict decoding can report them.
-//! - [`JsonWriter`] writes compact JSON with Go's string escaping (`<`, `>`, `&`,
-//!   U+2028 and U+2029 are escaped, as `json.Encoder` does by default).
+//! - [`JsonWriter`] writes compact JSON with Go's string escaping
+//!   ([`crate::gostr::push_json_string`]: `<`, `>`, `&`, U+2028 and U+2029 are escaped, as
+//!   `json.Encoder` does by default).
 
 use std::fmt;
 
-use crate::goquote::quote_char;
+use crate::gostr::{json_quote_char, push_json_string};
 
 /// Go's `maxNestingDepth`.
 const MAX_NESTING_DEPTH: usize = 10_000;
@@ -75,7 +76,7 @@ pub(crate) struct SyntaxError {
 impl SyntaxError {
     fn invalid_char(c: u8, context: &str) -> Self {
         SyntaxError {
-            msg: format!("invalid character {} {context}", quote_char(c)),
+            msg: format!("invalid character {} {context}", json_quote_char(c)),
         }
     }
 
@@ -363,7 +364,7 @@ impl Parser<'_> {
             if self.peek() != Some(expected) {
                 return Err(self.err_here(&format!(
                     "in literal {name} (expecting {})",
-                    quote_char(expected)
+                    json_quote_char(expected)
                 )));
             }
             self.pos += 1;
@@ -498,7 +499,7 @@ impl JsonWriter {
     /// An object key; exactly one value must follow.
     pub(crate) fn key(&mut self, key: &str) {
         self.before_value();
-        push_go_string(&mut self.out, key);
+        push_json_string(&mut self.out, key);
         self.out.push(':');
         // The value that follows must not get a comma; writing it marks the member again.
         if let Some(needs) = self.needs_comma.last_mut() {
@@ -509,7 +510,7 @@ impl JsonWriter {
     /// A string value.
     pub(crate) fn string(&mut self, value: &str) {
         self.before_value();
-        push_go_string(&mut self.out, value);
+        push_json_string(&mut self.out, value);
     }
 
     /// `null`
@@ -544,36 +545,6 @@ impl JsonWriter {
     pub(crate) fn finish(self) -> String {
         self.out
     }
-}
-
-/// Appends `s` as a JSON string the way Go's `encoding/json` encoder does (HTML escaping on).
-pub(crate) fn push_go_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c if (c as u32) < 0x20 => {
-                let b = c as u32;
-                out.push_str("\\u00");
-                out.push(char::from(HEX[(b >> 4) as usize]));
-                out.push(char::from(HEX[(b & 0xF) as usize]));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
@@ -668,21 +639,6 @@ mod tests {
         // A high surrogate followed by another high surrogate: the second one is decoded alone.
         let v = parse(br#""\ud800\ud800\udc00""#).unwrap();
         assert_eq!(v, Value::String("\u{FFFD}\u{10000}".into()));
-    }
-
-    #[test]
-    fn writer_escapes_like_go() {
-        let mut s = String::new();
-        push_go_string(
-            &mut s,
-            "<a&b>\"\\\u{1}\u{8}\u{c}\n\r\t\u{7f}\u{2028}\u{2029}é",
-        );
-        assert_eq!(
-            s,
-            r#""\u003ca\u0026b\u003e\"\\\u0001\b\f\n\r\t"#.to_owned()
-                + "\u{7f}"
-                + r#"\u2028\u2029é""#
-        );
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! - [`duration`]: Go `time.ParseDuration` / `Duration.String`.
 //! - [`strict`]: strict JSON/YAML decoding (unknown fields and duplicate keys are errors).
 //! - [`secret`]: [`Secret`], a string that is redacted in `Debug` and `Display`.
+//! - [`gostr`]: Go standard-library string formatting kcred reproduces (`strconv.Quote` /
+//!   `%q`, `time`'s quote, `encoding/json` string encoding, `utf8` rune decoding,
+//!   `unicode.ToLower`), shared by every kcred crate.
 //!
 //! The group `credentialprovider.kubelet.k8s.io` has versions `v1alpha1`, `v1beta1` and `v1`;
 //! [`ApiVersion`] names them.
@@ -15,13 +18,12 @@
 //! (YAML 1.1 booleans such as `yes`/`N`), fields like `sigs.k8s.io/json` in strict mode, so
 //! error texts match what the kubelet prints. Private modules hold that machinery: `gojson`
 //! (Go-compatible JSON reading and writing), `yaml` (YAML to JSON as `sigs.k8s.io/yaml`
-//! does), `goquote` (Go's quoting in messages) and `scheme` (the kinds the kubelet's scheme
-//! registers).
+//! does) and `scheme` (the kinds the kubelet's scheme registers).
 
 pub mod config;
 pub mod duration;
 mod gojson;
-mod goquote;
+pub mod gostr;
 pub mod request;
 pub mod response;
 mod scheme;

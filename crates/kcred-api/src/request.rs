@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::gojson::{JsonWriter, Value};
-use crate::goquote::strconv_quote;
+use crate::gostr::strconv_quote;
 use crate::scheme::{self, Decoded};
 use crate::strict::{Abort, DecodeError, Document, GoStruct, Walker};
 use crate::{ApiVersion, Secret};

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::gojson::{self, JsonWriter, Value};
-use crate::goquote::strconv_quote;
+use crate::gostr::strconv_quote;
 use crate::scheme::{self, Decoded};
 use crate::strict::{
     interpret_value, Abort, DecodeError, Document, GoStruct, InterpretError, Walker,

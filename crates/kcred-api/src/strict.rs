@@ -32,7 +32,7 @@ use std::fmt;
 
 use crate::duration::{DurationError, GoDuration};
 use crate::gojson::{self, Value};
-use crate::goquote::strconv_quote;
+use crate::gostr::strconv_quote;
 use crate::yaml;
 
 /// The scheme name apimachinery prints in "not registered" errors (release builds).

@@ -24,7 +24,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor};
 
 use crate::gojson::Value;
-use crate::goquote::strconv_quote;
+use crate::gostr::strconv_quote;
 
 /// A converted YAML document.
 #[derive(Debug)]

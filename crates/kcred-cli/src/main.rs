@@ -4,6 +4,7 @@
 //! function returning the process exit code.
 
 mod explain;
+mod get;
 mod matching;
 mod output;
 mod validate;
@@ -29,6 +30,8 @@ enum Command {
     Match(matching::Args),
     /// Show which providers of a config would be asked for an image's credentials, and why.
     Explain(explain::Args),
+    /// Run the providers as the kubelet would for one pull and show the credentials it would try.
+    Get(Box<get::Args>),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Match(args) => matching::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Get(args) => get::run(&args),
     };
     match result {
         Ok(exit) => exit.into(),

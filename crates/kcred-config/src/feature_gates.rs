@@ -1,6 +1,6 @@
 //! The kubelet feature gates that change how the config is validated.
 
-use crate::gofmt::go_quote;
+use kcred_api::gostr::strconv_quote;
 
 /// Name of the gate that allows `tokenAttributes` (service-account token mode).
 pub const SERVICE_ACCOUNT_TOKEN_GATE: &str = "KubeletServiceAccountTokenForCredentialProviders";
@@ -27,7 +27,7 @@ pub enum FeatureGateError {
     #[error("missing bool value for {0}")]
     MissingValue(String),
     /// A value `strconv.ParseBool` rejects.
-    #[error("invalid value of {name}={value}, err: strconv.ParseBool: parsing {}: invalid syntax", go_quote(.value))]
+    #[error("invalid value of {name}={value}, err: strconv.ParseBool: parsing {}: invalid syntax", strconv_quote(.value))]
     InvalidValue {
         /// The gate's name.
         name: String,

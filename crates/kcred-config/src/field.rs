@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::gofmt::go_quote;
+use kcred_api::gostr::strconv_quote;
 
 /// The kinds of `field.Error` the kubelet's config validation produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,7 +104,7 @@ impl FieldError {
         let detail = if valid.is_empty() {
             String::new()
         } else {
-            let quoted: Vec<String> = valid.iter().map(|v| go_quote(v)).collect();
+            let quoted: Vec<String> = valid.iter().map(|v| strconv_quote(v)).collect();
             format!("supported values: {}", quoted.join(", "))
         };
         Self::new(
@@ -146,7 +146,7 @@ impl FieldError {
             s.push_str(": ");
             match &self.bad_value {
                 BadValue::None => s.push_str("null"),
-                BadValue::Str(v) => s.push_str(&go_quote(v)),
+                BadValue::Str(v) => s.push_str(&strconv_quote(v)),
                 BadValue::Json(j) => s.push_str(j),
             }
         }

@@ -7,10 +7,9 @@ use std::collections::HashSet;
 use std::fmt;
 
 use kcred_api::config::CredentialProvider;
+use kcred_api::gostr::strconv_quote;
 use kcred_match::glob::go_filepath_match;
 use kcred_match::pattern::MatchImage;
-
-use crate::gofmt::go_quote;
 
 /// The kinds of mistake [`lint`] looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,9 +71,9 @@ pub struct Lint {
 
 impl fmt::Display for Lint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "provider {}: ", go_quote(&self.provider))?;
+        write!(f, "provider {}: ", strconv_quote(&self.provider))?;
         if let Some(p) = &self.pattern {
-            write!(f, "matchImages {}: ", go_quote(p))?;
+            write!(f, "matchImages {}: ", strconv_quote(p))?;
         }
         write!(f, "{} [{}]", self.message, self.rule)
     }
@@ -132,9 +131,9 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
             format!(
                 "includes a URL scheme; the kubelet parses it as {} so the host is {} and \
                  no image can match; write {} instead",
-                go_quote(&format!("https://{pattern}")),
-                go_quote(&format!("{}:", &pattern[..i])),
-                go_quote(rest)
+                strconv_quote(&format!("https://{pattern}")),
+                strconv_quote(&format!("{}:", &pattern[..i])),
+                strconv_quote(rest)
             ),
         );
         return;
@@ -155,8 +154,8 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
             format!(
                 "the path {} is a literal string prefix, not a glob: it matches only image paths \
                  that start with exactly {}; globs work in the host only",
-                go_quote(&path),
-                go_quote(&path)
+                strconv_quote(&path),
+                strconv_quote(&path)
             ),
         );
     }
@@ -166,7 +165,7 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
             format!(
                 "the path {} has uppercase letters; image repository names are lowercase and \
                  matching is case-sensitive, so it never matches",
-                go_quote(&path)
+                strconv_quote(&path)
             ),
         );
     }
@@ -177,7 +176,7 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
                 "has port {port}: it matches only images that name port {port} (such as {}), \
                  never images without a port; and a pattern without a port never matches \
                  images that name one",
-                go_quote(&format!("{hostname}:{port}/app"))
+                strconv_quote(&format!("{hostname}:{port}/app"))
             ),
         );
     }
@@ -195,7 +194,7 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
             format!(
                 "the host {} has an empty label (a leading, trailing or doubled '.'); image \
                  hosts never do, so it never matches",
-                go_quote(&hostname)
+                strconv_quote(&hostname)
             ),
         );
         return;
@@ -212,7 +211,7 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
                 format!(
                     "the host label {} is not valid filepath.Match syntax (syntax error in \
                      pattern), so it never matches",
-                    go_quote(label)
+                    strconv_quote(label)
                 ),
             );
         } else if let Some(c) = impossible_literal(label) {
@@ -221,8 +220,8 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
                 LintRule::Unmatchable,
                 format!(
                     "the host label {} contains {}, which no image host contains, so it never matches",
-                    go_quote(label),
-                    go_quote(&c.to_string())
+                    strconv_quote(label),
+                    strconv_quote(&c.to_string())
                 ),
             );
         }
@@ -233,9 +232,9 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
             format!(
                 "the host {} has uppercase letters; matching is case-sensitive and image names \
                  are written in lowercase, so {} never matches {}",
-                go_quote(&hostname),
-                go_quote(&hostname),
-                go_quote(&hostname.to_ascii_lowercase())
+                strconv_quote(&hostname),
+                strconv_quote(&hostname),
+                strconv_quote(&hostname.to_ascii_lowercase())
             ),
         );
     }
@@ -258,7 +257,7 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
                 "the host {} has one label, so it matches only single-label hosts such as \
                  \"localhost\"; Docker Hub images are normalised to \"docker.io/...\" (two \
                  labels) and do not match",
-                go_quote(only)
+                strconv_quote(only)
             ),
         ),
         [first, tld] if first.contains('*') && !has_glob_meta(tld) => push(
@@ -266,10 +265,10 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
             format!(
                 "a wildcard covers exactly one label: {} matches {} but never deeper hosts \
                  such as {}; add a pattern per depth (e.g. {})",
-                go_quote(&hostname),
-                go_quote(&format!("k8s.{tld}")),
-                go_quote(&format!("registry.k8s.{tld}")),
-                go_quote(&format!("*.*.{tld}"))
+                strconv_quote(&hostname),
+                strconv_quote(&format!("k8s.{tld}")),
+                strconv_quote(&format!("registry.k8s.{tld}")),
+                strconv_quote(&format!("*.*.{tld}"))
             ),
         ),
         _ => {}
@@ -292,8 +291,8 @@ fn lint_query_or_fragment(pattern: &str, path: &str, push: &mut impl FnMut(LintR
         format!(
             "everything from {} on is a URL query or fragment and is ignored; the kubelet \
              matches it as {}",
-            go_quote(&pattern[i..=i]),
-            go_quote(&format!("{kept}{path}"))
+            strconv_quote(&pattern[i..=i]),
+            strconv_quote(&format!("{kept}{path}"))
         ),
     );
 }

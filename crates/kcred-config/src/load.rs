@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use kcred_api::config::{decode_config, ConfigDecodeError, CredentialProvider};
+use kcred_api::gostr::strconv_quote;
 use sha2::{Digest, Sha256};
 
-use crate::gofmt::{go_quote, go_quote_path, path_bytes};
+use crate::gofmt::{go_quote_path, path_bytes};
 use crate::gopath::{self, GoPathError};
 
 /// The extensions a directory entry must have to be read (case-sensitive).
@@ -71,7 +72,7 @@ pub enum LoadError {
         source: ConfigDecodeError,
     },
     /// Two providers (in one file or across files) share a name.
-    #[error("duplicate provider name {} found in configuration file(s)", go_quote(.name))]
+    #[error("duplicate provider name {} found in configuration file(s)", strconv_quote(.name))]
     DuplicateProviderName {
         /// The repeated name.
         name: String,

@@ -144,25 +144,9 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
     errs
 }
 
-/// Go's `strings.ToLower`: each character mapped by its simple lowercase mapping.
-///
-/// Rust's `to_lowercase` uses full mappings (`İ` → `i̇`, final sigma); Go maps one rune to one
-/// rune, which matters for the byte-length limits above.
-pub fn go_to_lower(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c == '\u{130}' {
-                // U+0130's simple lowercase mapping is U+0069.
-                return 'i';
-            }
-            let mut lower = c.to_lowercase();
-            match (lower.next(), lower.next()) {
-                (Some(l), None) => l,
-                _ => c,
-            }
-        })
-        .collect()
-}
+/// Go's `strings.ToLower` (simple one-to-one case mapping, so `İ` becomes `i` and byte-length
+/// limits see what the kubelet sees): [`kcred_api::gostr::to_lower`] under its kcred-config name.
+pub use kcred_api::gostr::to_lower as go_to_lower;
 
 #[cfg(test)]
 mod tests {

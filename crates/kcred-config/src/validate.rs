@@ -6,13 +6,13 @@ use std::fmt;
 use kcred_api::config::{
     CredentialProvider, ServiceAccountCacheType, ServiceAccountTokenAttributes,
 };
+use kcred_api::gostr::{json_string, json_string_list, to_lower};
 use kcred_api::ApiVersion;
 use kcred_match::gourl::parse_schemeless_url;
 
 use crate::feature_gates::FeatureGates;
 use crate::field::{Aggregate, FieldError};
-use crate::gofmt::{go_json_string, go_json_string_list};
-use crate::qualified_name::{go_to_lower, is_qualified_name};
+use crate::qualified_name::is_qualified_name;
 
 /// The `cacheType` values, sorted as the kubelet lists them.
 const CACHE_TYPES: [&str; 2] = ["ServiceAccount", "Token"];
@@ -148,7 +148,7 @@ fn validate_default_cache_duration(provider: &CredentialProvider, errs: &mut Vec
         None => errs.push(FieldError::required(PATH, "")),
         Some(d) if d.0 < 0 => errs.push(FieldError::invalid_json(
             PATH,
-            go_json_string(&d.to_string()),
+            json_string(&d.to_string()),
             "must be greater than or equal to 0",
         )),
         Some(_) => {}
@@ -223,7 +223,7 @@ fn validate_token_attributes(
     if !both.is_empty() {
         errs.push(FieldError::invalid_json(
             PATH,
-            go_json_string_list(&both),
+            json_string_list(&both),
             "annotation keys cannot be both required and optional",
         ));
     }
@@ -250,7 +250,7 @@ fn validate_token_attributes(
 fn validate_annotation_keys(path: &str, keys: &[String], errs: &mut Vec<FieldError>) {
     let mut seen: HashSet<&str> = HashSet::new();
     for key in keys {
-        for msg in is_qualified_name(&go_to_lower(key)) {
+        for msg in is_qualified_name(&to_lower(key)) {
             errs.push(FieldError::invalid(path, key, msg));
         }
         if !seen.insert(key) {

@@ -6,9 +6,8 @@
 //! kcred additions: `--upstream-compat-exit0`, `--impersonate-service-account`,
 //! `--impersonate-from-annotation`.
 
+use kcred_api::gostr::strconv_quote;
 use thiserror::Error;
-
-use crate::gostr::quote;
 
 /// Options of `get-credentials`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +73,7 @@ pub enum CliError {
     #[error("flag needs an argument: {0}")]
     MissingValue(String),
     /// A value the flag's type rejects.
-    #[error("invalid argument {} for {} flag: {reason}", quote(.value), quote(.flag))]
+    #[error("invalid argument {} for {} flag: {reason}", strconv_quote(.value), strconv_quote(.flag))]
     InvalidValue {
         /// `-v, --v` style name.
         flag: String,
@@ -84,7 +83,7 @@ pub enum CliError {
         reason: String,
     },
     /// A first positional argument other than `get-credentials`.
-    #[error("unknown command {} for \"auth-provider-gcp\"", quote(.0))]
+    #[error("unknown command {} for \"auth-provider-gcp\"", strconv_quote(.0))]
     UnknownCommand(String),
 }
 
@@ -171,7 +170,7 @@ fn parse_bool(spec: &Spec, value: &str) -> Result<bool, CliError> {
             value: value.to_owned(),
             reason: format!(
                 "strconv.ParseBool: parsing {}: invalid syntax",
-                quote(value)
+                strconv_quote(value)
             ),
         }),
     }
@@ -191,7 +190,10 @@ fn apply(opts: &mut Options, spec: &Spec, value: &str) -> Result<(), CliError> {
             let level: i32 = value.parse().map_err(|_| CliError::InvalidValue {
                 flag: display_name(spec),
                 value: value.to_owned(),
-                reason: format!("strconv.ParseInt: parsing {}: invalid syntax", quote(value)),
+                reason: format!(
+                    "strconv.ParseInt: parsing {}: invalid syntax",
+                    strconv_quote(value)
+                ),
             })?;
             opts.verbosity = u32::try_from(level).unwrap_or(0);
         }

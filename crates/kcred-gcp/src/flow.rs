@@ -1,9 +1,8 @@
 //! `--authFlow` and the flag rules of `get-credentials` (upstream `validateFlags` and
 //! `providerFromFlow`), with upstream's exact messages.
 
+use kcred_api::gostr::strconv_quote;
 use thiserror::Error;
-
-use crate::gostr::quote;
 
 /// Where credentials come from (`--authFlow`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +50,7 @@ impl AuthFlow {
 
 /// Upstream `AuthFlowTypeError`: no provider serves the requested flow.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unrecognized auth flow {}", quote(.requested_flow))]
+#[error("unrecognized auth flow {}", strconv_quote(.requested_flow))]
 pub struct AuthFlowTypeError {
     /// The rejected value.
     pub requested_flow: String,
@@ -63,7 +62,7 @@ pub enum FlagError {
     /// Upstream `AuthFlowFlagError`: `--authFlow` is not one of the three flows.
     #[error(
         "invalid value {} for authFlow (must be one of \"gcr\", \"dockercfg\", or \"dockercfg-url\")",
-        quote(.flag_value)
+        strconv_quote(.flag_value)
     )]
     AuthFlow {
         /// The rejected value.
@@ -105,7 +104,7 @@ pub fn validate_flags(flags: &FlowFlags) -> Result<ValidatedFlow, FlagError> {
     let warning = (!flags.identity_provider.is_empty() && flow != AuthFlow::Gcr).then(|| {
         format!(
             "auth-provider-gcp: --identity-provider was set but --authFlow is {}. This flag only has effect when --authFlow=gcr.",
-            quote(flow.as_str())
+            strconv_quote(flow.as_str())
         )
     });
     Ok(ValidatedFlow { flow, warning })

@@ -11,8 +11,8 @@
 //! - [`docker_config`]: `.dockercfg` / `config.json` as upstream's `credentialconfig`.
 //! - [`response`]: `cacheKeyType` and `cacheDuration` (derived from the token's lifetime).
 //! - [`app`]: one invocation, end to end; `main` is a thin wrapper around [`app::run`].
-//! - [`log`] (klog-shaped stderr lines), [`gostr`] (Go's `%q`), [`time`] (UTC calendar,
-//!   RFC 3339): small helpers.
+//! - [`log`] (klog-shaped stderr lines), [`time`] (UTC calendar, RFC 3339): small helpers;
+//!   Go's `%q` is [`kcred_api::gostr::strconv_quote`].
 
 pub mod log;
 
@@ -20,7 +20,6 @@ pub mod app;
 pub mod cli;
 pub mod docker_config;
 pub mod flow;
-pub mod gostr;
 pub mod http;
 pub mod impersonate;
 pub mod metadata;

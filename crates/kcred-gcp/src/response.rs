@@ -11,11 +11,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use kcred_api::gostr::strconv_quote;
 use kcred_api::response::{CacheKeyType, CredentialProviderResponse};
 use kcred_api::{ApiVersion, GoDuration};
 use thiserror::Error;
 
-use crate::gostr::quote;
 use crate::provider::Credentials;
 
 /// Environment variable fixing `cacheDuration` (upstream).
@@ -30,7 +30,7 @@ pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CacheEnvError {
     /// `KUBE_SIDECAR_CACHE_TYPE` is not `image`, `registry` or `global` (upstream's text).
-    #[error("Unknown cache key {}", quote(.0))]
+    #[error("Unknown cache key {}", strconv_quote(.0))]
     UnknownCacheKey(String),
     /// `KUBE_SIDECAR_CACHE_DURATION` is not a Go duration (Go's text).
     #[error("{0}")]

@@ -14,7 +14,7 @@
 //! Cost: each chunk between stars is tried at most once per name position, so a match costs
 //! at most `O(len(pattern) × len(name))`, never exponential. Nothing allocates.
 
-use crate::gostr::{decode_rune, RUNE_ERROR};
+use kcred_api::gostr::{decode_rune, RUNE_ERROR};
 
 /// Go's `filepath.ErrBadPattern`: the pattern is malformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
@@ -104,7 +104,7 @@ fn scan_chunk(pattern: &[u8]) -> (bool, &[u8], &[u8]) {
 
 /// Go `getEsc`: one (possibly escaped) class character and the rest of the chunk, or
 /// `None` where Go reports `ErrBadPattern`.
-fn class_char(chunk: &[u8]) -> Option<(u32, &[u8])> {
+fn class_char(chunk: &[u8]) -> Option<(char, &[u8])> {
     let chunk = match chunk.first()? {
         b'-' | b']' => return None,
         b'\\' => &chunk[1..],
@@ -123,7 +123,7 @@ fn class_char(chunk: &[u8]) -> Option<(u32, &[u8])> {
 
 /// Parses one character class starting after its `[`. Returns whether `r` is in the class
 /// (honouring `^`) and the chunk after the closing `]`, or `None` if the class is malformed.
-fn parse_class(chunk: &[u8], r: u32) -> Option<(bool, &[u8])> {
+fn parse_class(chunk: &[u8], r: char) -> Option<(bool, &[u8])> {
     let (negated, mut chunk) = match chunk.first() {
         Some(b'^') => (true, &chunk[1..]),
         _ => (false, chunk),
@@ -151,7 +151,7 @@ fn parse_class(chunk: &[u8], r: u32) -> Option<(bool, &[u8])> {
 fn chunk_is_well_formed(mut chunk: &[u8]) -> bool {
     while let Some(&c) = chunk.first() {
         chunk = match c {
-            b'[' => match parse_class(&chunk[1..], 0) {
+            b'[' => match parse_class(&chunk[1..], '\0') {
                 Some((_, rest)) => rest,
                 None => return false,
             },

@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use crate::gostr::{go_quote, lossy};
+use kcred_api::gostr::strconv_quote_bytes;
 
 /// The scheme the kubelet prepends before parsing (`ParseSchemelessURL`).
 const HTTPS_PREFIX: &[u8] = b"https://";
@@ -42,12 +42,12 @@ pub struct SchemelessUrl {
 impl SchemelessUrl {
     /// `u.Host`: the decoded host including any `:port` (lossy UTF-8 view).
     pub fn host(&self) -> Cow<'_, str> {
-        lossy(&self.host)
+        String::from_utf8_lossy(&self.host)
     }
 
     /// `u.Path`: the percent-decoded path, without query or fragment (lossy UTF-8 view).
     pub fn path(&self) -> Cow<'_, str> {
-        lossy(&self.path)
+        String::from_utf8_lossy(&self.path)
     }
 
     /// `u.Host` as the exact bytes Go holds.
@@ -87,10 +87,18 @@ impl fmt::Display for UrlErrorReason {
         match self {
             Self::ControlCharacter => f.write_str("net/url: invalid control character in URL"),
             Self::MissingBracket => f.write_str("missing ']' in host"),
-            Self::InvalidPort(port) => write!(f, "invalid port {} after host", go_quote(port)),
-            Self::InvalidEscape(esc) => write!(f, "invalid URL escape {}", go_quote(esc)),
+            Self::InvalidPort(port) => {
+                write!(f, "invalid port {} after host", strconv_quote_bytes(port))
+            }
+            Self::InvalidEscape(esc) => {
+                write!(f, "invalid URL escape {}", strconv_quote_bytes(esc))
+            }
             Self::InvalidHostCharacter(c) => {
-                write!(f, "invalid character {} in host name", go_quote(&[*c]))
+                write!(
+                    f,
+                    "invalid character {} in host name",
+                    strconv_quote_bytes(&[*c])
+                )
             }
             Self::InvalidUserinfo => f.write_str("net/url: invalid userinfo"),
         }
@@ -108,7 +116,7 @@ impl UrlError {
     /// The URL Go names in the message (with the `https://` prefix; without the fragment
     /// unless the fragment itself was at fault).
     pub fn url(&self) -> Cow<'_, str> {
-        lossy(&self.url)
+        String::from_utf8_lossy(&self.url)
     }
 
     /// What was wrong.
@@ -119,7 +127,12 @@ impl UrlError {
 
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "parse {}: {}", go_quote(&self.url), self.reason)
+        write!(
+            f,
+            "parse {}: {}",
+            strconv_quote_bytes(&self.url),
+            self.reason
+        )
     }
 }
 
@@ -428,9 +441,9 @@ pub fn split_url(url: &SchemelessUrl) -> (Vec<Cow<'_, str>>, Cow<'_, str>) {
     let (hostname, port) = split_host_lenient(&url.host);
     let labels = url.host[hostname]
         .split(|&b| b == b'.')
-        .map(lossy)
+        .map(String::from_utf8_lossy)
         .collect();
-    (labels, lossy(&url.host[port]))
+    (labels, String::from_utf8_lossy(&url.host[port]))
 }
 
 #[cfg(test)]

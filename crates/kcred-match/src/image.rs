@@ -11,7 +11,7 @@
 //! checked as go-digest v1.0 does (sha256, sha384 and sha512 are known). Error texts are
 //! theirs. The kubelet wraps them as `couldn't parse image name "<image>": <error>`.
 
-use crate::gostr::{go_lowercase, has_go_upper};
+use kcred_api::gostr::{has_upper, to_lower};
 
 /// The longest repository path distribution accepts (`RepositoryNameTotalLengthMax`).
 const REPOSITORY_NAME_MAX: usize = 255;
@@ -73,7 +73,7 @@ impl ImageRef {
         }
         let (domain, remainder) = split_docker_domain(s);
         let remote = remainder.split(':').next().unwrap_or_default();
-        if has_go_upper(remote) {
+        if has_upper(remote) {
             return Err(ImageError::RepositoryNotLowercase(remote.to_owned()));
         }
         let full = format!("{domain}/{remainder}");
@@ -138,7 +138,7 @@ fn split_docker_domain(name: &str) -> (&str, String) {
         (maybe_domain, maybe_remote)
     } else if maybe_domain == LEGACY_DEFAULT_DOMAIN {
         (DEFAULT_DOMAIN, maybe_remote)
-    } else if maybe_domain.contains(['.', ':']) || has_go_upper(maybe_domain) {
+    } else if maybe_domain.contains(['.', ':']) || has_upper(maybe_domain) {
         (maybe_domain, maybe_remote)
     } else {
         (DEFAULT_DOMAIN, name)
@@ -159,7 +159,7 @@ struct ReferenceParts<'a> {
 /// distribution `Parse` (the name is never empty here: a domain was prepended).
 fn parse_reference(s: &str) -> Result<ImageRef, ImageError> {
     let Some(parts) = match_reference(s) else {
-        let lower = go_lowercase(s);
+        let lower = to_lower(s);
         if lower != s && match_reference(&lower).is_some() {
             return Err(ImageError::NameContainsUppercase);
         }

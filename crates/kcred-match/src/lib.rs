@@ -9,7 +9,6 @@
 #![warn(missing_docs)]
 
 pub mod glob;
-mod gostr;
 pub mod gourl;
 pub mod image;
 pub mod keyring;

@@ -17,8 +17,8 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::glob::{match_bytes, BadPattern};
-use crate::gostr::{go_quote, lossy};
 use crate::gourl::{parse_schemeless_bytes, parse_schemeless_url, split_host_lenient, UrlError};
+use kcred_api::gostr::strconv_quote_bytes;
 
 /// A host parsed and split the kubelet's way: `u.Host`, its labels and port (ranges into
 /// `host`), and `u.Path`.
@@ -146,7 +146,7 @@ impl MatchImage {
             .map(|i| LabelKind::of(split.label(i)))
             .collect();
         Ok(MatchImage {
-            raw: lossy(pattern).into_owned(),
+            raw: String::from_utf8_lossy(pattern).into_owned(),
             split,
             kinds,
         })
@@ -159,22 +159,22 @@ impl MatchImage {
 
     /// The host labels (split on `.`, port removed), e.g. `["*", "k8s", "io"]`.
     pub fn labels(&self) -> impl ExactSizeIterator<Item = Cow<'_, str>> + '_ {
-        (0..self.split.labels.len()).map(|i| lossy(self.split.label(i)))
+        (0..self.split.labels.len()).map(|i| String::from_utf8_lossy(self.split.label(i)))
     }
 
     /// The port (`""` when the pattern has none).
     pub fn port(&self) -> Cow<'_, str> {
-        lossy(self.split.port())
+        String::from_utf8_lossy(self.split.port())
     }
 
     /// The percent-decoded path prefix (`""` when the pattern has none).
     pub fn path(&self) -> Cow<'_, str> {
-        lossy(&self.split.path)
+        String::from_utf8_lossy(&self.split.path)
     }
 
     /// `u.Host` as parsed (labels and port).
     pub fn host(&self) -> Cow<'_, str> {
-        lossy(&self.split.host)
+        String::from_utf8_lossy(&self.split.host)
     }
 
     /// Whether this pattern matches `target` (`URLsMatch` returning true). No allocation.
@@ -262,17 +262,17 @@ impl MatchTarget {
 
     /// The host labels, e.g. `["123", "dkr", "ecr", "us-east-1", "amazonaws", "com"]`.
     pub fn labels(&self) -> impl ExactSizeIterator<Item = Cow<'_, str>> + '_ {
-        (0..self.split.labels.len()).map(|i| lossy(self.split.label(i)))
+        (0..self.split.labels.len()).map(|i| String::from_utf8_lossy(self.split.label(i)))
     }
 
     /// The port (`""` when there is none).
     pub fn port(&self) -> Cow<'_, str> {
-        lossy(self.split.port())
+        String::from_utf8_lossy(self.split.port())
     }
 
     /// The percent-decoded path.
     pub fn path(&self) -> Cow<'_, str> {
-        lossy(&self.split.path)
+        String::from_utf8_lossy(&self.split.path)
     }
 }
 
@@ -336,7 +336,7 @@ fn describe_port(port: &[u8]) -> String {
     } else {
         let mut colon_port = b":".to_vec();
         colon_port.extend_from_slice(port);
-        go_quote(&colon_port)
+        strconv_quote_bytes(&colon_port)
     }
 }
 
@@ -357,8 +357,8 @@ impl fmt::Display for MatchOutcome<'_> {
             MatchOutcome::PathNotPrefix { pattern, image } => write!(
                 f,
                 "path differs: image path {} does not start with pattern path {}",
-                go_quote(image),
-                go_quote(pattern)
+                strconv_quote_bytes(image),
+                strconv_quote_bytes(pattern)
             ),
             MatchOutcome::LabelMismatch {
                 index,
@@ -368,8 +368,8 @@ impl fmt::Display for MatchOutcome<'_> {
                 f,
                 "label {}: {} does not match {}",
                 index + 1,
-                go_quote(pattern),
-                go_quote(image)
+                strconv_quote_bytes(pattern),
+                strconv_quote_bytes(image)
             ),
             MatchOutcome::BadLabelPattern {
                 index,
@@ -379,8 +379,8 @@ impl fmt::Display for MatchOutcome<'_> {
                 f,
                 "label {}: pattern {} is malformed (filepath.Match: syntax error in pattern), so it does not match {}",
                 index + 1,
-                go_quote(pattern),
-                go_quote(image)
+                strconv_quote_bytes(pattern),
+                strconv_quote_bytes(image)
             ),
         }
     }

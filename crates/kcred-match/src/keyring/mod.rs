@@ -21,7 +21,6 @@ pub use docker_config::{
     DockerConfigEntry, DockerConfigError,
 };
 
-use crate::gostr::lossy;
 use crate::gourl::{parse_after_scheme, UrlError};
 use crate::pattern::{MatchImage, MatchTarget};
 
@@ -113,7 +112,7 @@ fn normalize_key_bytes(location: &str) -> Result<Vec<u8>, UrlError> {
 /// assert_eq!(normalize_key("*.docker.io/path:1111").unwrap(), "*.docker.io/path:1111");
 /// ```
 pub fn normalize_key(location: &str) -> Result<String, UrlError> {
-    normalize_key_bytes(location).map(|k| lossy(&k).into_owned())
+    normalize_key_bytes(location).map(|k| String::from_utf8_lossy(&k).into_owned())
 }
 
 /// The kubelet's `isDefaultRegistryMatch`: whether an image string names a Docker Hub image
@@ -213,7 +212,7 @@ impl DockerKeyring {
 
     /// The normalised keys in lookup order (reverse byte order).
     pub fn keys(&self) -> impl ExactSizeIterator<Item = Cow<'_, str>> + '_ {
-        self.entries.iter().map(|e| lossy(&e.key))
+        self.entries.iter().map(|e| String::from_utf8_lossy(&e.key))
     }
 
     /// The number of distinct keys.

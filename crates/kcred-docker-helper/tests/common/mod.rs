@@ -1,0 +1,158 @@
+//! Shared setup: a plugin directory holding `kcred-test-plugin` under several provider names,
+//! kubelet configs, and running `docker-credential-kcred` like a docker client does.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{json, Value};
+
+/// The helper under test.
+pub const HELPER: &str = env!("CARGO_BIN_EXE_docker-credential-kcred");
+
+/// The not-found answer docker clients recognise.
+pub const NOT_FOUND: &str = "credentials not found in native keychain\n";
+
+/// A kubelet node's provider setup in a temporary directory.
+pub struct Node {
+    /// Holds everything.
+    pub dir: tempfile::TempDir,
+    /// The plugin directory.
+    pub bin_dir: PathBuf,
+    /// The config file.
+    pub config: PathBuf,
+}
+
+/// One provider: its name (a symlink to kcred-test-plugin), `matchImages` and plugin args.
+pub struct ProviderSpec<'a> {
+    /// Provider name.
+    pub name: &'a str,
+    /// `matchImages`.
+    pub match_images: &'a [&'a str],
+    /// `args` of kcred-test-plugin.
+    pub args: &'a [&'a str],
+}
+
+impl Node {
+    /// A node whose config lists `providers`, all backed by kcred-test-plugin.
+    pub fn new(providers: &[ProviderSpec<'_>]) -> Node {
+        let plugin = workspace_bin("kcred-test-plugin", "kcred-test-plugin");
+        let dir = tempfile::tempdir().unwrap();
+        let bin_dir = dir.path().join("bin");
+        std::fs::create_dir(&bin_dir).unwrap();
+        let mut list = Vec::new();
+        for p in providers {
+            let link = bin_dir.join(p.name);
+            if !link.exists() {
+                symlink(&plugin, &link).unwrap();
+            }
+            list.push(json!({
+                "name": p.name,
+                "matchImages": p.match_images,
+                "defaultCacheDuration": "1m",
+                "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+                "args": p.args,
+            }));
+        }
+        let config = dir.path().join("credential-provider-config.json");
+        write_config(&config, list);
+        Node {
+            dir,
+            bin_dir,
+            config,
+        }
+    }
+
+    /// Runs the helper with `args`, the node's paths in the environment, `stdin` as input.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut cmd = Command::new(HELPER);
+        cmd.args(args)
+            .env("KCRED_CONFIG", &self.config)
+            .env("KCRED_BIN_DIR", &self.bin_dir);
+        run(cmd, stdin)
+    }
+
+    /// `get` for a server URL.
+    pub fn get(&self, server_url: &str) -> Output {
+        self.run(&["get"], server_url)
+    }
+}
+
+/// Builds binary `name` of workspace package `package` and returns its path in the target
+/// directory this test runs from. Like `kcred_testutil::bin`, but the target directory is
+/// found from the test executable rather than from a workspace path compiled into
+/// kcred-testutil (that path is wrong when another checkout shares the target directory).
+pub fn workspace_bin(package: &str, name: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "-p", package, "--bin", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("cargo runs");
+    assert!(
+        status.success(),
+        "cargo build -p {package} --bin {name} failed"
+    );
+    // <target>/debug/deps/<test binary>
+    let exe = std::env::current_exe().expect("test executable path");
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/debug")
+        .join(name);
+    assert!(path.is_file(), "{} was not built", path.display());
+    path
+}
+
+/// Writes a v1 CredentialProviderConfig holding `providers`.
+pub fn write_config(path: &Path, providers: Vec<Value>) {
+    let doc = json!({
+        "apiVersion": "kubelet.config.k8s.io/v1",
+        "kind": "CredentialProviderConfig",
+        "providers": providers,
+    });
+    std::fs::write(path, doc.to_string()).unwrap();
+}
+
+/// Runs `cmd` with `stdin` and collects its output.
+pub fn run(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Lossy text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The `get` answer of a successful run.
+pub fn answer(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Asserts a failed run (exit 1) whose stdout is exactly `message` plus a newline.
+pub fn assert_fails_with(out: &Output, message: &str) {
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{message}\n"));
+}
