@@ -305,15 +305,14 @@ mod tests {
 
     #[test]
     fn is_print_uses_unicode_categories() {
-        for c in [' ', 'a', '~', 'é', 'ÿ', '☺', '١', '\u{301}', '\u{1F600}', '\u{FFFD}'] {
+        let printable = " a~éÿ☺١\u{301}\u{1F600}\u{FFFD}";
+        for c in printable.chars() {
             assert!(is_print(c), "{c:?} is printable in Go");
         }
-        for c in [
-            '\u{0}', '\u{7f}', '\u{85}', '\u{a0}', '\u{ad}', '\u{200b}', '\u{2028}', '\u{2029}',
-            '\u{3000}', '\u{feff}', '\u{e000}', '\u{fdd0}', '\u{fffe}', '\u{e0001}', '\u{10ffff}',
-            // Unassigned (Cn): Go does not print these either.
-            '\u{378}', '\u{e0080}',
-        ] {
+        // Cc, Zs, Cf, Zl, Zp, Co, noncharacters, and unassigned (Cn) code points.
+        let unprintable = "\u{0}\u{7f}\u{85}\u{a0}\u{3000}\u{ad}\u{200b}\u{feff}\u{e0001}\
+                           \u{2028}\u{2029}\u{e000}\u{fdd0}\u{fffe}\u{10ffff}\u{378}\u{e0080}";
+        for c in unprintable.chars() {
             assert!(!is_print(c), "{c:?} is not printable in Go");
         }
     }
@@ -325,6 +324,7 @@ mod tests {
         assert_eq!(strconv_quote("bad-flow"), "\"bad-flow\"");
         assert_eq!(strconv_quote("providers[0].x"), "\"providers[0].x\"");
         assert_eq!(strconv_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(strconv_quote("a\"b\\"), "\"a\\\"b\\\\\"");
         assert_eq!(strconv_quote("'"), "\"'\"");
         assert_eq!(
             strconv_quote("\n\t\r\u{7}\u{8}\u{c}\u{b}"),
@@ -339,6 +339,8 @@ mod tests {
         assert_eq!(strconv_quote("\u{0}\u{7f}\n"), "\"\\x00\\x7f\\n\"");
         assert_eq!(strconv_quote("héllo ✓ ü☺ ١٢"), "\"héllo ✓ ü☺ ١٢\"");
         assert_eq!(strconv_quote("é\u{85}"), "\"é\\u0085\"");
+        assert_eq!(strconv_quote("\u{85}"), "\"\\u0085\"");
+        assert_eq!(strconv_quote("héllo ✓"), "\"héllo ✓\"");
         assert_eq!(strconv_quote("é\u{a0}\u{2028}"), "\"é\\u00a0\\u2028\"");
         assert_eq!(
             strconv_quote("\u{200b}\u{a0}\u{feff}"),

@@ -120,7 +120,7 @@ fn dispatch(
         Action::Get => {
             let input = read_bounded(stdin)?;
             let query = RegistryQuery::parse(&String::from_utf8_lossy(&input))?;
-            let resolver = Resolver::load(paths, HostOptions::default())?;
+            let resolver = Resolver::load(paths, host_options())?;
             let report = runtime()?.block_on(resolver.get(&query))?;
             match report.credentials {
                 Some(credentials) => Ok(Answer::Success(credentials.to_json_line())),
@@ -132,7 +132,7 @@ fn dispatch(
             }
         }
         Action::List => {
-            let resolver = Resolver::load(paths, HostOptions::default())?;
+            let resolver = Resolver::load(paths, host_options())?;
             let report = runtime()?.block_on(resolver.list())?;
             report_failures(stderr, &report.failures);
             for pattern in &report.skipped_patterns {
@@ -143,6 +143,14 @@ fn dispatch(
             }
             Ok(Answer::Success(list_json_line(&report.entries)))
         }
+    }
+}
+
+/// The kubelet's host behaviour (no registry coalescing: one lookup per process anyway).
+fn host_options() -> HostOptions {
+    HostOptions {
+        coalesce_registries: false,
+        ..HostOptions::default()
     }
 }
 

@@ -34,7 +34,7 @@ pub const DOCKER_HUB_REGISTRY: &str = "docker.io";
 pub enum ServerUrlError {
     /// Nothing (or only white space) was sent.
     #[error(
-        "no server URL given: send the registry (for example registry.example.com:5000) on stdin"
+        "no credentials server URL: send the registry (for example registry.example.com:5000) on stdin"
     )]
     Empty,
     /// A scheme other than `http` or `https`.
@@ -301,7 +301,7 @@ mod tests {
         let err = |url: &str| RegistryQuery::parse(url).unwrap_err().to_string();
         assert_eq!(
             err(" \n"),
-            "no server URL given: send the registry (for example registry.example.com:5000) on stdin"
+            "no credentials server URL: send the registry (for example registry.example.com:5000) on stdin"
         );
         assert_eq!(
             err("ftp://r.io"),

@@ -136,7 +136,7 @@ fn failing_providers_are_reported_on_stderr_and_give_no_credentials() {
 fn bad_server_urls_are_clear_errors() {
     let node = node();
     let cases = [
-        ("", "no server URL given: send the registry (for example registry.example.com:5000) on stdin"),
+        ("", "no credentials server URL: send the registry (for example registry.example.com:5000) on stdin"),
         ("ftp://127.0.0.1:5000", "server URL \"ftp://127.0.0.1:5000\": unsupported scheme \"ftp\" (only http and https name a registry)"),
         ("https://", "server URL \"https://\" has no registry host"),
         ("https://user:pw-x@127.0.0.1:5000", "server URL \"https://user:pw-x@127.0.0.1:5000\" contains user information (\"@\"), which a registry server URL cannot hold"),

@@ -11,31 +11,46 @@ pub mod moto;
 pub mod registry;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
-/// The workspace root (two levels above this crate).
+/// The workspace root of the test being run.
+///
+/// Cargo sets `CARGO_MANIFEST_DIR` for every test process to the package under test, a
+/// member two levels below the root; that is preferred over this crate's compile-time path
+/// so a build shared between checkouts never points at another checkout.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let member = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    member
         .join("../..")
         .canonicalize()
         .expect("workspace root exists")
 }
 
-/// The target directory: `$CARGO_TARGET_DIR` or `<workspace>/target`.
-pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => {
-            let d = PathBuf::from(d);
-            if d.is_absolute() {
-                d
-            } else {
-                workspace_root().join(d)
+/// The profile directory holding the workspace's binaries (`target/debug`).
+///
+/// Derived from the running test executable (`<target>/debug/deps/<test>`), which is
+/// right whatever `CARGO_TARGET_DIR` or `build.target-dir` says; falls back to
+/// `$CARGO_TARGET_DIR/debug` or `<workspace>/target/debug`.
+pub fn profile_dir() -> PathBuf {
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(deps) = exe.parent() {
+            if deps.file_name().is_some_and(|n| n == "deps") {
+                if let Some(profile) = deps.parent() {
+                    return profile.to_path_buf();
+                }
             }
         }
-        None => workspace_root().join("target"),
     }
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) if PathBuf::from(&d).is_absolute() => PathBuf::from(d),
+        Some(d) => workspace_root().join(d),
+        None => workspace_root().join("target"),
+    };
+    target.join("debug")
 }
 
 /// Builds binary `name` of workspace package `package` (debug profile) and returns its path.
@@ -49,13 +64,21 @@ pub fn bin(package: &str, name: &str) -> PathBuf {
         return p.clone();
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", package, "--bin", name])
+    let profile = profile_dir();
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "-p", package, "--bin", name]);
+    if profile.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    let status = cmd
         .current_dir(workspace_root())
         .status()
         .expect("cargo runs");
-    assert!(status.success(), "cargo build -p {package} --bin {name} failed");
-    let path = target_dir().join("debug").join(name);
+    assert!(
+        status.success(),
+        "cargo build -p {package} --bin {name} failed"
+    );
+    let path = profile.join(name);
     assert!(path.is_file(), "{} was not built", path.display());
     built.insert(name.to_owned(), path.clone());
     path
