@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use kcred_api::config::CredentialProvider;
-use kcred_config::gofmt::go_quote;
+use kcred_api::gostr::strconv_quote;
 use kcred_config::{load_path, validate, FeatureGates};
 use kcred_match::pattern::{MatchImage, MatchTarget};
 use serde_json::{json, Value};
@@ -174,7 +174,7 @@ fn token_mode(provider: &CredentialProvider, gates: FeatureGates) -> Option<Stri
     }
     Some(format!(
         "service-account token for audience {}, cacheType {}",
-        go_quote(&attrs.service_account_token_audience),
+        strconv_quote(&attrs.service_account_token_audience),
         attrs.cache_type
     ))
 }
@@ -182,10 +182,10 @@ fn token_mode(provider: &CredentialProvider, gates: FeatureGates) -> Option<Stri
 fn print_provider(v: &ProviderVerdict<'_>, gates: FeatureGates) {
     let p = v.provider;
     let verdict = match &v.matched_by {
-        Some(pattern) => format!("match via {}", go_quote(pattern)),
+        Some(pattern) => format!("match via {}", strconv_quote(pattern)),
         None => "no match".to_owned(),
     };
-    println!("provider {}: {verdict}", go_quote(&p.name));
+    println!("provider {}: {verdict}", strconv_quote(&p.name));
     let cache = p
         .default_cache_duration
         .map(|d| d.to_string())
@@ -200,7 +200,7 @@ fn print_provider(v: &ProviderVerdict<'_>, gates: FeatureGates) {
         let mark = if pattern.matched { "+" } else { "-" };
         println!(
             "  {mark} {}: {}",
-            go_quote(&pattern.pattern),
+            strconv_quote(&pattern.pattern),
             pattern.reason
         );
     }

@@ -9,18 +9,17 @@
 //! Secrets (passwords, the service-account token) are printed only by the
 //! `dockerconfigjson` and `auth-json` outputs, or with `--show-secrets`.
 
-mod attribution;
 mod authfile;
+mod metrics;
 mod pod;
 mod render;
-mod verbose;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use kcred_api::gostr::strconv_quote;
 use kcred_api::GoDuration;
-use kcred_config::gofmt::go_quote;
 use kcred_host::{CredentialsReport, Host, HostOptions, PodContext};
 use kcred_match::image::ImageRef;
 
@@ -73,10 +72,18 @@ pub struct Args {
     /// Deadline of one plugin run, a Go duration (the kubelet's is fixed at 1m).
     #[arg(long, value_name = "DURATION", default_value = "1m")]
     pub timeout: String,
-    /// Show details the kubelet hides, such as why a plugin's response did not decode
-    /// (that plugin is run a second time to get them).
+    /// Show details the kubelet hides, such as why a plugin's response did not decode.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// After the run, print the host's metrics (Prometheus text format) to stderr, or write
+    /// them to FILE ('-' = stderr). Put it after the image when giving no FILE.
+    #[arg(
+        long,
+        value_name = "FILE",
+        num_args = 0..=1,
+        default_missing_value = "-"
+    )]
+    pub metrics: Option<PathBuf>,
     #[command(flatten)]
     pub pod: pod::PodArgs,
 }
@@ -91,10 +98,16 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let registry = match ImageRef::parse(&args.image) {
         Ok(r) => r.registry().to_owned(),
         // parse_image succeeded, so this does not happen; treat it as the same usage error.
-        Err(e) => anyhow::bail!("invalid image {}: {e}", go_quote(&args.image)),
+        Err(e) => anyhow::bail!("invalid image {}: {e}", strconv_quote(&args.image)),
     };
     let pod_context = pod::pod_context(&args.pod)?;
     let token_source = pod::token_source(&args.pod)?;
+    // Opened before any plugin runs, so an unusable path stops the run with nothing done.
+    let metrics_sink = args
+        .metrics
+        .as_deref()
+        .map(metrics::MetricsSink::open)
+        .transpose()?;
     if !gates.service_account_token_for_credential_providers && args.pod.service_account.is_some() {
         eprintln!(
             "note: KubeletServiceAccountTokenForCredentialProviders is off: the kubelet passes no pod or service account to providers, so those flags are ignored"
@@ -103,7 +116,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let options = HostOptions {
         exec_timeout,
         feature_gates: gates,
-        token_source: token_source.clone(),
+        token_source,
         // One pull: coalescing cannot change anything, keep the kubelet's behaviour.
         coalesce_registries: false,
         ..HostOptions::default()
@@ -119,22 +132,16 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let report = match runtime.block_on(host.credentials(&args.image, &pod_context)) {
+    let report = runtime.block_on(host.credentials(&args.image, &pod_context));
+    let report = match report {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
+            if let Some(sink) = metrics_sink {
+                sink.write(&host.gather_metrics())?;
+            }
             return Ok(Exit::Usage);
         }
-    };
-    let details = if args.verbose {
-        runtime.block_on(verbose::decode_details(
-            &host,
-            &report,
-            &pod_context,
-            token_source.as_ref(),
-        ))
-    } else {
-        Vec::new()
     };
     let view = GetView {
         args,
@@ -144,8 +151,6 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         pod: &pod_context,
         pod_passed: gates.service_account_token_for_credential_providers,
         report: &report,
-        credentials: attribution::attribute(&report),
-        details,
     };
     let verdict = Verdict::of(&report);
     match args.output {
@@ -160,6 +165,9 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         }
     }
     report_on_stderr(&view, verdict);
+    if let Some(sink) = metrics_sink {
+        sink.write(&host.gather_metrics())?;
+    }
     Ok(verdict.exit())
 }
 
@@ -235,12 +243,20 @@ pub struct GetView<'a> {
     pub pod: &'a PodContext,
     /// Whether the kubelet passes the pod to providers (the SA gate).
     pub pod_passed: bool,
-    /// The host's answer.
+    /// The host's answer: what each provider did, and the credentials in the order the
+    /// kubelet tries them, each with the provider and `auth` key it came from.
     pub report: &'a CredentialsReport,
-    /// The credentials of the report, with where each came from when that could be worked out.
-    pub credentials: Vec<attribution::AttributedCredential<'a>>,
-    /// `-v`: decode-error details per provider name.
-    pub details: Vec<verbose::DecodeDetail>,
+}
+
+impl GetView<'_> {
+    /// `-v`: what the kubelet's error for `outcome` leaves out (the decoder's cause of a
+    /// response that failed the strict decode, redacted), if anything.
+    pub fn detail<'o>(&self, outcome: &'o kcred_host::ProvideOutcome) -> Option<&'o str> {
+        outcome
+            .error_detail
+            .as_deref()
+            .filter(|_| self.args.verbose)
+    }
 }
 
 /// Provider errors on stderr in every format; in the auth-file formats, whose stdout is the
@@ -250,15 +266,11 @@ fn report_on_stderr(view: &GetView<'_>, verdict: Verdict) {
         if let Some(e) = &outcome.error {
             eprintln!(
                 "error: provider {} failed: {}",
-                go_quote(&outcome.provider),
+                strconv_quote(&outcome.provider),
                 e.trim_end()
             );
-            for d in view
-                .details
-                .iter()
-                .filter(|d| d.provider == outcome.provider)
-            {
-                eprintln!("detail: {}", d.detail);
+            if let Some(detail) = view.detail(outcome) {
+                eprintln!("detail: {detail}");
             }
         }
     }

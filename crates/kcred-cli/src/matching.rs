@@ -5,7 +5,7 @@
 //! 2 = invalid pattern or image.
 
 use kcred_api::config::CredentialProvider;
-use kcred_config::gofmt::go_quote;
+use kcred_api::gostr::strconv_quote;
 use kcred_config::lint;
 use kcred_match::image::ImageRef;
 use kcred_match::pattern::{MatchImage, MatchOutcome, MatchTarget};
@@ -35,7 +35,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         Err(e) => {
             eprintln!(
                 "error: invalid pattern {}: match image is invalid: {e}",
-                go_quote(&args.pattern)
+                strconv_quote(&args.pattern)
             );
             return Ok(Exit::Usage);
         }
@@ -70,7 +70,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             if !outcome.is_match() && !args.image.starts_with(image.target.raw()) {
                 println!(
                     "note:       the kubelet matches the normalised name {}, not the image as written",
-                    go_quote(image.target.raw())
+                    strconv_quote(image.target.raw())
                 );
             }
         }
@@ -93,7 +93,7 @@ pub fn parse_image(image: &str) -> Option<NormalisedImage> {
     let reference = match ImageRef::parse(image) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: invalid image {}: {e}", go_quote(image));
+            eprintln!("error: invalid image {}: {e}", strconv_quote(image));
             return None;
         }
     };
@@ -102,7 +102,7 @@ pub fn parse_image(image: &str) -> Option<NormalisedImage> {
         Err(e) => {
             eprintln!(
                 "error: normalised image {} is not a valid URL: {e}",
-                go_quote(reference.name())
+                strconv_quote(reference.name())
             );
             None
         }
@@ -120,7 +120,7 @@ fn pattern_warnings(pattern: &str) -> Vec<String> {
         .map(|l| {
             format!(
                 "matchImages {}: {} [{}]",
-                go_quote(pattern),
+                strconv_quote(pattern),
                 l.message,
                 l.rule
             )

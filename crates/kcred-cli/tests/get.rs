@@ -265,6 +265,116 @@ fn credentials_are_in_keyring_order_with_their_origins() {
             ),
         ]
     );
+    let keyring_keys: Vec<&str> = doc["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .map(|c| c["keyring_key"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(keyring_keys, ["r.io/team", "r.io", "r.io"]);
+    assert!(doc["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .all(|c| c["docker_hub_fallback"] == false));
+    assert_eq!(doc["providers"][1]["auth"][1]["key"], "r.io/other");
+    assert_eq!(doc["providers"][1]["auth"][1]["applies"], false);
+
+    let table = f.get("r.io/team/app", &[]);
+    assert!(
+        table.stdout.contains(
+            "  3. username \"second-host\", password <redacted>, from provider \"second\" (auth key \"https://r.io/v1/\", keyring key \"r.io\")\n"
+        ),
+        "{}",
+        table.stdout
+    );
+}
+
+#[test]
+fn docker_hub_fallback_credentials_are_marked() {
+    let f = Fixture::new();
+    f.plugin("hub", Plugin::Test).config(&[provider(
+        "hub",
+        &["docker.io"],
+        &["--auth", "https://index.docker.io/v1/=hub-user:p"],
+        "",
+    )]);
+    let run = f.get("nginx", &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "  1. username \"hub-user\", password <redacted>, from provider \"hub\" (auth key \"https://index.docker.io/v1/\", keyring key \"index.docker.io\", via the Docker Hub fallback)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let doc = f.get("nginx", &["--output", "json"]).json();
+    assert_eq!(doc["credentials"][0]["provider"], "hub");
+    assert_eq!(
+        doc["credentials"][0]["auth_key"],
+        "https://index.docker.io/v1/"
+    );
+    assert_eq!(doc["credentials"][0]["keyring_key"], "index.docker.io");
+    assert_eq!(doc["credentials"][0]["docker_hub_fallback"], true);
+    assert_eq!(doc["providers"][0]["auth"][0]["applies"], true);
+}
+
+#[test]
+fn metrics_go_to_stderr_or_a_file_after_the_run() {
+    let f = Fixture::new();
+    f.plugin("p", Plugin::Test)
+        .plugin("broken", Plugin::Test)
+        .config(&[
+            provider("p", &["r.io"], &["--auth", "r.io=u:p"], ""),
+            provider("broken", &["r.io"], &["--mode", "fail"], ""),
+        ]);
+    let run = f.get("r.io/app", &["--metrics"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    for line in [
+        "kubelet_credential_provider_plugin_duration_count{plugin_name=\"p\"} 1",
+        "kubelet_credential_provider_plugin_duration_count{plugin_name=\"broken\"} 1",
+        "kubelet_credential_provider_plugin_errors_total{plugin_name=\"broken\"} 1",
+        "kcred_credential_provider_cache_misses_total{plugin_name=\"p\"} 1",
+    ] {
+        assert!(run.stderr.contains(line), "{line}: {}", run.stderr);
+    }
+    assert!(
+        run.stderr
+            .contains("kubelet_credential_provider_config_info{hash=\"sha256:"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("# TYPE"), "stdout is the report only");
+
+    // To a file; the auth-file output on stdout stays a valid file.
+    let file = f.path("metrics.prom");
+    let file_arg = file.display().to_string();
+    let run = f.get(
+        "r.io/app",
+        &["--output", "auth-json", "--metrics", &file_arg],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.json(),
+        json!({"auths": {"r.io": {"auth": basic("u", "p")}}})
+    );
+    assert!(!run.stderr.contains("# TYPE"), "{}", run.stderr);
+    let text = read_if_exists(&file).expect("metrics file written");
+    assert!(
+        text.contains("kubelet_credential_provider_plugin_errors_total{plugin_name=\"broken\"} 1"),
+        "{text}"
+    );
+
+    // An unusable path stops the run before any plugin runs.
+    let run = f.get("r.io/app", &["--metrics", "/nonexistent/dir/metrics.prom"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("cannot create the --metrics file /nonexistent/dir/metrics.prom"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
 }
 
 #[test]
@@ -460,9 +570,21 @@ fn verbose_shows_why_a_response_did_not_decode_without_secrets() {
         .stderr
         .contains("detail: strict decoding error: unknown field \"auth.r.io.extra\""));
     assert!(!verbose.all().contains(SECRET));
-    // One run without -v, two with it (the detail comes from a second run).
+    let json = f.get("r.io/app", &["-v", "--output", "json"]);
+    assert_eq!(
+        json.json()["providers"][0]["error_detail"],
+        "strict decoding error: unknown field \"auth.r.io.extra\""
+    );
+    assert!(!json.all().contains(SECRET));
+    let quiet_json = f.get("r.io/app", &["--output", "json"]).json();
+    assert_eq!(
+        quiet_json["providers"][0].get("error_detail"),
+        None,
+        "only with -v"
+    );
+    // The detail comes from the one run the kubelet would do: the plugin never runs twice.
     let runs = read_if_exists(&count).unwrap_or_default();
-    assert_eq!(runs.lines().count(), 3, "{runs}");
+    assert_eq!(runs.lines().count(), 4, "{runs}");
 }
 
 #[test]

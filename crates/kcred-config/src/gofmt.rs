@@ -4,27 +4,10 @@
 //! [`kcred_api::gostr`]; this module adds what is specific to paths:
 //!
 //! - [`go_quote_path`]: `%q` of a path (bytes that are not UTF-8 become `\xNN`).
-//!
-//! The names [`go_quote`], [`go_quote_bytes`], [`go_json_string`] and [`go_json_string_list`]
-//! are kept here for existing callers; they are [`kcred_api::gostr`]'s functions.
 
 use std::path::Path;
 
 use kcred_api::gostr::strconv_quote_bytes;
-
-/// `strconv.Quote` / `%q`: [`kcred_api::gostr::strconv_quote`] under its kcred-config name.
-pub use kcred_api::gostr::strconv_quote as go_quote;
-
-/// `strconv.Quote` of arbitrary bytes: [`kcred_api::gostr::strconv_quote_bytes`] under its
-/// kcred-config name.
-pub use kcred_api::gostr::strconv_quote_bytes as go_quote_bytes;
-
-/// `json.Marshal` of a string: [`kcred_api::gostr::json_string`] under its kcred-config name.
-pub use kcred_api::gostr::json_string as go_json_string;
-
-/// `json.Marshal` of a `[]string`: [`kcred_api::gostr::json_string_list`] under its
-/// kcred-config name.
-pub use kcred_api::gostr::json_string_list as go_json_string_list;
 
 /// Quotes a path as Go's `%q` would quote the same path string.
 pub fn go_quote_path(path: &Path) -> String {

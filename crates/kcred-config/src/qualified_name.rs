@@ -144,10 +144,6 @@ pub fn is_qualified_name(value: &str) -> Vec<String> {
     errs
 }
 
-/// Go's `strings.ToLower` (simple one-to-one case mapping, so `İ` becomes `i` and byte-length
-/// limits see what the kubelet sees): [`kcred_api::gostr::to_lower`] under its kcred-config name.
-pub use kcred_api::gostr::to_lower as go_to_lower;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,9 +236,12 @@ mod tests {
         );
     }
 
+    /// Validation lowercases with [`kcred_api::gostr::to_lower`], Go's simple one-to-one
+    /// mapping, so byte-length limits see what the kubelet sees.
     #[test]
     fn go_lowercase_is_simple_mapping() {
-        assert_eq!(go_to_lower("ABC-İ"), "abc-i");
-        assert_eq!(go_to_lower("ΣΑΣ"), "σασ");
+        use kcred_api::gostr::to_lower;
+        assert_eq!(to_lower("ABC-İ"), "abc-i");
+        assert_eq!(to_lower("ΣΑΣ"), "σασ");
     }
 }

@@ -36,7 +36,9 @@ fn invoke(endpoint: &str) {
         .expect("write request");
     let out = child.wait_with_output().expect("plugin runs");
     assert!(out.status.success(), "the plugin failed");
-    assert!(out.stdout.starts_with(b"{\"kind\":\"CredentialProviderResponse\""));
+    assert!(out
+        .stdout
+        .starts_with(b"{\"kind\":\"CredentialProviderResponse\""));
 }
 
 fn bench(c: &mut Criterion) {
@@ -49,7 +51,9 @@ fn bench(c: &mut Criterion) {
     group
         .sample_size(20)
         .measurement_time(Duration::from_secs(10));
-    group.bench_function("one_invocation_against_moto", |b| b.iter(|| invoke(&endpoint)));
+    group.bench_function("one_invocation_against_moto", |b| {
+        b.iter(|| invoke(&endpoint))
+    });
     group.finish();
 }
 

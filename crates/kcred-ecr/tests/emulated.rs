@@ -18,6 +18,7 @@ use base64::Engine;
 use common::{failure, only_auth, request, run_plugin, sa_request, stderr, stdout, success};
 use kcred_testutil::http_stub::{StubResponse, StubServer};
 use kcred_testutil::moto::MotoServer;
+use kcred_testutil::registry::{Registry, RegistryTools};
 
 const PRIVATE_HOST: &str = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
 const STATIC_KEYS: [(&str, &str); 2] = [
@@ -467,29 +468,22 @@ fn a_silent_endpoint_times_out_well_before_the_kubelet() {
 
 #[test]
 fn skopeo_pulls_with_the_returned_credentials() {
-    if let Err(why) = common::pull::tools_present() {
-        if std::env::var_os("CI").is_some() {
-            panic!("{why}");
-        }
-        eprintln!("\n!!!!! SKIPPING the real pull test: {why} !!!!!\n");
+    let Some(tools) = RegistryTools::find_or_skip("skopeo_pulls_with_the_returned_credentials")
+    else {
         return;
-    }
+    };
     let Some(moto) = MotoServer::shared() else {
         return;
     };
-    let registry = common::pull::BasicAuthRegistry::start("AWS", "123456789012-auth-token");
-    let work = tempfile::tempdir().unwrap();
-    registry.push(
-        "team/app",
-        "v1",
-        "AWS",
-        "123456789012-auth-token",
-        work.path(),
-    );
+    let moto_password = "123456789012-auth-token";
+    let registry = Registry::start(&tools, &[("AWS", moto_password)]).expect("registry starts");
+    registry
+        .push_test_image("team/app:v1", "AWS", moto_password)
+        .expect("push the test image");
 
     // The registry is a non-ECR host (as a custom domain or proxy would be): the plugin asks
     // ECR in the default region and keys the credentials by the host without its port.
-    let image = format!("{}/team/app", registry.host_port());
+    let image = registry.image("team/app");
     let env = moto_env(&moto);
     let node = with(
         &env,
@@ -498,13 +492,13 @@ fn skopeo_pulls_with_the_returned_credentials() {
     let response = success(&run_plugin(&["get-credentials"], &request(&image), &node));
     let (key, user, password) = only_auth(&response);
     assert_eq!(key, "127.0.0.1");
-    let ok = registry.inspect("team/app", "v1", &user, &password);
+    let ok = registry.inspect("team/app:v1", Some((&user, &password)));
     assert!(
-        ok.status.success(),
+        ok.success,
         "skopeo inspect with the plugin's credentials: {}",
-        String::from_utf8_lossy(&ok.stderr)
+        ok.stderr
     );
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("team/app"));
+    assert!(ok.stdout.contains("team/app"), "{}", ok.stdout);
 
     // A token for another account (service-account mode, assumed role) is refused.
     let env_sa = with(&env, &[("AWS_REGION", "us-west-2")]);
@@ -522,11 +516,11 @@ fn skopeo_pulls_with_the_returned_credentials() {
     ));
     let (_, user, wrong) = only_auth(&response);
     assert_eq!(wrong, "210987654321-auth-token");
-    let refused = registry.inspect("team/app", "v1", &user, &wrong);
-    assert!(!refused.status.success());
+    let refused = registry.inspect("team/app:v1", Some((&user, &wrong)));
+    assert!(!refused.success);
     assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("unauthorized"),
+        refused.stderr.contains("unauthorized"),
         "{}",
-        String::from_utf8_lossy(&refused.stderr)
+        refused.stderr
     );
 }

@@ -37,9 +37,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for outcome in &report.outcomes {
         eprintln!("{}", outcome.trace);
     }
-    for (i, cred) in report.credentials.iter().enumerate() {
+    for (i, (cred, provider)) in report.credentials_with_providers().enumerate() {
         // Passwords are `Secret`s: printing one shows `<redacted>`.
-        println!("{i}: user {:?} password {}", cred.username, cred.password);
+        println!(
+            "{i}: user {:?} password {} from provider {:?} (auth key {:?})",
+            cred.username,
+            cred.password,
+            provider.unwrap_or_default(),
+            cred.location
+        );
     }
     print!("{}", host.gather_metrics());
     Ok(())

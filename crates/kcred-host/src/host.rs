@@ -98,7 +98,10 @@ pub struct CredentialsReport {
     pub image: String,
     /// What each provider did, in config order.
     pub outcomes: Vec<ProvideOutcome>,
-    /// The keyring lookup: every matching credential, in keyring order.
+    /// The keyring lookup: every matching credential, in keyring order. Each says which
+    /// normalised key it was filed under, the `auth` key the plugin returned it under, and
+    /// whether only the Docker Hub fallback made it apply; [`CredentialsReport::provider_of`]
+    /// gives the provider.
     pub credentials: Vec<TrackedAuthConfig>,
 }
 
@@ -106,6 +109,25 @@ impl CredentialsReport {
     /// True when at least one credential was found.
     pub fn found(&self) -> bool {
         !self.credentials.is_empty()
+    }
+
+    /// The outcome of the provider that returned `credential` (one of
+    /// [`CredentialsReport::credentials`]): the keyring was filled with one config per
+    /// outcome, in order, so the credential's
+    /// [`config_index`](TrackedAuthConfig::config_index) is that outcome's index.
+    pub fn provider_of(&self, credential: &TrackedAuthConfig) -> Option<&ProvideOutcome> {
+        self.outcomes.get(credential.config_index)
+    }
+
+    /// [`CredentialsReport::credentials`] in keyring order, each with the name of the
+    /// provider that returned it (`None` only for a credential that did not come from this
+    /// report's outcomes, which a report built by [`Host::credentials`] does not hold).
+    pub fn credentials_with_providers(
+        &self,
+    ) -> impl ExactSizeIterator<Item = (&TrackedAuthConfig, Option<&str>)> + '_ {
+        self.credentials
+            .iter()
+            .map(|c| (c, self.provider_of(c).map(|o| o.provider.as_str())))
     }
 }
 
@@ -230,7 +252,8 @@ impl Host {
 
     /// `externalCredentialProviderKeyring.Lookup(image)` for a pod: normalise the image, ask
     /// every provider in config order (sequentially), add every config to one fresh keyring
-    /// (service-account coordinates as the source) and look the image up.
+    /// (service-account coordinates as the source) and look the image up. Every credential
+    /// of the report can be traced to its provider ([`CredentialsReport::provider_of`]).
     pub async fn credentials(
         &self,
         image: &str,

@@ -1,5 +1,10 @@
 //! The external providers keyring (§6): every provider's config added, in config order, to
 //! one fresh `BasicDockerKeyring`, with the service-account coordinates as the source.
+//!
+//! Each outcome is added exactly once, in order, failed and unmatched providers included
+//! (their configs are empty), so a credential's
+//! [`config_index`](kcred_match::keyring::TrackedAuthConfig::config_index) is the index of
+//! the outcome, and so of the provider, it came from.
 
 use kcred_match::keyring::DockerKeyring;
 
@@ -7,7 +12,8 @@ use crate::provider::ProvideOutcome;
 
 /// Builds the keyring `externalCredentialProviderKeyring.Lookup` searches: one fresh
 /// keyring, each outcome's config added in order (so under an identical key, earlier
-/// providers' credentials come first).
+/// providers' credentials come first), one `add` per outcome (so `config_index` is the
+/// outcome's index).
 pub fn external_keyring(outcomes: &[ProvideOutcome]) -> DockerKeyring {
     let mut keyring = DockerKeyring::new();
     for outcome in outcomes {

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kcred_api::config::CredentialProvider;
+use kcred_api::gostr::strconv_quote;
 use kcred_api::response::{CacheKeyType, CredentialProviderResponse};
 use kcred_api::ApiVersion;
-use kcred_config::gofmt::go_quote;
 use kcred_match::keyring::{DockerConfig, DockerConfigEntry};
 use kcred_match::pattern::{MatchImage, MatchTarget};
 
@@ -67,6 +67,11 @@ pub struct ProvideOutcome {
     pub service_account: Option<crate::service_account::ServiceAccountCoordinates>,
     /// Why the config is empty, when something failed (the kubelet only logs this).
     pub error: Option<String>,
+    /// What the kubelet's error leaves out, for verbose output: the decoder's cause when the
+    /// plugin's response failed the strict decode ([`crate::ExecError::detail`]). It never
+    /// holds a credential (the response's documents are redacted), but it may name the
+    /// response's fields and `auth` keys, so show it to the operator, not to other users.
+    pub error_detail: Option<String>,
     /// What happened, step by step, for humans.
     pub trace: ProvideTrace,
 }
@@ -277,7 +282,10 @@ impl PluginProvider {
         });
         let response = match shared.value.result {
             Ok(r) => r,
-            Err(e) => return out.fail(e.to_string()),
+            Err(e) => {
+                let detail = e.detail().map(str::to_owned);
+                return out.fail_with_detail(e.to_string(), detail);
+            }
         };
         self.use_response(image, &response, sa.as_ref(), &sa_key, out)
     }
@@ -334,7 +342,7 @@ impl PluginProvider {
             {
                 return out.fail(format!(
                     "Credential provider plugin returned the service account token as the password for image {}, which is not allowed when service account cache type is not set to 'Token'",
-                    go_quote(image)
+                    strconv_quote(image)
                 ));
             }
         }
@@ -342,7 +350,7 @@ impl PluginProvider {
         let Some(key_type) = CacheKeyType::parse(&response.cache_key_type) else {
             return out.fail(format!(
                 "credential provider plugin did not return a valid cacheKeyType: {}",
-                go_quote(&response.cache_key_type)
+                strconv_quote(&response.cache_key_type)
             ));
         };
         let base = match key_type {
@@ -434,11 +442,16 @@ impl Outcome {
             docker_config: self.docker_config,
             service_account: self.service_account,
             error: None,
+            error_detail: None,
             trace: self.trace,
         }
     }
 
     fn fail(self, error: String) -> ProvideOutcome {
+        self.fail_with_detail(error, None)
+    }
+
+    fn fail_with_detail(self, error: String, detail: Option<String>) -> ProvideOutcome {
         let mut trace = self.trace;
         trace.error = Some(error.clone());
         trace.auth_keys.clear();
@@ -447,6 +460,7 @@ impl Outcome {
             docker_config: Arc::new(DockerConfig::new()),
             service_account: None,
             error: Some(error),
+            error_detail: detail,
             trace,
         }
     }

@@ -10,7 +10,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use kcred_config::gofmt::go_quote;
+use kcred_api::gostr::strconv_quote;
 
 use crate::exec::gotext::os_error_text;
 
@@ -54,7 +54,7 @@ pub enum RegistrationError {
         path: PathBuf,
     },
     /// The executable exists but cannot be run (a directory, not executable, ...).
-    #[error("error inspecting binary executable : exec: {}: {reason}\n  (kcred: looked for {})", go_quote(&.path.to_string_lossy()), .path.display())]
+    #[error("error inspecting binary executable : exec: {}: {reason}\n  (kcred: looked for {})", strconv_quote(&.path.to_string_lossy()), .path.display())]
     PluginInspect {
         /// The path looked up.
         path: PathBuf,

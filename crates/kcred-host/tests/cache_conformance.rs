@@ -49,6 +49,12 @@ fn service_account_cache_key_rows() {
             "{}",
             row["description"]
         );
+        assert_eq!(
+            format!("{key:?}"),
+            format!("ServiceAccountCacheKey(\"{escaped}\")"),
+            "{}",
+            row["description"]
+        );
     }
 }
 
@@ -70,10 +76,10 @@ fn cache_key_rows() {
             "{}",
             row["description"]
         );
-        assert_eq!(
-            key.as_bytes(),
-            go_unescape(row["expected"]["key_go_escaped"].as_str().unwrap())
-        );
+        let escaped = row["expected"]["key_go_escaped"].as_str().unwrap();
+        assert_eq!(key.as_bytes(), go_unescape(escaped));
+        // Debug prints the key as Go's %q does.
+        assert_eq!(format!("{key:?}"), format!("CacheKey(\"{escaped}\")"));
     }
 }
 

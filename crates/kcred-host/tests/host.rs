@@ -82,6 +82,7 @@ fn outcome(provider: &str, cfg: &Value, coords: &Value) -> ProvideOutcome {
             uid: coords["uid"].as_str().unwrap().to_owned(),
         }),
         error: None,
+        error_detail: None,
         trace: ProvideTrace::new("test.registry.io/image:tag"),
     }
 }
@@ -122,6 +123,13 @@ fn external_keyring_assembly_rows() {
             row["expected_count"].as_u64().unwrap(),
             "{what}"
         );
+        for c in &found {
+            // Each credential traces back to the provider and `auth` entry it came from.
+            let from = &outcomes[c.config_index];
+            let entry = from.docker_config.get(&*c.location).expect("origin entry");
+            assert_eq!(entry.username, c.username, "{what}");
+            assert_eq!(from.service_account, c.source, "{what}");
+        }
         if let Some(want) = row["expected_some_credential_has_service_account_source"].as_bool() {
             assert_eq!(found.iter().any(|c| c.source.is_some()), want, "{what}");
         }
@@ -180,6 +188,27 @@ async fn external_keyring_rows_with_real_plugins() {
         .collect();
     assert_eq!(users, ["user1", "user2"]);
     assert!(report.credentials.iter().all(|c| c.source.is_none()));
+    let origins: Vec<(&str, Option<&str>, &str, &str)> = report
+        .credentials_with_providers()
+        .map(|(c, provider)| (c.username.as_str(), provider, &*c.key, &*c.location))
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            (
+                "user1",
+                Some("first"),
+                "test.registry.io",
+                "test.registry.io"
+            ),
+            (
+                "user2",
+                Some("second"),
+                "test.registry.io",
+                "test.registry.io"
+            ),
+        ]
+    );
 
     // "provider with empty config": a plugin answering no auth gives nothing.
     write_config(
@@ -790,4 +819,74 @@ async fn trace_explains_each_step() {
     let t = second.outcomes[0].trace.to_string();
     assert!(t.contains("cache: hit (Registry key, expires in "), "{t}");
     assert!(!t.contains("exec:"), "{t}");
+}
+
+/// Credentials name their provider even when providers before them failed or did not match,
+/// and a response that fails the strict decode keeps the decoder's cause (without the
+/// secret) next to the kubelet's message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_name_their_provider_and_decode_failures_keep_their_cause() {
+    const SECRET: &str = "do-not-print-me";
+    let bin = BinDir::new(&["undecodable", "crashing", "unmatched", "good"]);
+    let cfg = bin.file("config.json");
+    let response = format!(
+        r#"{{"kind":"CredentialProviderResponse","apiVersion":"{V1}","cacheKeyType":"Registry","auth":{{"r.io":{{"username":"u","password":"{SECRET}","extra":1}}}}}}"#
+    );
+    write_config(
+        &cfg,
+        json!([
+            provider_json("undecodable", &["r.io"], &args(&["--response", &response])),
+            provider_json("crashing", &["r.io"], &args(&["--mode", "fail"])),
+            provider_json("unmatched", &["quay.io"], &args(&["--auth", "r.io=x:y"])),
+            provider_json(
+                "good",
+                &["r.io"],
+                &args(&["--auth", "https://r.io/v2/=alice:pw"])
+            ),
+        ]),
+    );
+    let host = Host::load(&cfg, bin.path(), options()).unwrap();
+    let report = host
+        .credentials("r.io/app:v1", &PodContext::default())
+        .await
+        .unwrap();
+
+    let undecodable = &report.outcomes[0];
+    assert_eq!(
+        undecodable.error.as_deref(),
+        Some("error decoding credential provider plugin response from stdout")
+    );
+    assert_eq!(
+        undecodable.error_detail.as_deref(),
+        Some("strict decoding error: unknown field \"auth.r.io.extra\"")
+    );
+    assert!(!format!("{undecodable:?}").contains(SECRET));
+    let crashing = &report.outcomes[1];
+    assert!(crashing.error.is_some());
+    assert_eq!(crashing.error_detail, None, "its message is complete");
+    for ok in &report.outcomes[2..] {
+        assert_eq!((&ok.error, &ok.error_detail), (&None, &None));
+    }
+
+    let found: Vec<_> = report
+        .credentials_with_providers()
+        .map(|(c, provider)| {
+            (
+                c.username.as_str(),
+                provider,
+                &*c.key,
+                &*c.location,
+                c.config_index,
+                c.docker_hub_fallback,
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [("alice", Some("good"), "r.io", "https://r.io/v2/", 3, false)]
+    );
+    let good = report
+        .provider_of(&report.credentials[0])
+        .expect("provider");
+    assert_eq!(good.provider, "good");
 }

@@ -352,7 +352,8 @@ impl fmt::Display for MatchOutcome<'_> {
             ),
             MatchOutcome::LabelCountDiffers { pattern, image } => write!(
                 f,
-                "host label count differs: pattern has {pattern} labels, image has {image} (a '*' never spans a '.')"
+                "host label count differs: pattern has {pattern} {}, image has {image} (a '*' never spans a '.')",
+                if pattern == 1 { "label" } else { "labels" }
             ),
             MatchOutcome::PathNotPrefix { pattern, image } => write!(
                 f,
@@ -440,6 +441,10 @@ mod tests {
         assert_eq!(
             outcome("*.io", "k8s.gcr.io"),
             "host label count differs: pattern has 2 labels, image has 3 (a '*' never spans a '.')"
+        );
+        assert_eq!(
+            outcome("*", "docker.io/library/nginx"),
+            "host label count differs: pattern has 1 label, image has 2 (a '*' never spans a '.')"
         );
         assert_eq!(
             outcome("registry.io/foo", "registry.io/bar"),

@@ -71,7 +71,31 @@ fn keyring_rows_without_kind() {
         );
 
         let image = row.image.as_deref().expect("image");
-        let found = creds(&keyring.lookup(image));
+        let tracked = keyring.lookup(image);
+        for c in &tracked {
+            // Every credential names the key it was filed under and where that came from.
+            assert!(
+                keys.iter().any(|k| **k == *c.key),
+                "{what}: key {:?}",
+                c.key
+            );
+            assert_eq!(
+                kcred_match::keyring::normalize_key(&c.location)
+                    .ok()
+                    .as_deref(),
+                Some(&*c.key),
+                "{what}: location {:?}",
+                c.location
+            );
+            assert_eq!(c.config_index, 0, "{what}: one add");
+            assert_eq!(
+                c.docker_hub_fallback,
+                !kcred_match::urls_match_str(&c.key, image).unwrap_or(false),
+                "{what}: fallback flag of {:?}",
+                c.key
+            );
+        }
+        let found = creds(&tracked);
         assert_eq!(
             Some(!found.is_empty()),
             row.expected_found,

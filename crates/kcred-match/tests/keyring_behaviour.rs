@@ -155,3 +155,89 @@ fn config_json_feeds_the_keyring() {
     );
     assert_eq!(users(&k, "gcr.io/p/app"), ["_json_key"]);
 }
+
+/// `(username, key, location, config_index, docker_hub_fallback)` of each credential found.
+fn origins(keyring: &DockerKeyring, image: &str) -> Vec<(String, String, String, usize, bool)> {
+    keyring
+        .lookup(image)
+        .into_iter()
+        .map(|c| {
+            (
+                c.username,
+                c.key.to_string(),
+                c.location.to_string(),
+                c.config_index,
+                c.docker_hub_fallback,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_credential_says_where_it_was_found() {
+    let mut k = DockerKeyring::new();
+    k.add(
+        None,
+        &config(&[("r.io", "a-host"), ("https://r.io/v2/team", "a-team")]),
+    );
+    // An add with nothing in it still counts.
+    k.add(None, &DockerConfig::new());
+    k.add(
+        None,
+        &config(&[("https://r.io/v1/", "c-host"), ("q.io", "c-q")]),
+    );
+    let row = |user: &str, key: &str, location: &str, index: usize| {
+        (user.into(), key.into(), location.into(), index, false)
+    };
+    assert_eq!(
+        origins(&k, "r.io/team/app"),
+        vec![
+            row("a-team", "r.io/team", "https://r.io/v2/team", 0),
+            row("a-host", "r.io", "r.io", 0),
+            row("c-host", "r.io", "https://r.io/v1/", 2),
+        ]
+    );
+    assert_eq!(origins(&k, "q.io/app"), vec![row("c-q", "q.io", "q.io", 2)]);
+}
+
+#[test]
+fn docker_hub_fallback_credentials_are_marked() {
+    let mut k = DockerKeyring::new();
+    k.add(
+        None,
+        &config(&[("https://index.docker.io/v1/", "hub"), ("*.io", "io")]),
+    );
+    let hub = (
+        "hub".to_owned(),
+        "index.docker.io".to_owned(),
+        "https://index.docker.io/v1/".to_owned(),
+        0,
+        true,
+    );
+    assert_eq!(origins(&k, "library/nginx"), vec![hub]);
+    // Matched as a key, not through the fallback.
+    assert_eq!(
+        origins(&k, "docker.io/library/nginx"),
+        vec![("io".into(), "*.io".into(), "*.io".into(), 0, false)]
+    );
+    assert_eq!(
+        origins(&k, "index.docker.io/library/nginx"),
+        vec![(
+            "hub".into(),
+            "index.docker.io".into(),
+            "https://index.docker.io/v1/".into(),
+            0,
+            false
+        )]
+    );
+}
+
+#[test]
+fn credentials_under_one_key_share_its_text() {
+    let mut k = DockerKeyring::new();
+    k.add(None, &config(&[("r.io", "one")]));
+    k.add(None, &config(&[("https://r.io/v2/", "two")]));
+    let found = k.lookup("r.io/app");
+    assert_eq!(found.len(), 2);
+    assert!(std::sync::Arc::ptr_eq(&found[0].key, &found[1].key));
+}

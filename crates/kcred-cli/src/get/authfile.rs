@@ -71,6 +71,10 @@ mod tests {
             password: Secret::new(pass),
             email: String::new(),
             source: None,
+            key: "r.io".into(),
+            location: "r.io".into(),
+            config_index: 0,
+            docker_hub_fallback: false,
         }
     }
 

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
+use kcred_api::gostr::strconv_quote;
 use kcred_api::{GoDuration, Secret};
-use kcred_config::gofmt::go_quote;
 use kcred_host::trace::{CacheTrace, ExecTrace, MatchTrace, StoreTrace};
 use kcred_host::{PluginProvider, ProvideOutcome, ServiceAccountCoordinates};
+use kcred_match::keyring::TrackedAuthConfig;
 use serde_json::{json, Value};
 
-use super::attribution::AttributedCredential;
 use super::{GetView, Verdict};
 use crate::output::count;
 
@@ -20,7 +20,7 @@ const REDACTED: &str = "<redacted>";
 /// empty one, which is worth knowing and reveals nothing).
 fn shown_password(password: &Secret, show: bool, quote: bool) -> String {
     match (show, password.is_empty()) {
-        (true, _) if quote => go_quote(password.expose()),
+        (true, _) if quote => strconv_quote(password.expose()),
         (true, _) => password.expose().to_owned(),
         (false, true) if quote => "(empty)".to_owned(),
         (false, true) => String::new(),
@@ -34,7 +34,12 @@ fn go_duration(d: Duration) -> String {
 }
 
 fn coordinates(sa: &ServiceAccountCoordinates) -> String {
-    format!("{}/{} (uid {})", sa.namespace, sa.name, go_quote(&sa.uid))
+    format!(
+        "{}/{} (uid {})",
+        sa.namespace,
+        sa.name,
+        strconv_quote(&sa.uid)
+    )
 }
 
 /// The line saying the kubelet pulls anonymously, and why.
@@ -56,7 +61,7 @@ fn summary(view: &GetView<'_>, verdict: Verdict) -> String {
         .outcomes
         .iter()
         .filter(|o| o.error.is_some())
-        .map(|o| go_quote(&o.provider))
+        .map(|o| strconv_quote(&o.provider))
         .collect();
     let n = view.report.credentials.len();
     match verdict {
@@ -90,15 +95,11 @@ fn providers_named(quoted: &[String]) -> String {
     format!("{noun} {}", quoted.join(", "))
 }
 
-/// Whether a provider's `auth` entry is among the credentials the kubelet would try
-/// (`None` when the origins of the credentials are unknown).
-fn applies(view: &GetView<'_>, provider: &str, key: &str) -> Option<bool> {
-    let mut applies = false;
-    for c in &view.credentials {
-        let origin = c.origin.as_ref()?;
-        applies |= origin.provider == provider && origin.key == key;
-    }
-    Some(applies)
+/// Whether a provider's `auth` entry is among the credentials the kubelet would try.
+fn applies(view: &GetView<'_>, provider: &str, location: &str) -> bool {
+    view.report
+        .credentials_with_providers()
+        .any(|(c, from)| from == Some(provider) && &*c.location == location)
 }
 
 fn definition<'a>(
@@ -132,15 +133,15 @@ pub fn print_table(view: &GetView<'_>, verdict: Verdict) {
         print_provider(view, outcome, definition(&set.providers, &outcome.provider));
     }
     println!();
-    if view.credentials.is_empty() {
+    if view.report.credentials.is_empty() {
         println!("credentials the kubelet would try: none");
     } else {
         println!("credentials the kubelet would try, in order:");
-        for (i, c) in view.credentials.iter().enumerate() {
+        for (i, (c, provider)) in view.report.credentials_with_providers().enumerate() {
             println!(
                 "  {}. {}",
                 i + 1,
-                credential_line(c, view.args.show_secrets)
+                credential_line(c, provider, view.args.show_secrets)
             );
         }
     }
@@ -156,15 +157,15 @@ fn pod_line(view: &GetView<'_>) -> String {
     let pod = view.pod;
     let mut line = format!("{}/{}", pod.namespace, pod.name);
     if !pod.uid.is_empty() {
-        line.push_str(&format!(" (uid {})", go_quote(&pod.uid)));
+        line.push_str(&format!(" (uid {})", strconv_quote(&pod.uid)));
     }
     match &pod.service_account {
         None => line.push_str(", no service account"),
         Some(sa) => {
             line.push_str(&format!(
                 ", service account {} (uid {})",
-                go_quote(&sa.name),
-                go_quote(&sa.uid)
+                strconv_quote(&sa.name),
+                strconv_quote(&sa.uid)
             ));
             if !sa.annotations.is_empty() {
                 let pairs: Vec<String> = sa
@@ -189,12 +190,14 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
     let trace = &outcome.trace;
     let state = match (&trace.matched, &outcome.error) {
         (MatchTrace::NotMatched { .. }, _) => "no match".to_owned(),
-        (MatchTrace::Matched { pattern }, None) => format!("matched via {}", go_quote(pattern)),
+        (MatchTrace::Matched { pattern }, None) => {
+            format!("matched via {}", strconv_quote(pattern))
+        }
         (MatchTrace::Matched { pattern }, Some(_)) => {
-            format!("matched via {}, FAILED", go_quote(pattern))
+            format!("matched via {}, FAILED", strconv_quote(pattern))
         }
     };
-    println!("provider {}: {state}", go_quote(&outcome.provider));
+    println!("provider {}: {state}", strconv_quote(&outcome.provider));
     if let MatchTrace::NotMatched { reasons } = &trace.matched {
         for reason in reasons {
             println!("  - {reason}");
@@ -238,15 +241,15 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
         } else {
             println!("  auth:");
             for (key, entry) in outcome.docker_config.iter() {
-                let unused = if applies(view, &outcome.provider, key) == Some(false) {
+                let unused = if !applies(view, &outcome.provider, key) {
                     "  (does not apply to this image)"
                 } else {
                     ""
                 };
                 println!(
                     "    {}  username {}  password {}{unused}",
-                    go_quote(key),
-                    go_quote(&entry.username),
+                    strconv_quote(key),
+                    strconv_quote(&entry.username),
                     shown_password(&entry.password, view.args.show_secrets, true)
                 );
             }
@@ -255,12 +258,8 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
     if let Some(e) = &outcome.error {
         println!("  error:           {}", e.trim_end());
     }
-    for d in view
-        .details
-        .iter()
-        .filter(|d| d.provider == outcome.provider)
-    {
-        println!("  detail:          {}", d.detail);
+    if let Some(detail) = view.detail(outcome) {
+        println!("  detail:          {detail}");
     }
 }
 
@@ -275,25 +274,25 @@ fn exec_text(exec: &ExecTrace) -> String {
     }
 }
 
-fn credential_line(c: &AttributedCredential<'_>, show: bool) -> String {
-    let cred = c.credential;
+/// `username "u", password <redacted>, from provider "p" (auth key "https://r.io/v2/",
+/// keyring key "r.io")`: the keyring key is named when it differs from the `auth` key.
+fn credential_line(cred: &TrackedAuthConfig, provider: Option<&str>, show: bool) -> String {
     let mut line = format!(
         "username {}, password {}",
-        go_quote(&cred.username),
+        strconv_quote(&cred.username),
         shown_password(&cred.password, show, true)
     );
-    if let Some(o) = &c.origin {
-        line.push_str(&format!(
-            ", from provider {} (auth key {}{})",
-            go_quote(o.provider),
-            go_quote(o.key),
-            if o.docker_hub_fallback {
-                ", via the Docker Hub fallback"
-            } else {
-                ""
-            }
-        ));
+    if let Some(provider) = provider {
+        line.push_str(&format!(", from provider {}", strconv_quote(provider)));
     }
+    line.push_str(&format!(" (auth key {}", strconv_quote(&cred.location)));
+    if *cred.key != *cred.location {
+        line.push_str(&format!(", keyring key {}", strconv_quote(&cred.key)));
+    }
+    if cred.docker_hub_fallback {
+        line.push_str(", via the Docker Hub fallback");
+    }
+    line.push(')');
     if let Some(sa) = &cred.source {
         line.push_str(&format!(", for service account {}", coordinates(sa)));
     }
@@ -328,7 +327,7 @@ pub fn json(view: &GetView<'_>, verdict: Verdict) -> Value {
         "providers": view.report.outcomes.iter().map(|o| {
             provider_json(view, o, definition(&set.providers, &o.provider))
         }).collect::<Vec<_>>(),
-        "credentials": view.credentials.iter().map(|c| credential_json(c, show)).collect::<Vec<_>>(),
+        "credentials": view.report.credentials_with_providers().map(|(c, provider)| credential_json(c, provider, show)).collect::<Vec<_>>(),
         "result": verdict.id(),
         "summary": summary(view, verdict),
         "secrets_shown": show,
@@ -392,21 +391,21 @@ fn provider_json(
         "auth": auth,
         "error": outcome.error,
     });
-    if let Some(d) = view.details.iter().find(|d| d.provider == outcome.provider) {
-        doc["error_detail"] = json!(d.detail);
+    if let Some(detail) = view.detail(outcome) {
+        doc["error_detail"] = json!(detail);
     }
     doc
 }
 
-fn credential_json(c: &AttributedCredential<'_>, show: bool) -> Value {
-    let cred = c.credential;
+fn credential_json(cred: &TrackedAuthConfig, provider: Option<&str>, show: bool) -> Value {
     let mut doc = json!({
         "username": cred.username,
         "password": shown_password(&cred.password, show, false),
         "service_account": cred.source.as_ref().map(coordinates_json),
-        "provider": c.origin.as_ref().map(|o| o.provider),
-        "auth_key": c.origin.as_ref().map(|o| o.key),
-        "docker_hub_fallback": c.origin.as_ref().map(|o| o.docker_hub_fallback),
+        "provider": provider,
+        "auth_key": &*cred.location,
+        "keyring_key": &*cred.key,
+        "docker_hub_fallback": cred.docker_hub_fallback,
     });
     if !cred.email.is_empty() {
         doc["email"] = json!(cred.email);

@@ -4,8 +4,6 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-pub mod pull;
-
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use kcred_api::gostr::strconv_quote_bytes;
+
 /// The base key of `Global` entries (`"global"` before 1.34).
 pub const GLOBAL_CACHE_KEY: &str = "<global>";
 
@@ -89,7 +91,7 @@ impl CacheKey {
 
 impl fmt::Debug for CacheKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CacheKey(\"{}\")", go_escape(&self.0))
+        write!(f, "CacheKey({})", strconv_quote_bytes(&self.0))
     }
 }
 
@@ -150,7 +152,11 @@ impl ServiceAccountCacheKey {
 
 impl fmt::Debug for ServiceAccountCacheKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ServiceAccountCacheKey(\"{}\")", go_escape(&self.0))
+        write!(
+            f,
+            "ServiceAccountCacheKey({})",
+            strconv_quote_bytes(&self.0)
+        )
     }
 }
 
@@ -175,40 +181,6 @@ pub fn single_flight_key(
 /// `parseRegistry`: the text before the first `/` (port included).
 pub fn parse_registry(image: &str) -> &str {
     image.split('/').next().unwrap_or(image)
-}
-
-/// Renders bytes as Go's `%q` does inside the quotes (used in Debug output and traces).
-pub fn go_escape(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (ch, used) = match std::str::from_utf8(&rest[..rest.len().min(4)]) {
-            Ok(s) => (s.chars().next(), s.chars().next().map_or(1, char::len_utf8)),
-            Err(e) if e.valid_up_to() > 0 => {
-                let s = std::str::from_utf8(&rest[..e.valid_up_to()]).unwrap_or_default();
-                (s.chars().next(), s.chars().next().map_or(1, char::len_utf8))
-            }
-            Err(_) => (None, 1),
-        };
-        match ch {
-            Some('\x07') => out.push_str("\\a"),
-            Some('\x08') => out.push_str("\\b"),
-            Some('\x0c') => out.push_str("\\f"),
-            Some('\n') => out.push_str("\\n"),
-            Some('\r') => out.push_str("\\r"),
-            Some('\t') => out.push_str("\\t"),
-            Some('\x0b') => out.push_str("\\v"),
-            Some('\\') => out.push_str("\\\\"),
-            Some('"') => out.push_str("\\\""),
-            Some(c) if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            Some(c) => out.push(c),
-            None => out.push_str(&format!("\\x{:02x}", rest[0])),
-        }
-        rest = &rest[used..];
-    }
-    out
 }
 
 #[cfg(test)]
@@ -241,8 +213,11 @@ mod tests {
     }
 
     #[test]
-    fn go_escape_matches_strconv_quote() {
-        assert_eq!(go_escape(b"\x00\tz\xca\x00G"), "\\x00\\tz\\xca\\x00G");
-        assert_eq!(go_escape("é\"".as_bytes()), "é\\\"");
+    fn debug_is_go_quoted() {
+        let k = CacheKey::from_bytes(b"\x00\tz\xca\x00G\"\xc3\xa9".to_vec());
+        assert_eq!(format!("{k:?}"), "CacheKey(\"\\x00\\tz\\xca\\x00G\\\"é\")");
+        // Non-printable characters are escaped as Go's %q does.
+        let sa = ServiceAccountCacheKey::from_bytes("a\u{200b}".as_bytes().to_vec());
+        assert_eq!(format!("{sa:?}"), "ServiceAccountCacheKey(\"a\\u200b\")");
     }
 }

@@ -94,7 +94,12 @@ pub enum ExecError {
     Response {
         /// The kubelet's message (never contains the response's content).
         message: String,
-        /// The decoder's cause, for verbose diagnostics; may hint at content, never secrets.
+        /// The decoder's cause when the strict decode failed (§4.4 check 3), which the
+        /// kubelet's message leaves out: [`ResponseDecodeError::detail`], whose documents
+        /// are redacted; it names fields, keys and types and may quote `kind`, `apiVersion`
+        /// or `cacheDuration`, never a username, password or token.
+        ///
+        /// [`ResponseDecodeError::detail`]: kcred_api::response::ResponseDecodeError::detail
         detail: Option<String>,
     },
 }
@@ -103,6 +108,15 @@ impl ExecError {
     /// True when the process part failed (counted by the errors metric).
     pub fn is_run_failure(&self) -> bool {
         matches!(self, ExecError::Run { .. })
+    }
+
+    /// The decoder's cause of a response that failed the strict decode (see
+    /// [`ExecError::Response`]); `None` for every other failure, whose message is complete.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            ExecError::Response { detail, .. } => detail.as_deref(),
+            ExecError::Run { .. } => None,
+        }
     }
 }
 
@@ -203,7 +217,7 @@ impl PluginRunner {
                 .map(Arc::new)
                 .map_err(|e| ExecError::Response {
                     message: e.to_string(),
-                    detail: e.detail().map(|d| d.to_string()),
+                    detail: e.detail(),
                 })
         });
         ExecOutcome { result, duration }

@@ -8,11 +8,18 @@
 //! matches the image, in that order, and falls back to Docker Hub's `index.docker.io`
 //! credentials when nothing matched and the image is a Docker Hub image.
 //!
+//! Every credential a lookup returns says where it was found (kcred; the kubelet does not
+//! track it): the normalised key it is filed under, the location as written in the docker
+//! config, which [`DockerKeyring::add`] call filed it, and whether only the Docker Hub
+//! fallback made it apply. The key and location texts are shared (`Arc<str>`), so carrying
+//! them costs a lookup no allocation.
+//!
 //! Keys are parsed once when added, so a lookup parses only the image.
 
 mod docker_config;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use kcred_api::Secret;
 
@@ -40,7 +47,8 @@ pub struct CredentialSource {
 }
 
 /// One credential returned by a lookup: the kubelet's `TrackedAuthConfig` (without the
-/// `AuthConfigHash`, which the image-pull tracking computes).
+/// `AuthConfigHash`, which the image-pull tracking computes), plus where in the keyring it
+/// was found (`key`, `location`, `config_index`, `docker_hub_fallback`; kcred only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackedAuthConfig {
     /// Registry username.
@@ -51,6 +59,18 @@ pub struct TrackedAuthConfig {
     pub email: String,
     /// The service account the credential was obtained for, if any.
     pub source: Option<CredentialSource>,
+    /// The normalised key it is filed under (`https://r.io/v2/` → `r.io`; lossy UTF-8 if
+    /// an escape decoded to invalid UTF-8), shared by every credential under that key.
+    pub key: Arc<str>,
+    /// The location as written in the docker config it came from (`https://r.io/v2/`).
+    pub location: Arc<str>,
+    /// Which [`DockerKeyring::add`] call filed it, counting from 0 (the calls that added
+    /// nothing are counted too), so a caller that adds one config per source can tell the
+    /// sources apart.
+    pub config_index: usize,
+    /// True when the lookup returned it only through the Docker Hub fallback: no key
+    /// matched the image, and it is filed under `index.docker.io`.
+    pub docker_hub_fallback: bool,
 }
 
 /// A location [`DockerKeyring::add`] skipped because Go's `url.Parse` rejects it (the
@@ -66,7 +86,10 @@ pub struct SkippedLocation {
 /// One normalised key with its pre-parsed pattern and its credentials in add order.
 #[derive(Debug, Clone)]
 struct KeyEntry {
+    /// The key as Go bytes (the sort and search order).
     key: Box<[u8]>,
+    /// The key's text, shared with its credentials.
+    key_text: Arc<str>,
     /// `None` when the key itself does not re-parse (then it never matches, as in Go).
     pattern: Option<MatchImage>,
     credentials: Vec<TrackedAuthConfig>,
@@ -77,6 +100,8 @@ struct KeyEntry {
 pub struct DockerKeyring {
     /// Sorted by key in reverse byte order; keys are unique.
     entries: Vec<KeyEntry>,
+    /// How many times [`DockerKeyring::add`] was called.
+    configs_added: usize,
 }
 
 /// The keyring key for a docker config location: `BasicDockerKeyring.Add`'s normalisation
@@ -142,11 +167,16 @@ impl DockerKeyring {
     /// after any credentials already under that key. Locations Go cannot parse are skipped
     /// and returned. (Go walks the map in random order; here locations are taken in
     /// `DockerConfig` order, so two locations with the same key keep a stable order.)
+    ///
+    /// The credentials filed remember this call's number (see
+    /// [`TrackedAuthConfig::config_index`]).
     pub fn add(
         &mut self,
         source: Option<CredentialSource>,
         cfg: &DockerConfig,
     ) -> Vec<SkippedLocation> {
+        let config_index = self.configs_added;
+        self.configs_added += 1;
         let mut skipped = Vec::new();
         for (location, entry) in cfg {
             let key = match normalize_key_bytes(location) {
@@ -159,37 +189,45 @@ impl DockerKeyring {
                     continue;
                 }
             };
-            let credential = TrackedAuthConfig {
-                username: entry.username.clone(),
-                password: entry.password.clone(),
-                email: entry.email.clone(),
-                source: source.clone(),
-            };
-            match self
+            let i = match self
                 .entries
                 .binary_search_by(|e| key.as_slice().cmp(&e.key[..]))
             {
-                Ok(i) => self.entries[i].credentials.push(credential),
+                Ok(i) => i,
                 Err(i) => {
                     let pattern = MatchImage::parse_bytes(&key).ok();
+                    let key_text = Arc::from(String::from_utf8_lossy(&key));
                     self.entries.insert(
                         i,
                         KeyEntry {
                             key: key.into_boxed_slice(),
+                            key_text,
                             pattern,
-                            credentials: vec![credential],
+                            credentials: Vec::with_capacity(1),
                         },
                     );
+                    i
                 }
-            }
+            };
+            let filed = &mut self.entries[i];
+            filed.credentials.push(TrackedAuthConfig {
+                username: entry.username.clone(),
+                password: entry.password.clone(),
+                email: entry.email.clone(),
+                source: source.clone(),
+                key: filed.key_text.clone(),
+                location: Arc::from(location.as_str()),
+                config_index,
+                docker_hub_fallback: false,
+            });
         }
         skipped
     }
 
     /// `BasicDockerKeyring.Lookup(image)`: the credentials of every key that matches the
     /// image (`URLsMatchStr(key, image)`), keys in reverse byte order; if none matched and
-    /// [`is_default_registry_match`], the credentials under `index.docker.io`. Empty means
-    /// not found.
+    /// [`is_default_registry_match`], the credentials under `index.docker.io` (marked
+    /// [`TrackedAuthConfig::docker_hub_fallback`]). Empty means not found.
     pub fn lookup(&self, image: &str) -> Vec<TrackedAuthConfig> {
         let mut found = Vec::new();
         if let Ok(target) = MatchTarget::parse(image) {
@@ -204,7 +242,15 @@ impl DockerKeyring {
                 .entries
                 .binary_search_by(|e| DEFAULT_REGISTRY_KEY.cmp(&e.key[..]))
             {
-                found.extend(self.entries[i].credentials.iter().cloned());
+                found.extend(
+                    self.entries[i]
+                        .credentials
+                        .iter()
+                        .map(|c| TrackedAuthConfig {
+                            docker_hub_fallback: true,
+                            ..c.clone()
+                        }),
+                );
             }
         }
         found
@@ -212,7 +258,7 @@ impl DockerKeyring {
 
     /// The normalised keys in lookup order (reverse byte order).
     pub fn keys(&self) -> impl ExactSizeIterator<Item = Cow<'_, str>> + '_ {
-        self.entries.iter().map(|e| String::from_utf8_lossy(&e.key))
+        self.entries.iter().map(|e| Cow::Borrowed(&*e.key_text))
     }
 
     /// The number of distinct keys.
