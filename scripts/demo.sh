@@ -20,7 +20,8 @@ sed "s#examples/docker-config.json#$work/docker-config.json#" \
 
 run() { echo; echo "\$ $*"; "$@" || echo "(exit $?)"; }
 run "$bin/kcred" validate "$work/config.yaml"
-run "$bin/kcred" match '*.registry.example.com' registry.example.com/team/app:v1
+run "$bin/kcred" match '*.registry.example.com' team.registry.example.com/app:v1
+run "$bin/kcred" match '*.example.com' team.registry.example.com/app:v1
 run "$bin/kcred" explain registry.example.com/team/app:v1 --config "$work/config.yaml"
 run "$bin/kcred" get registry.example.com/team/app:v1 --config "$work/config.yaml" --bin-dir "$work/bin"
 run "$bin/kcred" get nginx:1.27 --config "$work/config.yaml" --bin-dir "$work/bin"
