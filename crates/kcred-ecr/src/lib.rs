@@ -2,8 +2,9 @@
 //! credential provider plugin (`kubernetes/cloud-provider-aws`, `cmd/ecr-credential-provider`).
 //!
 //! - [`request`]: stdin → request, leniently and with upstream's messages.
-//! - [`registry`]: image → host → ECR Public, private ECR (every partition) or other host.
-//! - [`go_url`]: the host as Go's `net/url` finds it (upstream parses images with it).
+//! - [`registry`]: image → host (Go `url.Parse` + `Hostname()`, from
+//!   [`kcred_match::gourl::url_hostname`]) → ECR Public, private ECR (every partition) or
+//!   other host.
 //! - [`role`]: service-account token mode: which role to assume.
 //! - [`provider`]: the `GetCredentials` flow over an [`provider::AwsApi`].
 //! - [`aws`]: the AWS SDK implementation: config, credentials, ECR, ECR Public, STS.
@@ -13,7 +14,6 @@
 
 pub mod aws;
 pub mod cache_duration;
-pub mod go_url;
 pub mod invocation;
 pub mod provider;
 pub mod registry;

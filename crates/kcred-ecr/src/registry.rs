@@ -16,7 +16,7 @@
 
 use std::sync::OnceLock;
 
-use crate::go_url::{self, GoUrlError};
+use kcred_match::gourl::{url_hostname, UrlError};
 
 /// The ECR Public registry hosts, compared exactly and case-sensitively.
 pub const ECR_PUBLIC_HOSTS: [&str; 2] = ["public.ecr.aws", "ecr-public.aws.com"];
@@ -52,7 +52,7 @@ pub enum RegistryError {
         /// The image as parsed (with the prefix).
         image: String,
         /// Go's parse error.
-        source: GoUrlError,
+        source: UrlError,
     },
 }
 
@@ -144,7 +144,7 @@ impl Registry {
         } else {
             format!("https://{image}")
         };
-        match go_url::hostname(&with_scheme) {
+        match url_hostname(&with_scheme) {
             Ok(host) => Ok(Registry::from_host(host)),
             Err(source) => Err(RegistryError::Unparsable {
                 image: with_scheme,

@@ -2,9 +2,9 @@
 //! pattern recovers the parts a host was built from.
 
 use kcred_api::Secret;
-use kcred_ecr::go_url::hostname;
 use kcred_ecr::registry::{PrivateRegistry, Registry, RegistryKind};
 use kcred_ecr::token::decode_authorization_token;
+use kcred_match::gourl::url_hostname as hostname;
 use proptest::prelude::*;
 
 const SUFFIXES: [&str; 9] = [

@@ -1,4 +1,5 @@
-//! Go `net/url` parsing as the kubelet uses it (`ParseSchemelessURL`, `SplitURL`).
+//! Go `net/url` parsing as the kubelet uses it (`ParseSchemelessURL`, `SplitURL`), and
+//! `URL.Hostname()`.
 //!
 //! The kubelet parses every `matchImages` entry, every auth key and every image with
 //! `url.Parse("https://" + s)` and then ignores the scheme. This module reproduces what that
@@ -17,6 +18,9 @@
 //! Go strings are byte strings and a decoded escape such as `%ff` is not UTF-8, so hosts and
 //! paths are kept as bytes; [`SchemelessUrl::host`] and [`SchemelessUrl::path`] give lossy
 //! UTF-8 views for display.
+//!
+//! [`url_hostname`] is the general `url.Parse(raw)` then `URL.Hostname()` (any scheme or
+//! none), as the ECR plugin reads an image's registry host.
 //!
 //! Go 1.24.8/1.25.2 and later additionally require a bracketed host to be an IPv6 address
 //! (CVE-2025-47912) and Go 1.26 rejects a second colon in `http(s)` hosts; this module follows
@@ -80,6 +84,11 @@ pub enum UrlErrorReason {
     InvalidHostCharacter(u8),
     /// `net/url: invalid userinfo`.
     InvalidUserinfo,
+    /// `missing protocol scheme`: the URL starts with `:` ([`url_hostname`] only).
+    MissingScheme,
+    /// `first path segment in URL cannot contain colon`: a relative URL such as `1:x`
+    /// ([`url_hostname`] only).
+    ColonInFirstSegment,
 }
 
 impl fmt::Display for UrlErrorReason {
@@ -101,6 +110,10 @@ impl fmt::Display for UrlErrorReason {
                 )
             }
             Self::InvalidUserinfo => f.write_str("net/url: invalid userinfo"),
+            Self::MissingScheme => f.write_str("missing protocol scheme"),
+            Self::ColonInFirstSegment => {
+                f.write_str("first path segment in URL cannot contain colon")
+            }
         }
     }
 }
@@ -158,24 +171,19 @@ pub(crate) fn parse_schemeless_bytes(s: &[u8]) -> Result<SchemelessUrl, UrlError
     parse_after_scheme(HTTPS_PREFIX, s)
 }
 
-/// Go `url.Parse(prefix + rest)` where `prefix` is `"https://"` or `"http://"`.
+/// Go `url.Parse(prefix + rest)` where `prefix` is a scheme and `//` (`"https://"`,
+/// `"http://"`) or just `"//"`: `rest` starts with the authority.
 pub(crate) fn parse_after_scheme(prefix: &[u8], rest: &[u8]) -> Result<SchemelessUrl, UrlError> {
-    let (before_fragment, fragment) = match rest.iter().position(|&b| b == b'#') {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    };
+    let (before_fragment, fragment) = cut(rest, b'#');
     let error_without_fragment = |reason| UrlError {
         url: [prefix, before_fragment].concat(),
         reason,
     };
 
-    if before_fragment.iter().any(|&b| b < 0x20 || b == 0x7f) {
+    if has_control_byte(before_fragment) {
         return Err(error_without_fragment(UrlErrorReason::ControlCharacter));
     }
-    let before_query = match before_fragment.iter().position(|&b| b == b'?') {
-        Some(i) => &before_fragment[..i],
-        None => before_fragment,
-    };
+    let (before_query, _query) = cut(before_fragment, b'?');
     let (authority, raw_path) = match before_query.iter().position(|&b| b == b'/') {
         Some(i) => before_query.split_at(i),
         None => (before_query, &b""[..]),
@@ -184,16 +192,135 @@ pub(crate) fn parse_after_scheme(prefix: &[u8], rest: &[u8]) -> Result<Schemeles
     let path = unescape(raw_path, Mode::Path)
         .map_err(error_without_fragment)?
         .into_owned();
+    check_fragment(fragment, || [prefix, rest].concat())?;
+    Ok(SchemelessUrl { host, path })
+}
 
-    if let Some(fragment) = fragment.filter(|f| !f.is_empty()) {
-        if let Err(reason) = unescape(fragment, Mode::Fragment) {
-            return Err(UrlError {
-                url: [prefix, rest].concat(),
-                reason,
+/// Go `url.Parse(raw)` then `URL.Hostname()`, for a URL with any scheme or none: the host
+/// without its `:port` and without IPv6 brackets, `%`-escapes decoded, case kept; `""` when
+/// the URL has no authority (`a/b`, `///x`, or an opaque URL such as `https:x`). A decoded
+/// byte sequence that is not UTF-8 becomes U+FFFD, as Go's JSON encoding would show it.
+///
+/// Unlike [`split_url`] (Go `net.SplitHostPort`), `Hostname()` drops only a numeric port and
+/// strips brackets without validating them: `a:b:80` gives `a:b`, `[::1]` gives `::1`.
+///
+/// ```
+/// use kcred_match::gourl::url_hostname;
+/// assert_eq!(url_hostname("https://[::1]:5000/x").unwrap(), "::1");
+/// assert_eq!(url_hostname("http://Foo.io#x/y").unwrap(), "Foo.io");
+/// let err = url_hostname("://a").unwrap_err();
+/// assert_eq!(err.to_string(), r#"parse "://a": missing protocol scheme"#);
+/// ```
+pub fn url_hostname(raw: &str) -> Result<String, UrlError> {
+    let url = parse_url(raw.as_bytes())?;
+    Ok(String::from_utf8_lossy(hostname_of(&url.host)).into_owned())
+}
+
+/// Go `url.Parse(raw)` for any URL; only the host and path are kept.
+fn parse_url(raw: &[u8]) -> Result<SchemelessUrl, UrlError> {
+    let (before_fragment, fragment) = cut(raw, b'#');
+    let error_without_fragment = |reason| UrlError {
+        url: before_fragment.to_vec(),
+        reason,
+    };
+    if has_control_byte(before_fragment) {
+        return Err(error_without_fragment(UrlErrorReason::ControlCharacter));
+    }
+    let scheme_end = scheme_colon(before_fragment)
+        .map_err(error_without_fragment)?
+        .map_or(0, |colon| colon + 1);
+    let has_scheme = scheme_end > 0;
+    let rest = &before_fragment[scheme_end..];
+    if rest.starts_with(b"//") && (has_scheme || !rest.starts_with(b"///")) {
+        let authority_start = scheme_end + 2;
+        return parse_after_scheme(&raw[..authority_start], &raw[authority_start..]);
+    }
+    // No authority, so no host: only the errors remain to be found.
+    let (before_query, _query) = cut(rest, b'?');
+    if !before_query.starts_with(b"/") {
+        if has_scheme {
+            // An opaque URL (`scheme:opaque`): Go keeps it unparsed.
+            check_fragment(fragment, || raw.to_vec())?;
+            return Ok(SchemelessUrl {
+                host: Vec::new(),
+                path: Vec::new(),
             });
         }
+        let (first_segment, _) = cut(before_query, b'/');
+        if first_segment.contains(&b':') {
+            return Err(error_without_fragment(UrlErrorReason::ColonInFirstSegment));
+        }
     }
-    Ok(SchemelessUrl { host, path })
+    let path = unescape(before_query, Mode::Path)
+        .map_err(error_without_fragment)?
+        .into_owned();
+    check_fragment(fragment, || raw.to_vec())?;
+    Ok(SchemelessUrl {
+        host: Vec::new(),
+        path,
+    })
+}
+
+/// Go `getScheme`: the position of the `:` ending the scheme, `None` when the URL has no
+/// scheme (it starts with a digit, `+`, `-`, `.` or a character a scheme cannot hold, or has
+/// no `:`).
+fn scheme_colon(raw: &[u8]) -> Result<Option<usize>, UrlErrorReason> {
+    for (i, &c) in raw.iter().enumerate() {
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' => {}
+            b'0'..=b'9' | b'+' | b'-' | b'.' if i > 0 => {}
+            b':' if i == 0 => return Err(UrlErrorReason::MissingScheme),
+            b':' => return Ok(Some(i)),
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// Go `url.splitHostPort` as `URL.Hostname()` uses it: drops a trailing `:digits` (or a
+/// bare `:`), then one pair of enclosing brackets.
+fn hostname_of(host: &[u8]) -> &[u8] {
+    let mut name = host;
+    if let Some(colon) = name.iter().rposition(|&b| b == b':') {
+        if valid_optional_port(&name[colon..]) {
+            name = &name[..colon];
+        }
+    }
+    match name {
+        [b'[', inner @ .., b']'] => inner,
+        _ => name,
+    }
+}
+
+/// Go `strings.Cut(s, sep)`: the bytes before the first `sep`, and those after it if found.
+fn cut(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
+    match s.iter().position(|&b| b == sep) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
+/// Go `stringContainsCTLByte`: a byte below 0x20 or 0x7f.
+fn has_control_byte(s: &[u8]) -> bool {
+    s.iter().any(|&b| b < 0x20 || b == 0x7f)
+}
+
+/// Go `URL.setFragment` as `Parse` calls it: an invalid escape in a non-empty fragment is an
+/// error naming the whole URL (`whole_url`).
+fn check_fragment(
+    fragment: Option<&[u8]>,
+    whole_url: impl FnOnce() -> Vec<u8>,
+) -> Result<(), UrlError> {
+    match fragment.filter(|f| !f.is_empty()) {
+        Some(fragment) => match unescape(fragment, Mode::Fragment) {
+            Ok(_) => Ok(()),
+            Err(reason) => Err(UrlError {
+                url: whole_url(),
+                reason,
+            }),
+        },
+        None => Ok(()),
+    }
 }
 
 /// Go `parseAuthority`: host first, then the userinfo before the last `@`.
@@ -534,6 +661,113 @@ mod tests {
         assert_eq!(ok("h:"), ("h:".into(), "".into()));
         assert_eq!(ok(""), ("".into(), "".into()));
         assert_eq!(ok("a<b>\"c"), ("a<b>\"c".into(), "".into()));
+    }
+
+    fn hostname(s: &str) -> String {
+        match url_hostname(s) {
+            Ok(h) => h,
+            Err(e) => panic!("{s:?}: {e}"),
+        }
+    }
+
+    #[test]
+    fn hostnames_as_go_finds_them() {
+        assert_eq!(hostname("https://a.b:443/x"), "a.b");
+        assert_eq!(hostname("https://[::1]:5000/x"), "::1");
+        assert_eq!(hostname("https://[::1]/x"), "::1");
+        assert_eq!(hostname("https://A.B/x"), "A.B");
+        assert_eq!(hostname("https://a.b#c.d/x"), "a.b");
+        assert_eq!(hostname("https://user:pw@a.b/x"), "a.b");
+        assert_eq!(hostname("https://a%C3%A9b/x"), "a\u{e9}b");
+        assert_eq!(hostname("https://a.b?x=1"), "a.b");
+        assert_eq!(hostname("https://a.b:/x"), "a.b");
+        assert_eq!(hostname("http://foobar"), "foobar");
+        assert_eq!(hostname("HTTP+x-1.z://h.io/p"), "h.io");
+        // `Hostname()` is not `net.SplitHostPort`: only a numeric port goes.
+        assert_eq!(hostname("https://a:b:80/x"), "a:b");
+        // No authority: no host.
+        assert_eq!(hostname("https:///x"), "");
+        assert_eq!(hostname("https:opaque"), "");
+        assert_eq!(hostname("a/b://c"), "");
+        assert_eq!(hostname("///x"), "");
+        assert_eq!(hostname("/x://y"), "");
+        assert_eq!(hostname("1a/x://y"), "");
+        assert_eq!(hostname("//h.io:5000/x://y"), "h.io");
+        assert_eq!(hostname(""), "");
+    }
+
+    #[test]
+    fn hostname_errors_with_go_wording() {
+        let e = |s: &str| match url_hostname(s) {
+            Ok(h) => panic!("{s:?} gave host {h:?}"),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(
+            e("https://foobar  "),
+            r#"parse "https://foobar  ": invalid character " " in host name"#
+        );
+        assert_eq!(
+            e("https://a.b:x/y"),
+            r#"parse "https://a.b:x/y": invalid port ":x" after host"#
+        );
+        assert_eq!(
+            e("https://a%2Eb/x#f"),
+            r#"parse "https://a%2Eb/x": invalid URL escape "%2E""#
+        );
+        assert_eq!(
+            e("https://a\nb"),
+            r#"parse "https://a\nb": net/url: invalid control character in URL"#
+        );
+        assert_eq!(e("://a"), r#"parse "://a": missing protocol scheme"#);
+        assert_eq!(
+            e("1://a"),
+            r#"parse "1://a": first path segment in URL cannot contain colon"#
+        );
+        assert_eq!(
+            e("_x://a?b#c"),
+            r#"parse "_x://a?b": first path segment in URL cannot contain colon"#
+        );
+        assert_eq!(
+            e("https://a b@c/"),
+            r#"parse "https://a b@c/": net/url: invalid userinfo"#
+        );
+        assert_eq!(
+            e("https://a.b/#%zz"),
+            r#"parse "https://a.b/#%zz": invalid URL escape "%zz""#
+        );
+        assert_eq!(
+            e("https:opaque#%zz"),
+            r#"parse "https:opaque#%zz": invalid URL escape "%zz""#
+        );
+        assert_eq!(
+            e("a/%zz://b"),
+            r#"parse "a/%zz://b": invalid URL escape "%zz""#
+        );
+        assert_eq!(
+            e("a/b://c#%z"),
+            r#"parse "a/b://c#%z": invalid URL escape "%z""#
+        );
+        assert_eq!(e("//[::1/x"), r#"parse "//[::1/x": missing ']' in host"#);
+    }
+
+    proptest::proptest! {
+        /// With the `https://` prefix, `url_hostname` is `ParseSchemelessURL` then
+        /// `Hostname()`: the same error, or the same host less port and brackets.
+        #[test]
+        fn hostname_agrees_with_schemeless_parse(
+            s in "[a-zA-Z:/@\\[\\]%#?0-9. _+é\u{1}]{0,30}",
+        ) {
+            let with_scheme = url_hostname(&format!("https://{s}"));
+            match parse_schemeless_url(&s) {
+                Ok(u) => proptest::prop_assert_eq!(
+                    with_scheme,
+                    Ok(String::from_utf8_lossy(hostname_of(u.host_bytes())).into_owned())
+                ),
+                Err(e) => proptest::prop_assert_eq!(with_scheme, Err(e)),
+            }
+            // Any raw input (any scheme or none) parses or fails without panicking.
+            let _ = url_hostname(&s);
+        }
     }
 
     #[test]

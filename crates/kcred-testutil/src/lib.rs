@@ -7,6 +7,7 @@
 //! cargo releases its build lock before tests run) and returns the path under `target/debug`.
 
 pub mod http_stub;
+pub mod kubelet;
 pub mod moto;
 pub mod registry;
 
