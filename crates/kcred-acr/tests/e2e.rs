@@ -7,15 +7,13 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
 
 use common::*;
 use kcred_testutil::http_stub::StubServer;
-use kcred_testutil::registry::{free_loopback_port, write_oci_layout, RegistryTools};
+use kcred_testutil::registry::{write_oci_layout, RegistryTools};
 use serde_json::Value;
 
 const ACR: &str = "mockacr.azurecr.io";
@@ -23,45 +21,6 @@ const CASES: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/conformance/acr_cases.json"
 ));
-
-struct Registry {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_registry(dir: &Path, token_port: u16) -> Registry {
-    let p = pki();
-    let port = free_loopback_port();
-    let config = format!(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {crt}\n    key: {key}\nauth:\n  token:\n    realm: https://127.0.0.1:{token_port}/oauth2/token\n    service: {ACR}\n    issuer: Azure Container Registry\n    rootcertbundle: {signer}\n",
-        data = dir.join("data").display(),
-        crt = p.tls_crt.display(),
-        key = p.tls_key.display(),
-        signer = p.signer_crt.display(),
-    );
-    let cfg = dir.join("registry.yml");
-    std::fs::write(&cfg, config).unwrap();
-    let child = Command::new("docker-registry")
-        .arg("serve")
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("registry.log")).unwrap())
-        .spawn()
-        .expect("docker-registry starts");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "registry did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Registry { child, port }
-}
 
 fn skopeo(home: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new("skopeo")
@@ -85,7 +44,7 @@ struct World {
     imds: StubServer,
     aad: StubServer,
     token_service: StubServer,
-    registry: Registry,
+    registry: TokenRegistry,
     _tmp: tempfile::TempDir,
 }
 
@@ -109,7 +68,7 @@ fn world() -> World {
     let tp2 = tp.clone();
     let token_service = start_tls(move |r| svc.handle(*tp2.get().unwrap_or(&0), ACR, r));
     let _ = tp.set(token_service.port());
-    let registry = start_registry(&dir, token_service.port());
+    let registry = start_token_registry(&dir, token_service.port(), ACR);
     World {
         dir,
         certs,

@@ -218,8 +218,9 @@ fn unreachable_ecr_endpoint_fails_kcred_get_with_the_plugin_error() {
     let run = node.kcred_get(&image(), &[], &NODE_ENV);
     assert_exit(&run, 1);
     assert!(
-        run.stdout
-            .contains(&format!("provider \"{PROVIDER}\": matched via \"*.dkr.ecr.*.amazonaws.com\", FAILED")),
+        run.stdout.contains(&format!(
+            "provider \"{PROVIDER}\": matched via \"*.dkr.ecr.*.amazonaws.com\", FAILED"
+        )),
         "{}",
         run.stdout
     );

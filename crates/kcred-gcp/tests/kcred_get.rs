@@ -172,7 +172,10 @@ fn auth_json_from_kcred_get_pulls_from_a_registry_holding_the_issued_token() {
         &auth_json(&key, &user, &fresh_token("not-issued")),
     );
     let refused = inspect(Some(&wrong));
-    assert!(!refused.success, "a token the registry does not hold must fail");
+    assert!(
+        !refused.success,
+        "a token the registry does not hold must fail"
+    );
     assert!(
         refused.stderr.contains("unauthorized")
             || refused.stderr.contains("authentication required"),
@@ -213,8 +216,9 @@ fn failing_metadata_server_fails_kcred_get_with_the_plugin_error() {
     let run = node.kcred_get(&image(), &[], &NODE_ENV);
     assert_exit(&run, 1);
     assert!(
-        run.stdout
-            .contains(&format!("provider \"{PROVIDER}\": matched via \"*.pkg.dev\", FAILED")),
+        run.stdout.contains(&format!(
+            "provider \"{PROVIDER}\": matched via \"*.pkg.dev\", FAILED"
+        )),
         "{}",
         run.stdout
     );

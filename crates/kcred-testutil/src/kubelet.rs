@@ -147,9 +147,8 @@ impl Provider {
 
 /// A whole `CredentialProviderConfig` document (kubelet `--image-credential-provider-config`).
 pub fn config_yaml(providers: &[Provider]) -> String {
-    let mut doc = format!(
-        "apiVersion: {CONFIG_API_VERSION}\nkind: CredentialProviderConfig\nproviders:\n"
-    );
+    let mut doc =
+        format!("apiVersion: {CONFIG_API_VERSION}\nkind: CredentialProviderConfig\nproviders:\n");
     for p in providers {
         doc.push_str(&p.to_yaml());
     }
@@ -600,8 +599,10 @@ mod tests {
         let addr = ("127.0.0.1", proxy.port);
 
         let mut c = TcpStream::connect(addr).expect("connect");
-        c.write_all(b"CONNECT registry.example:443 HTTP/1.1\r\nHost: registry.example:443\r\n\r\nhello")
-            .expect("write");
+        c.write_all(
+            b"CONNECT registry.example:443 HTTP/1.1\r\nHost: registry.example:443\r\n\r\nhello",
+        )
+        .expect("write");
         let mut reply = Vec::new();
         c.read_to_end(&mut reply).expect("read");
         assert_eq!(
@@ -611,8 +612,10 @@ mod tests {
         echo.join().expect("echo");
 
         let mut c = TcpStream::connect(addr).expect("connect");
-        c.write_all(b"GET http://elsewhere.example/v2/ HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n")
-            .expect("write");
+        c.write_all(
+            b"GET http://elsewhere.example/v2/ HTTP/1.1\r\nHost: elsewhere.example\r\n\r\n",
+        )
+        .expect("write");
         let mut reply = String::new();
         c.read_to_string(&mut reply).expect("read");
         assert!(reply.starts_with("HTTP/1.1 502 "), "{reply}");

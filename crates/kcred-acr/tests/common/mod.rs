@@ -407,3 +407,51 @@ impl AcrTokenService {
         )
     }
 }
+
+/// A Debian `docker-registry` serving TLS (the test server certificate) with token auth: it
+/// challenges with realm `https://127.0.0.1:<token_port>/oauth2/token` and `service`, and
+/// accepts the RS256 access tokens the token-service stub signs (`rootcertbundle` = the
+/// test signer). Killed on drop.
+pub struct TokenRegistry {
+    child: std::process::Child,
+    /// The loopback port it listens on.
+    pub port: u16,
+}
+
+impl Drop for TokenRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a [`TokenRegistry`] storing its data, config and log under `dir`.
+pub fn start_token_registry(dir: &Path, token_port: u16, service: &str) -> TokenRegistry {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let p = pki();
+    let port = kcred_testutil::registry::free_loopback_port();
+    let config = format!(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {data}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n  tls:\n    certificate: {crt}\n    key: {key}\nauth:\n  token:\n    realm: https://127.0.0.1:{token_port}/oauth2/token\n    service: {service}\n    issuer: Azure Container Registry\n    rootcertbundle: {signer}\n",
+        data = dir.join("data").display(),
+        crt = p.tls_crt.display(),
+        key = p.tls_key.display(),
+        signer = p.signer_crt.display(),
+    );
+    let cfg = dir.join("registry.yml");
+    std::fs::write(&cfg, config).unwrap();
+    let child = Command::new("docker-registry")
+        .arg("serve")
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("registry.log")).unwrap())
+        .spawn()
+        .expect("docker-registry starts");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "registry did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    TokenRegistry { child, port }
+}
