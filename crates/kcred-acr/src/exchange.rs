@@ -75,9 +75,9 @@ pub fn fetch_challenge(http: &HttpClient, login_server: &str) -> Result<Challeng
             login_server: login_server.to_owned(),
             source,
         })?;
-    crate::log::info(
+    crate::log::LOG.info(
         4,
-        format!(
+        format_args!(
             "challenge from {login_server}: status {} X-Ms-Correlation-Request-Id={:?}",
             resp.status,
             resp.header_values("x-ms-correlation-request-id")
@@ -140,9 +140,9 @@ pub fn exchange_refresh_token(
         url: url.clone(),
         source,
     })?;
-    crate::log::info(
+    crate::log::LOG.info(
         4,
-        format!(
+        format_args!(
             "exchange at {url}: status {} X-Ms-Correlation-Request-Id={:?}",
             resp.status,
             resp.header_values("x-ms-correlation-request-id")

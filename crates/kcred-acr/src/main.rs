@@ -4,7 +4,7 @@
 //! plugin needs upstream's exact request errors (v1 only, unknown fields ignored), which the
 //! shared SDK's strict decoding does not give.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use kcred_acr::cli::{parse_args, CliAction, USAGE};
@@ -12,6 +12,7 @@ use kcred_acr::login_server::RegistryMirrors;
 use kcred_acr::provider::{AcrProvider, ProviderOptions};
 use kcred_acr::selection::SelectionOptions;
 use kcred_acr::{azure_config, ib_config, log, protocol};
+use kcred_plugin::{read_bounded, DEFAULT_MAX_REQUEST_BYTES};
 
 fn run(args: &[String]) -> anyhow::Result<Option<Vec<u8>>> {
     let opts = match parse_args(args)? {
@@ -28,11 +29,11 @@ fn run(args: &[String]) -> anyhow::Result<Option<Vec<u8>>> {
         }
         CliAction::Run(opts) => opts,
     };
-    log::set_verbosity(opts.verbosity);
+    log::LOG.configure(u32::from(opts.verbosity), false);
     let ib = ib_config::parse_ib_flags(&opts.ib)?;
     let (mirrors, warnings) = RegistryMirrors::parse(&opts.registry_mirror);
     for w in warnings {
-        log::warning(w.to_string());
+        log::LOG.warning(format_args!("{w}"));
     }
     let config = azure_config::load_azure_config(std::path::Path::new(&opts.config_path))?;
     let provider = AcrProvider::new(
@@ -50,8 +51,7 @@ fn run(args: &[String]) -> anyhow::Result<Option<Vec<u8>>> {
             },
         },
     )?;
-    let mut stdin = Vec::new();
-    std::io::stdin().read_to_end(&mut stdin)?;
+    let stdin = read_bounded(&mut std::io::stdin().lock(), DEFAULT_MAX_REQUEST_BYTES)?;
     let request = protocol::decode_request(&stdin)?;
     let response = provider.provide(&request)?;
     Ok(Some(protocol::encode_response(&response)))
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
         Ok(None) => ExitCode::SUCCESS,
         Err(e) => {
             let msg = e.to_string();
-            log::error(format!(
+            log::LOG.error(format_args!(
                 "\"Error running acr credential provider\" err={msg:?}"
             ));
             eprintln!("Error: {msg}");

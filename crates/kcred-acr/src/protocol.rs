@@ -3,15 +3,15 @@
 //! Requests: a JSON meta-sniff of `apiVersion`/`kind` (so YAML fails), only
 //! `credentialprovider.kubelet.k8s.io/v1`, unknown fields ignored, `image` required.
 //! Responses: apimachinery's v1 encoding (`kind, apiVersion, cacheKeyType, cacheDuration, auth`,
-//! `auth` sorted and omitted when empty, Go's HTML-safe string escaping from
-//! [`kcred_api::gostr::push_json_string`]) plus `\n`.
+//! `auth` sorted and omitted when empty, Go's HTML-safe string escaping) plus `\n`, written by
+//! [`CredentialProviderResponse::encode`]; `cacheDuration` is [`GoDuration`]'s Go format.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use kcred_api::gostr::push_json_string;
 use kcred_api::request::CredentialProviderRequest;
-use kcred_api::response::AuthConfig;
-use kcred_api::{ApiVersion, Secret};
+use kcred_api::response::{AuthConfig, CacheKeyType, CredentialProviderResponse};
+use kcred_api::{ApiVersion, GoDuration, Secret};
 
 /// A request that could not be decoded (upstream's messages).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,46 +110,30 @@ pub struct PluginResponse {
     pub auth: BTreeMap<String, AuthConfig>,
 }
 
-/// Go's `time.Duration.String()` for whole seconds (`0s`, `5m0s`, `1h0m0s`).
-pub fn go_duration_secs(secs: u64) -> String {
-    if secs == 0 {
-        return "0s".to_owned();
-    }
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{s}s")
+impl PluginResponse {
+    /// The wire response: `v1`, `cacheKeyType: Registry`, `cacheDuration` always written.
+    pub fn to_wire(&self) -> CredentialProviderResponse {
+        let mut wire = CredentialProviderResponse::new(ApiVersion::V1, CacheKeyType::Registry);
+        wire.cache_duration = Some(go_duration(self.cache_duration_secs));
+        wire.auth = self.auth.clone();
+        wire
     }
 }
 
-/// Encodes the response (with the trailing `\n`).
+/// Whole seconds as a [`GoDuration`], saturating at Go's largest duration (~292 years).
+fn go_duration(secs: u64) -> GoDuration {
+    GoDuration::from_std(Duration::from_secs(secs)).unwrap_or(GoDuration(i64::MAX))
+}
+
+/// Go's `time.Duration.String()` for whole seconds (`0s`, `5m0s`, `1h0m0s`).
+pub fn go_duration_secs(secs: u64) -> String {
+    go_duration(secs).to_string()
+}
+
+/// Encodes the response (with the trailing `\n`): [`CredentialProviderResponse::encode`] of
+/// [`PluginResponse::to_wire`].
 pub fn encode_response(resp: &PluginResponse) -> Vec<u8> {
-    let mut out = String::with_capacity(256);
-    out.push_str("{\"kind\":\"CredentialProviderResponse\",\"apiVersion\":\"");
-    out.push_str(ApiVersion::V1.as_str());
-    out.push_str("\",\"cacheKeyType\":\"Registry\",\"cacheDuration\":\"");
-    out.push_str(&go_duration_secs(resp.cache_duration_secs));
-    out.push('"');
-    if !resp.auth.is_empty() {
-        out.push_str(",\"auth\":{");
-        for (i, (key, cfg)) in resp.auth.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_json_string(&mut out, key);
-            out.push_str(":{\"username\":");
-            push_json_string(&mut out, &cfg.username);
-            out.push_str(",\"password\":");
-            push_json_string(&mut out, cfg.password.expose());
-            out.push('}');
-        }
-        out.push('}');
-    }
-    out.push_str("}\n");
-    out.into_bytes()
+    resp.to_wire().encode()
 }
 
 #[cfg(test)]

@@ -198,7 +198,7 @@ impl AcrProvider {
     ) -> Result<PluginResponse, ProviderError> {
         let Some(hit) = parse_login_server(&req.image, &self.options.mirrors, &self.suffixes)
         else {
-            crate::log::info(2, format!("image {} is not an ACR image", req.image));
+            crate::log::LOG.info(2, format_args!("image {} is not an ACR image", req.image));
             return Ok(PluginResponse {
                 cache_duration_secs: 0,
                 auth: BTreeMap::new(),
@@ -212,9 +212,9 @@ impl AcrProvider {
             mirrored,
             self.options.selection,
         )?;
-        crate::log::info(
+        crate::log::LOG.info(
             2,
-            format!("using {} for {}", credential.describe(), hit.target),
+            format_args!("using {} for {}", credential.describe(), hit.target),
         );
 
         let mut auth = BTreeMap::new();

@@ -7,6 +7,8 @@
 
 use std::io::Read;
 
+use kcred_plugin::{read_bounded, RunError};
+
 use crate::cli::{self, Command, Options};
 use crate::flow::{validate_flags, FlowFlags};
 use crate::http::TrustRoots;
@@ -23,9 +25,9 @@ pub const STS_URL_ENV: &str = "KCRED_GCP_STS_URL";
 /// Environment variable overriding the IAM Credentials API base URL.
 pub const IAM_CREDENTIALS_URL_ENV: &str = "KCRED_GCP_IAM_CREDENTIALS_URL";
 
-/// The largest request read from stdin. A kubelet request is an image name, at most a
-/// service-account token and a few annotations: a few KiB.
-pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+/// The largest request read from stdin (1 MiB, the SDK's default). A kubelet request is an
+/// image name, at most a service-account token and a few annotations: a few KiB.
+pub const MAX_REQUEST_BYTES: usize = kcred_plugin::DEFAULT_MAX_REQUEST_BYTES;
 
 /// The result of one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +81,7 @@ pub fn run<S: AsRef<str>>(
             return Outcome::fail();
         }
     };
-    crate::log::configure(opts.verbosity, opts.skip_headers);
+    crate::log::LOG.configure(opts.verbosity, opts.skip_headers);
     get_credentials(&opts, env, stdin)
 }
 
@@ -115,20 +117,20 @@ fn get_credentials(
         }
     };
 
-    let mut input = Vec::new();
-    if let Err(e) = stdin
-        .take(MAX_REQUEST_BYTES as u64 + 1)
-        .read_to_end(&mut input)
-    {
-        crate::error!("reading the request from stdin: {e}");
-        return Outcome::fail();
-    }
-    if input.len() > MAX_REQUEST_BYTES {
-        crate::error!(
-            "error unmarshaling auth credential request: larger than {MAX_REQUEST_BYTES} bytes"
-        );
-        return Outcome::fail();
-    }
+    let input = match read_bounded(stdin, MAX_REQUEST_BYTES) {
+        Ok(input) => input,
+        Err(RunError::RequestTooLarge { .. }) => {
+            crate::error!(
+                "error unmarshaling auth credential request: larger than {MAX_REQUEST_BYTES} bytes"
+            );
+            return Outcome::fail();
+        }
+        // `reading the request from stdin: <io error>`
+        Err(e) => {
+            crate::error!("{e}");
+            return Outcome::fail();
+        }
+    };
     let request = match decode_request(&input) {
         Ok(r) => r,
         Err(e) => {

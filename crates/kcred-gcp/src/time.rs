@@ -1,24 +1,11 @@
-//! UTC calendar arithmetic: log timestamps and RFC 3339 `expireTime` values from the IAM
-//! Credentials API. No time zone database is needed: both are UTC or carry a fixed offset.
+//! UTC calendar arithmetic: RFC 3339 `expireTime` values from the IAM Credentials API (and,
+//! re-exported from kcred-plugin, the Unix time → calendar conversion of log headers). No
+//! time zone database is needed: both are UTC or carry a fixed offset.
 
 use thiserror::Error;
 
-/// A UTC calendar time, second resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Civil {
-    /// Year (proleptic Gregorian).
-    pub year: i64,
-    /// 1..=12
-    pub month: u32,
-    /// 1..=31
-    pub day: u32,
-    /// 0..=23
-    pub hour: u32,
-    /// 0..=59
-    pub minute: u32,
-    /// 0..=60
-    pub second: u32,
-}
+/// The UTC calendar time of a Unix timestamp (used by the log headers; kcred-plugin's).
+pub use kcred_plugin::log::{civil_from_unix, Civil};
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -30,29 +17,6 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// The UTC calendar time of a Unix timestamp.
-pub fn civil_from_unix(secs: i64) -> Civil {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Civil {
-        year,
-        month: month as u32,
-        day: day as u32,
-        hour: (rem / 3600) as u32,
-        minute: (rem % 3600 / 60) as u32,
-        second: (rem % 60) as u32,
-    }
 }
 
 /// Why an RFC 3339 timestamp was rejected.

@@ -175,13 +175,21 @@ pub fn get(path: &Path, server_url: &str, timeout: Duration) -> Result<HelperAns
             path: path.to_path_buf(),
             source,
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A helper that exits without reading gives EPIPE: its exit status tells the story.
-        let _ = stdin.write_all(server_url.as_bytes());
-    }
+    // The deadline covers writing stdin too: a helper that never reads a server URL larger
+    // than the pipe buffer must not block the write past the timeout.
+    let now = Instant::now();
+    let deadline = now.checked_add(timeout).unwrap_or(now + FAR_FUTURE);
     let stdout = spawn_reader(child.stdout.take(), STDOUT_LIMIT);
     let stderr = spawn_reader(child.stderr.take(), STDERR_LIMIT);
-    let deadline = Instant::now() + timeout;
+    if let Some(mut stdin) = child.stdin.take() {
+        let input = server_url.as_bytes().to_vec();
+        // A helper that exits without reading gives EPIPE: its exit status tells the story.
+        // When the helper is killed the write fails and the thread ends; the pipe closes
+        // when it does.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
     let status = match wait_until(&mut child, deadline) {
         Ok(Some(status)) => status,
         Ok(None) => {
@@ -206,6 +214,10 @@ pub fn get(path: &Path, server_url: &str, timeout: Duration) -> Result<HelperAns
 
 /// How long output pipes may stay open after the helper exited.
 const PIPE_GRACE: Duration = Duration::from_millis(500);
+
+/// The deadline used when `now + timeout` does not fit in an [`Instant`] (about 30 years:
+/// never reached by a credential helper run).
+const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// Output read from a pipe: the bytes kept and whether more were discarded.
 #[derive(Debug, Default, Clone)]
@@ -327,14 +339,29 @@ fn describe_status(status: ExitStatus) -> String {
 
 /// The helper's error message: its stdout (the protocol's channel), else its stderr, on one
 /// line, control characters replaced, at most [`MESSAGE_LIMIT`] characters.
+///
+/// A stdout that holds a JSON object is never relayed: it is the credentials channel (a helper
+/// may print its answer and still fail), so it may hold a secret; stderr is used instead.
 pub fn helper_message(stdout: &[u8], stderr: &[u8]) -> String {
     let pick = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_owned();
-    let mut text = pick(stdout);
+    // Checked on the text, not by decoding: the output may be cut at the byte bound.
+    let stdout_is_object = String::from_utf8_lossy(stdout)
+        .trim_start()
+        .starts_with('{');
+    let mut text = if stdout_is_object {
+        String::new()
+    } else {
+        pick(stdout)
+    };
     if text.is_empty() {
         text = pick(stderr);
     }
     if text.is_empty() {
-        return "no message".to_owned();
+        return if stdout_is_object {
+            "it printed a JSON object (not shown: it may hold a secret)".to_owned()
+        } else {
+            "no message".to_owned()
+        };
     }
     let mut line: String = text
         .chars()
@@ -364,6 +391,30 @@ mod tests {
         assert_eq!(msg.chars().count(), MESSAGE_LIMIT + 1);
         assert!(msg.ends_with('…'));
         assert_eq!(helper_message(&[0xff, b'a'], b""), "\u{fffd}a");
+    }
+
+    #[test]
+    fn a_credentials_object_on_stdout_is_never_relayed() {
+        let answer = br#"{"ServerURL":"r","Username":"u","Secret":"hunter2"}"#;
+        assert_eq!(helper_message(answer, b"locked\n"), "locked");
+        assert_eq!(
+            helper_message(answer, b""),
+            "it printed a JSON object (not shown: it may hold a secret)"
+        );
+        for stdout in [
+            &b"{\"Secret\":\"hunter2\"} oops"[..],
+            b"{\"Secret\":12345678}",
+            b" {\"Secret\":\"hunter2 (cut at the byte bound",
+        ] {
+            assert_eq!(
+                helper_message(stdout, b""),
+                "it printed a JSON object (not shown: it may hold a secret)"
+            );
+        }
+        assert_eq!(
+            helper_message(b"[\"not an object\"]", b""),
+            "[\"not an object\"]"
+        );
     }
 
     #[test]

@@ -50,6 +50,13 @@ printf '{"ServerURL":"%s","Username":"%s","Secret":"pw-echo-%s"}\n' "$url" "$url
         "huge",
         "cat >/dev/null\nhead -c 2000000 /dev/zero | tr '\\0' 'a'",
     ),
+    // Never reads its stdin.
+    ("stuck", "sleep 20\necho '{}'"),
+    // Prints a credentials object, then fails.
+    (
+        "fails-with-credentials",
+        r#"cat >/dev/null; echo '{"ServerURL":"r","Username":"robot","Secret":"hunter2-failed"}'; echo 'backend went away' >&2; exit 4"#,
+    ),
 ];
 
 /// Writes every helper once, before any test spawns a process (a script still open for
@@ -246,6 +253,29 @@ fn slow_helpers_are_killed_at_the_timeout() {
         "docker-credential-slow get r.io did not finish within 300ms: killed",
     );
     assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_helper_that_never_reads_stdin_is_killed_at_the_timeout() {
+    // A server URL larger than a pipe buffer: writing it blocks until the helper reads it,
+    // so the timeout must already run while it is written.
+    let image = format!("{}.io/app", "a".repeat(256 * 1024));
+    let started = Instant::now();
+    let out = run_provider(&["stuck", "--helper-timeout=500ms"], &image);
+    assert_failed(&out, "did not finish within 500ms: killed");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
+
+#[test]
+fn a_failing_helper_that_prints_credentials_does_not_leak_them() {
+    let out = run_provider(&["fails-with-credentials"], "r.io/app");
+    let stderr = assert_failed(
+        &out,
+        "docker-credential-fails-with-credentials get r.io failed (exit status 4): ",
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(stderr.contains("backend went away"), "{stderr}");
 }
 
 #[test]

@@ -16,6 +16,9 @@ use tokio::task::JoinHandle;
 
 use crate::host::{build_provider_set, Host, HostError};
 
+/// The shortest poll interval of [`Host::watch_config`]; shorter ones are raised to it.
+pub const MIN_WATCH_INTERVAL: Duration = Duration::from_millis(10);
+
 /// The result of a reload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReloadEvent {
@@ -150,10 +153,13 @@ impl Host {
         self.reload().map(Some)
     }
 
-    /// Polls the config every `interval` and reloads on change (see [`Host::reload_events`]).
-    /// The task runs until aborted; on a host without a config path it ends at once.
+    /// Polls the config every `interval` (at least [`MIN_WATCH_INTERVAL`]) and reloads on
+    /// change (see [`Host::reload_events`]). The task runs until aborted; on a host without
+    /// a config path it ends at once.
     pub fn watch_config(&self, interval: Duration) -> JoinHandle<()> {
         let host = self.clone();
+        // tokio's `interval` panics on a zero period.
+        let interval = interval.max(MIN_WATCH_INTERVAL);
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

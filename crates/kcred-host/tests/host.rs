@@ -764,6 +764,34 @@ async fn hot_reload_applies_good_changes_and_rejects_bad_ones() {
     watcher.abort();
 }
 
+/// A zero poll interval (e.g. from a flag) must not panic the watcher (tokio's `interval`
+/// panics on zero, which aborts a `panic = "abort"` build); it polls as often as it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_config_with_a_zero_interval_still_watches() {
+    let bin = BinDir::new(&["keep", "other"]);
+    let cfg = bin.file("config.json");
+    write_config(&cfg, json!([provider_json("keep", &["r.io"], &[])]));
+    let host = Host::load(&cfg, bin.path(), options()).unwrap();
+    let mut events = host.reload_events();
+    let watcher = host.watch_config(Duration::ZERO);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!watcher.is_finished(), "the watcher ended early");
+    write_config(
+        &cfg,
+        json!([
+            provider_json("keep", &["r.io"], &[]),
+            provider_json("other", &["o.io"], &[]),
+        ]),
+    );
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("a reload event")
+        .unwrap();
+    assert!(matches!(event, ReloadEvent::Applied { .. }), "{event:?}");
+    assert_eq!(host.providers().providers.len(), 2);
+    watcher.abort();
+}
+
 /// The trace tells a human what happened at each step.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_explains_each_step() {

@@ -216,8 +216,24 @@ where
     Plugin::new(name).run(handler)
 }
 
-/// Reads all of `input`, failing if it holds more than `limit` bytes.
-fn read_bounded(input: &mut dyn Read, limit: usize) -> Result<Vec<u8>, RunError> {
+/// Reads all of `input` (a plugin's stdin), failing if it holds more than `limit` bytes;
+/// at most `limit + 1` bytes are read, so an endless stream cannot exhaust memory.
+///
+/// [`Plugin::run`] reads the request with it; it is public for plugins that write their own
+/// `main` (upstream-compatible command lines and messages). The errors are
+/// [`RunError::ReadStdin`] (`reading the request from stdin: <io error>`) and
+/// [`RunError::RequestTooLarge`] (`the request on stdin is larger than <limit> bytes`).
+///
+/// ```
+/// use kcred_plugin::{read_bounded, RunError};
+///
+/// assert_eq!(read_bounded(&mut &b"{}"[..], 2).unwrap(), b"{}");
+/// assert!(matches!(
+///     read_bounded(&mut &b"{ }"[..], 2),
+///     Err(RunError::RequestTooLarge { limit: 2 })
+/// ));
+/// ```
+pub fn read_bounded(input: &mut dyn Read, limit: usize) -> Result<Vec<u8>, RunError> {
     let mut buf = Vec::new();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     input

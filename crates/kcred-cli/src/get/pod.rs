@@ -90,20 +90,31 @@ pub fn token_source(args: &PodArgs) -> anyhow::Result<Arc<dyn ServiceAccountToke
     }
 }
 
+/// The largest token accepted (bound tokens are a few KiB; a plugin request, which carries
+/// the token, may not exceed 1 MiB anyway).
+const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
+
 /// Reads a token file (or stdin for `-`), dropping one trailing `\n` or `\r\n`.
 fn read_token(path: &PathBuf) -> anyhow::Result<Secret> {
     let mut text = String::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read the service account token from stdin")?;
+    let source = if path.as_os_str() == "-" {
+        "from stdin".to_owned()
     } else {
-        text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "cannot read the service account token file {}",
-                path.display()
-            )
-        })?;
+        format!("file {}", path.display())
+    };
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .take(MAX_TOKEN_BYTES + 1)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_TOKEN_BYTES + 1).read_to_string(&mut text))
+    };
+    read.with_context(|| format!("cannot read the service account token {source}"))?;
+    if text.len() as u64 > MAX_TOKEN_BYTES {
+        anyhow::bail!(
+            "--service-account-token: the token {source} is larger than {MAX_TOKEN_BYTES} bytes"
+        );
     }
     if text.ends_with('\n') {
         text.pop();
@@ -153,5 +164,23 @@ mod tests {
         std::fs::write(&path, "abc").unwrap();
         assert_eq!(read_token(&path).unwrap().expose(), "abc");
         assert!(read_token(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn token_file_size_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        let huge = "a".repeat(usize::try_from(MAX_TOKEN_BYTES).unwrap() + 1);
+        std::fs::write(&path, &huge).unwrap();
+        let err = read_token(&path).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "--service-account-token: the token file {} is larger than 1048576 bytes",
+                path.display()
+            )
+        );
+        std::fs::write(&path, &huge[1..]).unwrap();
+        assert_eq!(read_token(&path).unwrap().expose().len(), huge.len() - 1);
     }
 }

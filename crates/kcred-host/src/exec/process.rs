@@ -6,6 +6,7 @@
 //! keep the host waiting; and output is bounded so a runaway plugin cannot exhaust memory.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::io;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
@@ -48,7 +49,9 @@ pub enum ProcessFailure {
 
 /// What one run produced. `stdout`/`stderr` hold what was read (at most the bound each),
 /// also when the run failed.
-#[derive(Debug)]
+///
+/// `Debug` shows only the lengths of the streams: stdout is the plugin's response, with
+/// its passwords.
 pub struct ProcessRun {
     /// The exit status, or why there is none.
     pub result: Result<ExitStatus, ProcessFailure>,
@@ -59,7 +62,9 @@ pub struct ProcessRun {
 }
 
 /// Everything needed to start a plugin process.
-#[derive(Debug)]
+///
+/// `Debug` shows only the length of `stdin` (the request, with the service-account token)
+/// and the names of the environment variables (the configured `env` may hold secrets).
 pub struct ProcessSpec<'a> {
     /// Path of the executable (used as is: no shell, no PATH lookup).
     pub program: &'a Path,
@@ -73,6 +78,30 @@ pub struct ProcessSpec<'a> {
     pub timeout: Duration,
     /// Byte bound for stdout and for stderr, each.
     pub output_limit: usize,
+}
+
+impl fmt::Debug for ProcessRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessRun")
+            .field("result", &self.result)
+            .field("stdout", &format_args!("<{} bytes>", self.stdout.len()))
+            .field("stderr", &format_args!("<{} bytes>", self.stderr.len()))
+            .finish()
+    }
+}
+
+impl fmt::Debug for ProcessSpec<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let env_names: Vec<&OsString> = self.env.iter().map(|(name, _)| name).collect();
+        f.debug_struct("ProcessSpec")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("env", &env_names)
+            .field("stdin", &format_args!("<{} bytes>", self.stdin.len()))
+            .field("timeout", &self.timeout)
+            .field("output_limit", &self.output_limit)
+            .finish()
+    }
 }
 
 /// Runs the process to completion, deadline or overflow; never leaves a zombie.
@@ -206,5 +235,42 @@ async fn read_bounded<R: AsyncRead + Unpin>(
             return Err(ProcessFailure::OutputTooLarge(stream));
         }
         buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `text` shows `secret` as text or as the byte list `Debug` prints for `[u8]`.
+    fn shows(text: &str, secret: &str) -> bool {
+        let bytes = format!("{:?}", secret.as_bytes());
+        text.contains(secret) || text.contains(bytes.trim_matches(['[', ']']))
+    }
+
+    #[test]
+    fn debug_never_shows_the_request_the_response_or_env_values() {
+        let args = vec!["--flag".to_owned()];
+        let spec = ProcessSpec {
+            program: Path::new("/bin/plugin"),
+            args: &args,
+            env: vec![("API_KEY".into(), "env-secret-value".into())],
+            stdin: br#"{"serviceAccountToken":"sa-token-secret"}"#,
+            timeout: Duration::from_secs(1),
+            output_limit: 10,
+        };
+        let text = format!("{spec:?}");
+        assert!(!shows(&text, "sa-token-secret"), "{text}");
+        assert!(!shows(&text, "env-secret-value"), "{text}");
+        assert!(text.contains("API_KEY") && text.contains("/bin/plugin"), "{text}");
+
+        let run = ProcessRun {
+            result: Err(ProcessFailure::TimedOut),
+            stdout: br#"{"auth":{"r.io":{"password":"response-password"}}}"#.to_vec(),
+            stderr: b"stderr".to_vec(),
+        };
+        let text = format!("{run:?}");
+        assert!(!shows(&text, "response-password"), "{text}");
+        assert!(text.contains("TimedOut"), "{text}");
     }
 }

@@ -257,8 +257,47 @@ impl<'de> Visitor<'de> for ConfigJsonVisitor {
 fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, DockerConfigError> {
     let text = String::from_utf8_lossy(bytes);
     serde_json::from_str(&text).map_err(|e| DockerConfigError {
-        detail: e.to_string(),
+        detail: error_detail(&e),
     })
+}
+
+/// serde_json's message without the offending value: its "invalid type"/"invalid value"
+/// messages quote it (`invalid type: string "<auth>", expected ...`, `integer `123456``),
+/// and in a credential file that value may be a password or an `auth` field. The kind of
+/// value, what was expected and the position are kept. Other messages (syntax errors,
+/// [`AuthFieldError`]) never quote the input.
+fn error_detail(e: &serde_json::Error) -> String {
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let message = e.to_string();
+    let message = message.strip_suffix(&position).unwrap_or(&message);
+    let redacted = ["invalid type: ", "invalid value: "]
+        .into_iter()
+        .find_map(|prefix| {
+            let unexpected = message.strip_prefix(prefix)?;
+            // The expectation comes from this module's types, never from the input, and
+            // none of them contains ", expected "; the value comes first, so search from
+            // the end.
+            let expected = &message[message.rfind(", expected ")?..];
+            let kind = [
+                "string",
+                "integer",
+                "floating point",
+                "boolean",
+                "char",
+                "byte array",
+                "sequence",
+                "map",
+                "null",
+                "unit value",
+                "Option value",
+                "newtype struct",
+            ]
+            .into_iter()
+            .find(|k| unexpected.starts_with(k))
+            .unwrap_or("value");
+            Some(format!("{prefix}{kind}{expected}"))
+        });
+    format!("{}{position}", redacted.as_deref().unwrap_or(message))
 }
 
 /// Parses a docker `config.json` (`{"auths": {...}}`), tolerating unknown fields.
@@ -341,5 +380,47 @@ mod tests {
             .contains("must be formatted as base64(username:password)"));
         assert_eq!(parse_config_json(b"{}").unwrap(), DockerConfig::new());
         assert!(parse_config_json(b"[]").is_err());
+    }
+
+    #[test]
+    fn errors_never_quote_a_value() {
+        for (doc, want) in [
+            // An `auth` string written where the entry object belongs.
+            (
+                &br#"{"auths":{"r.io":"c2VjcmV0LXBhc3N3b3Jk"}}"#[..],
+                "invalid docker credential file: invalid type: string, expected a docker config entry object at line 1 column 39",
+            ),
+            (
+                br#"{"auths":{"r.io":{"password":123456}}}"#,
+                "invalid docker credential file: invalid type: integer, expected a string at line 1 column 35",
+            ),
+            (
+                br#"{"auths":{"r.io":{"password":1.5e3}}}"#,
+                "invalid docker credential file: invalid type: floating point, expected a string at line 1 column 34",
+            ),
+            (
+                br#"{"auths":"c2VjcmV0LXBhc3N3b3Jk, expected x"}"#,
+                "invalid docker credential file: invalid type: string, expected a map at line 1 column 43",
+            ),
+        ] {
+            let err = parse_config_json(doc).unwrap_err();
+            assert_eq!(err.to_string(), want);
+            for leak in ["c2VjcmV0LXBhc3N3b3Jk", "123456", "1.5e3", "1500"] {
+                assert!(!format!("{err} {err:?}").contains(leak), "{err:?}");
+            }
+        }
+        let err = parse_dockercfg(br#"{"r.io":"c2VjcmV0LXBhc3N3b3Jk"}"#).unwrap_err();
+        assert!(!format!("{err:?}").contains("c2VjcmV0"), "{err:?}");
+        // Messages that quote nothing are kept as they are.
+        assert_eq!(
+            parse_config_json(br#"{"auths":{"r.io":{"auth":"Zm9v"}}}"#)
+                .unwrap_err()
+                .detail(),
+            "unable to parse auth field, must be formatted as base64(username:password) at line 1 column 32"
+        );
+        assert_eq!(
+            parse_config_json(b"{").unwrap_err().detail(),
+            "EOF while parsing an object at line 1 column 1"
+        );
     }
 }
