@@ -2,7 +2,8 @@
 //! stdin, writes one `CredentialProviderResponse` on stdout; exit 1 with a message on stderr
 //! on any error (upstream's contract). Written directly on `kcred_acr`'s modules: the ACR
 //! plugin needs upstream's exact request errors (v1 only, unknown fields ignored), which the
-//! shared SDK's strict decoding does not give.
+//! shared SDK's strict decoding does not give; from the SDK it takes the bounded stdin read
+//! ([`kcred_plugin::read_bounded`]) and the klog logger ([`kcred_acr::log::LOG`]).
 
 use std::io::Write;
 use std::process::ExitCode;

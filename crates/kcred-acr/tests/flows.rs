@@ -697,3 +697,60 @@ fn hostile_image_names_get_no_credentials() {
     }
     assert!(s.imds.requests().is_empty() && s.acr.requests().is_empty());
 }
+
+/// The request is read with kcred-plugin's bounded reader (1 MiB, as every kcred plugin), and
+/// errors are klog `E` lines (pid right-aligned in 7 columns, as klog) then `Error: …`.
+#[test]
+fn oversized_request_is_refused_with_a_klog_error_line() {
+    let s = stubs();
+    let cfg =
+        serde_json::json!({"aadClientId": "sp-id", "aadClientSecret": "s3cret", "tenantId": "t"});
+    let limit = kcred_plugin::DEFAULT_MAX_REQUEST_BYTES;
+    let padded = |len: usize| {
+        let base = request(&format!("{ACR}/x"), None, &[]);
+        let pad = len - base.len() - r#","pad":"""#.len();
+        let body = format!(
+            "{},\"pad\":\"{}\"}}",
+            &base[..base.len() - 1],
+            "x".repeat(pad)
+        );
+        assert_eq!(body.len(), len);
+        body
+    };
+    let at_limit = run(&s, cfg.clone(), &[], &padded(limit), &[]);
+    assert_eq!(at_limit.code, 0, "{}", at_limit.stderr);
+    assert_eq!(at_limit.password(ACR), "s3cret");
+
+    let over = run(&s, cfg, &[], &padded(limit + 1), &[]);
+    assert_eq!(over.code, 1);
+    assert_eq!(over.stdout, "");
+    // `E1123 18:47:05.000123   25113 acr-credential-provider] …`: the header is 30 bytes.
+    let first = over.stderr.lines().next().unwrap_or_default();
+    let (header, message) = first.split_at(30.min(first.len()));
+    let b = header.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    assert!(
+        b.len() == 30
+            && b[0] == b'E'
+            && digits(1..5)
+            && b[5] == b' '
+            && (b[8], b[11], b[14], b[21], b[29]) == (b':', b':', b'.', b' ', b' ')
+            && digits(15..21),
+        "{first}"
+    );
+    let pid = header[22..29].trim_start();
+    assert!(
+        !pid.is_empty() && pid.bytes().all(|c| c.is_ascii_digit()),
+        "{first}"
+    );
+    assert_eq!(
+        message,
+        "acr-credential-provider] \"Error running acr credential provider\" err=\"the request on stdin is larger than 1048576 bytes\"",
+    );
+    assert!(
+        over.stderr
+            .contains("\nError: the request on stdin is larger than 1048576 bytes\n"),
+        "{}",
+        over.stderr
+    );
+}
