@@ -241,3 +241,29 @@ fn credentials_under_one_key_share_its_text() {
     assert_eq!(found.len(), 2);
     assert!(std::sync::Arc::ptr_eq(&found[0].key, &found[1].key));
 }
+
+/// A plugin may answer with as many `auth` keys as fit in its output bound (about 100 000
+/// in 1 MiB), and the host builds a keyring from every answer on every pull: filling it
+/// must not be quadratic (200 000 keys took over 30 s).
+#[test]
+fn many_keys_are_added_in_quasi_linear_time() {
+    let n = 200_000;
+    let cfg: DockerConfig = (0..n)
+        .map(|i| (format!("r{i}.io"), entry(&format!("u{i}"))))
+        .chain([
+            ("https://index.docker.io/v1/".to_owned(), entry("hub")),
+            ("r7.io/team".to_owned(), entry("team")),
+        ])
+        .collect();
+    let started = std::time::Instant::now();
+    let mut keyring = DockerKeyring::new();
+    assert!(keyring.add(None, &cfg).is_empty());
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    assert_eq!(keyring.len(), n + 2);
+    // Lookup order is still reverse byte order of the keys, and the fallback still works.
+    assert_eq!(users(&keyring, "r7.io/team/app"), ["team", "u7"]);
+    assert_eq!(users(&keyring, "docker.io/library/nginx"), ["hub"]);
+    let keys: Vec<_> = keyring.keys().take(3).collect();
+    assert_eq!(keys, ["r99999.io", "r99998.io", "r99997.io"]);
+}

@@ -2,6 +2,7 @@
 //! `.dockercfg` (the bare map), with the kubelet's entry rules (`auth` is base64 of
 //! `user:pass` and overrides `username`/`password`).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -197,15 +198,16 @@ pub fn parse(bytes: &[u8]) -> Result<DockerConfigFile, ParseError> {
 }
 
 fn parse_config_json(top: &Map<String, Value>) -> Result<DockerConfigFile, ParseError> {
-    // Go matches `auths` case-insensitively and merges repeated objects.
-    let mut entries: Vec<FileEntry> = Vec::new();
+    // Go matches `auths` case-insensitively and merges repeated objects (a later entry
+    // replaces an earlier one with the same key). Keyed by a map: the file may hold
+    // hundreds of thousands of entries.
+    let mut merged: BTreeMap<String, FileEntry> = BTreeMap::new();
     for (name, auths) in top.iter().filter(|(k, _)| k.eq_ignore_ascii_case("auths")) {
         match auths {
-            Value::Null => entries.clear(),
+            Value::Null => merged.clear(),
             Value::Object(auths) => {
                 for entry in parse_entries(auths, &format!("{name}."))? {
-                    entries.retain(|e| e.key != entry.key);
-                    entries.push(entry);
+                    merged.insert(entry.key.clone(), entry);
                 }
             }
             other => {
@@ -216,7 +218,8 @@ fn parse_config_json(top: &Map<String, Value>) -> Result<DockerConfigFile, Parse
             }
         }
     }
-    entries.sort_by(|a, b| a.key.cmp(&b.key));
+    // Sorted by key, as the map iterates.
+    let entries: Vec<FileEntry> = merged.into_values().collect();
     let cred_helpers = match top.get("credHelpers") {
         Some(Value::Object(h)) => h.keys().cloned().collect(),
         _ => Vec::new(),
@@ -422,7 +425,10 @@ mod tests {
         assert_eq!(cfg.entries.len(), n);
         assert!(cfg.entries.windows(2).all(|w| w[0].key < w[1].key));
         let r7 = cfg.entries.iter().find(|e| e.key == "r7.io").unwrap();
-        assert_eq!(r7.entry.username, "u", "a repeated key keeps the last value");
+        assert_eq!(
+            r7.entry.username, "u",
+            "a repeated key keeps the last value"
+        );
     }
 
     proptest! {

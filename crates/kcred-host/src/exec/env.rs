@@ -4,6 +4,7 @@
 //! the last value of a duplicated key ([`merge_env`] builds the list, [`effective_env`]
 //! applies Go's de-duplication).
 
+use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 
 use kcred_api::config::ExecEnvVar;
@@ -42,17 +43,16 @@ pub fn host_env() -> Vec<OsString> {
 /// value of each key, in the order of those last occurrences. Entries without `=` (or
 /// with an empty name) cannot be passed to a process and are dropped.
 pub fn effective_env(list: &[OsString]) -> Vec<(OsString, OsString)> {
-    let mut seen: Vec<OsString> = Vec::new();
+    // A set, not a list: the configured `env` may be long, and this runs on every exec.
+    let mut seen: HashSet<OsString> = HashSet::with_capacity(list.len());
     let mut out: Vec<(OsString, OsString)> = Vec::new();
     for entry in list.iter().rev() {
         let Some((name, value)) = split_entry(entry) else {
             continue;
         };
-        let key = env_key(name);
-        if seen.contains(&key) {
+        if !seen.insert(env_key(name)) {
             continue;
         }
-        seen.push(key);
         out.push((name.to_os_string(), value.to_os_string()));
     }
     out.reverse();
@@ -118,6 +118,22 @@ mod tests {
                 ("C".to_owned(), "5".to_owned())
             ]
         );
+    }
+
+    /// Go's `dedupEnv` uses a map; a long configured `env` must not make every exec
+    /// quadratic (200 000 entries took minutes).
+    #[test]
+    fn long_env_lists_dedupe_in_linear_time() {
+        let n = 200_000;
+        let list: Vec<OsString> = (0..n)
+            .map(|i| OsString::from(format!("VAR_{}={i}", i % (n / 2))))
+            .collect();
+        let started = std::time::Instant::now();
+        let eff = effective_env(&list);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+        assert_eq!(eff.len(), n / 2);
+        assert_eq!(eff[0], (OsString::from("VAR_0"), OsString::from("100000")));
     }
 
     #[test]

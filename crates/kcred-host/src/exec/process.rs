@@ -262,7 +262,10 @@ mod tests {
         let text = format!("{spec:?}");
         assert!(!shows(&text, "sa-token-secret"), "{text}");
         assert!(!shows(&text, "env-secret-value"), "{text}");
-        assert!(text.contains("API_KEY") && text.contains("/bin/plugin"), "{text}");
+        assert!(
+            text.contains("API_KEY") && text.contains("/bin/plugin"),
+            "{text}"
+        );
 
         let run = ProcessRun {
             result: Err(ProcessFailure::TimedOut),

@@ -19,6 +19,8 @@
 mod docker_config;
 
 use std::borrow::Cow;
+use std::cmp::Reverse;
+use std::collections::{btree_map, BTreeMap};
 use std::sync::Arc;
 
 use kcred_api::Secret;
@@ -86,8 +88,6 @@ pub struct SkippedLocation {
 /// One normalised key with its pre-parsed pattern and its credentials in add order.
 #[derive(Debug, Clone)]
 struct KeyEntry {
-    /// The key as Go bytes (the sort and search order).
-    key: Box<[u8]>,
     /// The key's text, shared with its credentials.
     key_text: Arc<str>,
     /// `None` when the key itself does not re-parse (then it never matches, as in Go).
@@ -98,8 +98,10 @@ struct KeyEntry {
 /// The kubelet's `BasicDockerKeyring`.
 #[derive(Debug, Clone, Default)]
 pub struct DockerKeyring {
-    /// Sorted by key in reverse byte order; keys are unique.
-    entries: Vec<KeyEntry>,
+    /// By key (as Go bytes), iterated in reverse byte order. A map, not a sorted list: a
+    /// plugin may answer with a hundred thousand `auth` keys, and inserting each into a
+    /// list is quadratic.
+    entries: BTreeMap<Reverse<Box<[u8]>>, KeyEntry>,
     /// How many times [`DockerKeyring::add`] was called.
     configs_added: usize,
 }
@@ -189,27 +191,19 @@ impl DockerKeyring {
                     continue;
                 }
             };
-            let i = match self
-                .entries
-                .binary_search_by(|e| key.as_slice().cmp(&e.key[..]))
-            {
-                Ok(i) => i,
-                Err(i) => {
-                    let pattern = MatchImage::parse_bytes(&key).ok();
-                    let key_text = Arc::from(String::from_utf8_lossy(&key));
-                    self.entries.insert(
-                        i,
-                        KeyEntry {
-                            key: key.into_boxed_slice(),
-                            key_text,
-                            pattern,
-                            credentials: Vec::with_capacity(1),
-                        },
-                    );
-                    i
+            let filed = match self.entries.entry(Reverse(key.into_boxed_slice())) {
+                btree_map::Entry::Occupied(o) => o.into_mut(),
+                btree_map::Entry::Vacant(v) => {
+                    let key = &v.key().0;
+                    let pattern = MatchImage::parse_bytes(key).ok();
+                    let key_text = Arc::from(String::from_utf8_lossy(key));
+                    v.insert(KeyEntry {
+                        key_text,
+                        pattern,
+                        credentials: Vec::with_capacity(1),
+                    })
                 }
             };
-            let filed = &mut self.entries[i];
             filed.credentials.push(TrackedAuthConfig {
                 username: entry.username.clone(),
                 password: entry.password.clone(),
@@ -231,26 +225,18 @@ impl DockerKeyring {
     pub fn lookup(&self, image: &str) -> Vec<TrackedAuthConfig> {
         let mut found = Vec::new();
         if let Ok(target) = MatchTarget::parse(image) {
-            for entry in &self.entries {
+            for entry in self.entries.values() {
                 if entry.pattern.as_ref().is_some_and(|p| p.matches(&target)) {
                     found.extend(entry.credentials.iter().cloned());
                 }
             }
         }
         if found.is_empty() && is_default_registry_match(image) {
-            if let Ok(i) = self
-                .entries
-                .binary_search_by(|e| DEFAULT_REGISTRY_KEY.cmp(&e.key[..]))
-            {
-                found.extend(
-                    self.entries[i]
-                        .credentials
-                        .iter()
-                        .map(|c| TrackedAuthConfig {
-                            docker_hub_fallback: true,
-                            ..c.clone()
-                        }),
-                );
+            if let Some(hub) = self.entries.get(&Reverse(Box::from(DEFAULT_REGISTRY_KEY))) {
+                found.extend(hub.credentials.iter().map(|c| TrackedAuthConfig {
+                    docker_hub_fallback: true,
+                    ..c.clone()
+                }));
             }
         }
         found
@@ -258,7 +244,7 @@ impl DockerKeyring {
 
     /// The normalised keys in lookup order (reverse byte order).
     pub fn keys(&self) -> impl ExactSizeIterator<Item = Cow<'_, str>> + '_ {
-        self.entries.iter().map(|e| Cow::Borrowed(&*e.key_text))
+        self.entries.values().map(|e| Cow::Borrowed(&*e.key_text))
     }
 
     /// The number of distinct keys.
