@@ -8,7 +8,6 @@
 //! ([`kcred_ecr::request`]), then handed to the plugin SDK in canonical form; the SDK owns
 //! the klog flags, logging with secret scrubbing, and the response encoding.
 
-use std::io::Read;
 use std::process::ExitCode;
 
 use kcred_ecr::aws::ClientSettings;
@@ -104,22 +103,14 @@ fn canonical_request(args: &[String]) -> Result<Option<Vec<u8>>, ExitCode> {
         println!("{NAME} version v{}-kcred", env!("CARGO_PKG_VERSION"));
         return Err(ExitCode::SUCCESS);
     }
-    let mut input = Vec::new();
-    let limit = DEFAULT_MAX_REQUEST_BYTES as u64;
-    if let Err(e) = std::io::stdin()
-        .lock()
-        .take(limit + 1)
-        .read_to_end(&mut input)
-    {
-        log.error(format_args!("reading the request from stdin: {e}"));
-        return Err(ExitCode::FAILURE);
-    }
-    if input.len() as u64 > limit {
-        log.error(format_args!(
-            "the request on stdin is larger than {limit} bytes"
-        ));
-        return Err(ExitCode::FAILURE);
-    }
+    let input =
+        match kcred_plugin::read_bounded(&mut std::io::stdin().lock(), DEFAULT_MAX_REQUEST_BYTES) {
+            Ok(input) => input,
+            Err(e) => {
+                log.error(format_args!("{e}"));
+                return Err(ExitCode::FAILURE);
+            }
+        };
     match decode_request(&input) {
         Ok(request) => Ok(Some(request.encode())),
         Err(e) => {
