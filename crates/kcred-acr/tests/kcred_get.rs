@@ -25,10 +25,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use base64::Engine as _;
 use common::{imds_handler, pki, start_tls, start_token_registry, AcrTokenService, TokenRegistry};
 use kcred_testutil::http_stub::StubServer;
-use kcred_testutil::kubelet::{skopeo_inspect, HostProxy, KcredRun, Node, Provider};
+use kcred_testutil::kubelet::{
+    assert_no_auths, auth_json, only_auth_entry, HostProxy, Node, Provider, ProxiedInspect,
+};
 use kcred_testutil::registry::{write_oci_layout, RegistryTools};
 use serde_json::Value;
 
@@ -125,36 +126,6 @@ fn node_env() -> [(&'static str, &'static str); 1] {
     [("SSL_CERT_FILE", ca.as_str())]
 }
 
-/// The only entry of an `auth.json`: (key, username, password).
-fn only_auth_entry(auth_json: &str) -> (String, String, String) {
-    let doc: Value = serde_json::from_str(auth_json).expect("auth.json is JSON");
-    let auths = doc["auths"].as_object().expect("auths");
-    assert_eq!(auths.len(), 1, "one credential: {auth_json}");
-    let (key, entry) = auths.iter().next().expect("one entry");
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(entry["auth"].as_str().expect("auth"))
-        .expect("base64");
-    let raw = String::from_utf8(raw).expect("utf-8");
-    let (user, password) = raw.split_once(':').expect("user:password");
-    (key.clone(), user.to_owned(), password.to_owned())
-}
-
-/// `auth.json` holding `user:password` under `key`.
-fn auth_json(key: &str, user: &str, password: &str) -> String {
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    serde_json::json!({"auths": {key: {"auth": auth}}}).to_string()
-}
-
-fn assert_exit(run: &KcredRun, code: i32) {
-    assert_eq!(
-        run.code,
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
-}
-
 /// Pushes a generated image to the registry's loopback address with `user:password`.
 fn push_test_image(tools: &RegistryTools, az: &Azure, user: &str, password: &str) {
     let layout = az.dir.join("layout");
@@ -192,7 +163,7 @@ fn auth_json_from_kcred_get_pulls_from_a_token_auth_registry() {
     let az = azure();
     let node = node(&az, "11111111-2222-3333-4444-555555555555");
     let get = node.kcred_get(&image(), &["--output", "auth-json"], &node_env());
-    assert_exit(&get, 0);
+    get.assert_exit(0);
     let (key, user, password) = only_auth_entry(&get.stdout);
     assert_eq!(key, ACR, "keyed by the image's registry");
     assert_eq!(user, REFRESH_TOKEN_USER);
@@ -207,34 +178,23 @@ fn auth_json_from_kcred_get_pulls_from_a_token_auth_registry() {
     push_test_image(&tools, &az, &user, &password);
     let authfile = node.write("auth.json", &get.stdout);
 
-    let proxy = HostProxy::start(&[(
-        &format!("{ACR}:443"),
-        &format!("127.0.0.1:{}", az.registry.port),
-    )]);
-    let home = node.path("home");
-    let cert_dir = az.certs.display().to_string();
-    let inspect = |file: Option<&Path>| {
-        skopeo_inspect(
-            &tools,
-            &home,
-            &proxy,
-            &["--cert-dir", &cert_dir],
-            &image(),
-            file,
-        )
+    let skopeo = ProxiedInspect {
+        tools: &tools,
+        home: node.path("home"),
+        proxy: HostProxy::start(&[(
+            &format!("{ACR}:443"),
+            &format!("127.0.0.1:{}", az.registry.port),
+        )]),
+        tls_args: vec!["--cert-dir".to_owned(), az.certs.display().to_string()],
+        image: image(),
     };
-    let ok = inspect(Some(&authfile));
+    let ok = skopeo.inspect(Some(&authfile));
     assert!(ok.success, "skopeo with kcred's auth file: {}", ok.stderr);
     let inspected: Value = serde_json::from_str(&ok.stdout).expect("inspect JSON");
     assert_eq!(inspected["Name"], format!("{ACR}/hello"));
-    assert!(
-        proxy
-            .connections()
-            .iter()
-            .any(|c| c.routed && c.request_line.starts_with(&format!("CONNECT {ACR}:443 "))),
-        "skopeo reached the registry as {ACR}: {:?}",
-        proxy.connections()
-    );
+    skopeo.proxy.assert_reached(ACR, |c| {
+        c.request_line.starts_with(&format!("CONNECT {ACR}:443 "))
+    });
     // skopeo traded the refresh token for an access token at the realm.
     assert!(az
         .token_service
@@ -242,14 +202,7 @@ fn auth_json_from_kcred_get_pulls_from_a_token_auth_registry() {
         .iter()
         .any(|r| r.path() == "/oauth2/token"));
 
-    let anonymous = inspect(None);
-    assert!(!anonymous.success, "anonymous inspect must fail");
-    assert!(
-        anonymous.stderr.contains("unauthorized")
-            || anonymous.stderr.contains("authentication required"),
-        "{}",
-        anonymous.stderr
-    );
+    skopeo.assert_refused(None, "anonymous inspect must fail");
 
     // The same file with the refresh token's signature changed: the token service refuses it.
     let tampered = match password.rsplit_once('.') {
@@ -257,14 +210,7 @@ fn auth_json_from_kcred_get_pulls_from_a_token_auth_registry() {
         None => format!("{password}x"),
     };
     let wrong = node.write("wrong.json", &auth_json(&key, &user, &tampered));
-    let refused = inspect(Some(&wrong));
-    assert!(!refused.success, "a tampered refresh token must fail");
-    assert!(
-        refused.stderr.contains("unauthorized")
-            || refused.stderr.contains("authentication required"),
-        "{}",
-        refused.stderr
-    );
+    skopeo.assert_refused(Some(&wrong), "a tampered refresh token must fail");
 }
 
 #[test]
@@ -277,9 +223,8 @@ fn table_shows_the_match_cache_key_and_duration_but_no_token() {
     let az = azure();
     let node = node(&az, "11111111-2222-3333-4444-555555555555");
     let run = node.kcred_get(&image(), &[], &node_env());
-    assert_exit(&run, 0);
-    let out = &run.stdout;
-    for line in [
+    run.assert_exit(0);
+    run.assert_stdout_contains(&[
         format!("provider \"{PROVIDER}\": matched via \"*.azurecr.io\""),
         "  cacheKeyType:    Registry".to_owned(),
         "  cacheDuration:   1h0m0s".to_owned(),
@@ -287,9 +232,7 @@ fn table_shows_the_match_cache_key_and_duration_but_no_token() {
         format!(
             "  1. username \"{REFRESH_TOKEN_USER}\", password <redacted>, from provider \"{PROVIDER}\" (auth key \"{ACR}\")"
         ),
-    ] {
-        assert!(out.contains(&line), "{line:?} in:\n{out}");
-    }
+    ]);
     // Refresh and AAD tokens are JWTs: base64url of `{"`, i.e. `eyJ`, never appears.
     assert!(
         !run.all().contains("eyJ"),
@@ -310,18 +253,8 @@ fn failing_imds_fails_kcred_get_with_the_plugin_error() {
     // assigned to the VM.
     let node = node(&az, "unknown-identity");
     let run = node.kcred_get(&image(), &[], &node_env());
-    assert_exit(&run, 1);
-    assert!(
-        run.stdout.contains(&format!(
-            "provider \"{PROVIDER}\": matched via \"*.azurecr.io\", FAILED"
-        )),
-        "{}",
-        run.stdout
-    );
-    let want = format!(
-        "error: provider \"{PROVIDER}\" failed: error execing credential provider plugin {PROVIDER} for image {ACR}/hello: exit status 1: "
-    );
-    assert!(run.stderr.contains(&want), "{want:?} in:\n{}", run.stderr);
+    run.assert_exit(1);
+    run.assert_plugin_failed(PROVIDER, "*.azurecr.io", &format!("{ACR}/hello"));
     assert!(
         run.stderr.contains("Identity not found"),
         "the plugin's stderr:\n{}",
@@ -333,7 +266,6 @@ fn failing_imds_fails_kcred_get_with_the_plugin_error() {
     );
 
     let file = node.kcred_get(&image(), &["--output", "auth-json"], &node_env());
-    assert_exit(&file, 1);
-    let doc: Value = serde_json::from_str(&file.stdout).expect("auth.json is JSON");
-    assert_eq!(doc, serde_json::json!({"auths": {}}));
+    file.assert_exit(1);
+    assert_no_auths(&file.stdout);
 }

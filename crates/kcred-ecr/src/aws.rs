@@ -504,37 +504,23 @@ async fn default_endpoint(
     fips: bool,
     dual_stack: bool,
 ) -> Option<String> {
+    // Each SDK has its own (same-shaped) `Params` and `DefaultResolver` types.
+    macro_rules! resolve_with {
+        ($sdk:ident) => {{
+            use $sdk::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+            let params = Params::builder()
+                .region(region)
+                .use_fips(fips)
+                .use_dual_stack(dual_stack)
+                .build()
+                .ok()?;
+            DefaultResolver::new().resolve_endpoint(&params).await
+        }};
+    }
     let endpoint = match service {
-        Service::Ecr => {
-            use aws_sdk_ecr::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
-            let params = Params::builder()
-                .region(region)
-                .use_fips(fips)
-                .use_dual_stack(dual_stack)
-                .build()
-                .ok()?;
-            DefaultResolver::new().resolve_endpoint(&params).await
-        }
-        Service::EcrPublic => {
-            use aws_sdk_ecrpublic::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
-            let params = Params::builder()
-                .region(region)
-                .use_fips(fips)
-                .use_dual_stack(dual_stack)
-                .build()
-                .ok()?;
-            DefaultResolver::new().resolve_endpoint(&params).await
-        }
-        Service::Sts => {
-            use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
-            let params = Params::builder()
-                .region(region)
-                .use_fips(fips)
-                .use_dual_stack(dual_stack)
-                .build()
-                .ok()?;
-            DefaultResolver::new().resolve_endpoint(&params).await
-        }
+        Service::Ecr => resolve_with!(aws_sdk_ecr),
+        Service::EcrPublic => resolve_with!(aws_sdk_ecrpublic),
+        Service::Sts => resolve_with!(aws_sdk_sts),
     };
     endpoint.ok().map(|e| e.url().to_owned())
 }

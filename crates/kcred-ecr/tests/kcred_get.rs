@@ -19,11 +19,11 @@
 use std::net::TcpListener;
 use std::path::Path;
 
-use base64::Engine as _;
-use kcred_testutil::kubelet::{skopeo_inspect, HostProxy, KcredRun, Node, Provider};
+use kcred_testutil::kubelet::{
+    assert_no_auths, auth_json, only_auth_entry, Node, Provider, ProxiedInspect,
+};
 use kcred_testutil::moto::MotoServer;
 use kcred_testutil::registry::{Registry, RegistryTools};
-use serde_json::Value;
 
 const PROVIDER: &str = "ecr-credential-provider";
 const ECR_HOST: &str = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
@@ -77,36 +77,6 @@ fn image() -> String {
     format!("{ECR_HOST}/{REPO_TAG}")
 }
 
-/// The only entry of an `auth.json`: (key, username, password).
-fn only_auth_entry(auth_json: &str) -> (String, String, String) {
-    let doc: Value = serde_json::from_str(auth_json).expect("auth.json is JSON");
-    let auths = doc["auths"].as_object().expect("auths");
-    assert_eq!(auths.len(), 1, "one credential: {auth_json}");
-    let (key, entry) = auths.iter().next().expect("one entry");
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(entry["auth"].as_str().expect("auth"))
-        .expect("base64");
-    let raw = String::from_utf8(raw).expect("utf-8");
-    let (user, password) = raw.split_once(':').expect("user:password");
-    (key.clone(), user.to_owned(), password.to_owned())
-}
-
-/// `auth.json` holding `user:password` under `key`.
-fn auth_json(key: &str, user: &str, password: &str) -> String {
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    serde_json::json!({"auths": {key: {"auth": auth}}}).to_string()
-}
-
-fn assert_exit(run: &KcredRun, code: i32) {
-    assert_eq!(
-        run.code,
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
-}
-
 #[test]
 fn auth_json_from_kcred_get_pulls_from_a_registry_holding_the_moto_token() {
     let Some(tools) = RegistryTools::find_or_skip(
@@ -124,63 +94,29 @@ fn auth_json_from_kcred_get_pulls_from_a_registry_holding_the_moto_token() {
 
     let node = node(ecr_provider(&moto.endpoint(), &[]));
     let get = node.kcred_get(&image(), &["--output", "auth-json"], &NODE_ENV);
-    assert_exit(&get, 0);
+    get.assert_exit(0);
     let (key, user, password) = only_auth_entry(&get.stdout);
     assert_eq!(key, ECR_HOST, "keyed by the image's registry");
     assert_eq!((user.as_str(), password.as_str()), ("AWS", MOTO_TOKEN));
     let authfile = node.write("auth.json", &get.stdout);
 
     // skopeo sees the ECR host; the proxy sends its plain-HTTP traffic to the registry.
-    let proxy = HostProxy::start(&[(&format!("{ECR_HOST}:80"), &registry.addr())]);
-    let home = node.path("home");
-    let inspect = |file: Option<&Path>| {
-        skopeo_inspect(
-            &tools,
-            &home,
-            &proxy,
-            &["--tls-verify=false"],
-            &image(),
-            file,
-        )
-    };
-    let ok = inspect(Some(&authfile));
-    assert!(
-        ok.success,
-        "skopeo with kcred's auth file: {}\nregistry log:\n{}",
-        ok.stderr,
-        registry.log()
+    let skopeo = ProxiedInspect::plain_http(&tools, &node, ECR_HOST, &registry, image());
+    let inspected = skopeo.assert_pulls(&authfile, &registry);
+    assert_eq!(inspected.get_str("Digest"), Some(digest.as_str()));
+    assert_eq!(
+        inspected.get_str("Name"),
+        Some(format!("{ECR_HOST}/team/app").as_str())
     );
-    let inspected: Value = serde_json::from_str(&ok.stdout).expect("inspect JSON");
-    assert_eq!(inspected["Digest"], digest.as_str());
-    assert_eq!(inspected["Name"], format!("{ECR_HOST}/team/app"));
-    assert!(
-        proxy
-            .connections()
-            .iter()
-            .any(|c| c.routed && c.authority == format!("{ECR_HOST}:80")),
-        "skopeo reached the registry as {ECR_HOST}: {:?}",
-        proxy.connections()
-    );
+    skopeo
+        .proxy
+        .assert_reached(ECR_HOST, |c| c.authority == format!("{ECR_HOST}:80"));
 
-    let anonymous = inspect(None);
-    assert!(!anonymous.success, "anonymous inspect must fail");
-    assert!(
-        anonymous.stderr.contains("unauthorized")
-            || anonymous.stderr.contains("authentication required"),
-        "{}",
-        anonymous.stderr
-    );
+    skopeo.assert_refused(None, "anonymous inspect must fail");
 
     // The same file with another account's token in place of this registry's.
     let wrong = node.write("wrong.json", &auth_json(&key, &user, OTHER_ACCOUNT_TOKEN));
-    let refused = inspect(Some(&wrong));
-    assert!(!refused.success, "a wrong token must fail");
-    assert!(
-        refused.stderr.contains("unauthorized")
-            || refused.stderr.contains("authentication required"),
-        "{}",
-        refused.stderr
-    );
+    skopeo.assert_refused(Some(&wrong), "a wrong token must fail");
 }
 
 #[test]
@@ -190,9 +126,8 @@ fn table_shows_the_match_cache_key_and_duration_but_no_token() {
     };
     let node = node(ecr_provider(&moto.endpoint(), &[]));
     let run = node.kcred_get(&image(), &[], &NODE_ENV);
-    assert_exit(&run, 0);
-    let out = &run.stdout;
-    for line in [
+    run.assert_exit(0);
+    run.assert_stdout_contains(&[
         format!("provider \"{PROVIDER}\": matched via \"*.dkr.ecr.*.amazonaws.com\""),
         "  cacheKeyType:    Registry".to_owned(),
         // moto's token expired in 2015: kcred's plugin says so instead of upstream's 12 h.
@@ -201,9 +136,7 @@ fn table_shows_the_match_cache_key_and_duration_but_no_token() {
         format!(
             "  1. username \"AWS\", password <redacted>, from provider \"{PROVIDER}\" (auth key \"{ECR_HOST}\")"
         ),
-    ] {
-        assert!(out.contains(&line), "{line:?} in:\n{out}");
-    }
+    ]);
     assert!(!run.all().contains(MOTO_TOKEN), "the token is never shown");
 }
 
@@ -216,18 +149,12 @@ fn unreachable_ecr_endpoint_fails_kcred_get_with_the_plugin_error() {
     let endpoint = format!("http://127.0.0.1:{closed}");
     let node = node(ecr_provider(&endpoint, &[("AWS_MAX_ATTEMPTS", "1")]));
     let run = node.kcred_get(&image(), &[], &NODE_ENV);
-    assert_exit(&run, 1);
-    assert!(
-        run.stdout.contains(&format!(
-            "provider \"{PROVIDER}\": matched via \"*.dkr.ecr.*.amazonaws.com\", FAILED"
-        )),
-        "{}",
-        run.stdout
+    run.assert_exit(1);
+    run.assert_plugin_failed(
+        PROVIDER,
+        "*.dkr.ecr.*.amazonaws.com",
+        &format!("{ECR_HOST}/team/app"),
     );
-    let want = format!(
-        "error: provider \"{PROVIDER}\" failed: error execing credential provider plugin {PROVIDER} for image {ECR_HOST}/team/app: exit status 1: "
-    );
-    assert!(run.stderr.contains(&want), "{want:?} in:\n{}", run.stderr);
     // The plugin's own stderr follows: which API, region and endpoint failed.
     for part in ["ecr:GetAuthorizationToken in us-west-2", endpoint.as_str()] {
         assert!(run.stderr.contains(part), "{part:?} in:\n{}", run.stderr);
@@ -235,7 +162,6 @@ fn unreachable_ecr_endpoint_fails_kcred_get_with_the_plugin_error() {
 
     // auth-json still writes a valid, empty file to stdout.
     let file = node.kcred_get(&image(), &["--output", "auth-json"], &NODE_ENV);
-    assert_exit(&file, 1);
-    let doc: Value = serde_json::from_str(&file.stdout).expect("auth.json is JSON");
-    assert_eq!(doc, serde_json::json!({"auths": {}}));
+    file.assert_exit(1);
+    assert_no_auths(&file.stdout);
 }

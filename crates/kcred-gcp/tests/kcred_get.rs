@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use kcred_testutil::kubelet::{skopeo_inspect, HostProxy, KcredRun, Node, Provider};
+use kcred_testutil::kubelet::{
+    assert_no_auths, auth_json, only_auth_entry, Node, Provider, ProxiedInspect,
+};
 use kcred_testutil::registry::{Registry, RegistryTools};
-use serde_json::Value;
 use support::{metadata_server, node_sa_metadata, StubServer};
 
 const PROVIDER: &str = "auth-provider-gcp";
@@ -66,36 +66,6 @@ fn node(metadata: &StubServer) -> Node {
 /// there); the test knob comes from the config's `env`.
 const NODE_ENV: [(&str, &str); 0] = [];
 
-/// The only entry of an `auth.json`: (key, username, password).
-fn only_auth_entry(auth_json: &str) -> (String, String, String) {
-    let doc: Value = serde_json::from_str(auth_json).expect("auth.json is JSON");
-    let auths = doc["auths"].as_object().expect("auths");
-    assert_eq!(auths.len(), 1, "one credential: {auth_json}");
-    let (key, entry) = auths.iter().next().expect("one entry");
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(entry["auth"].as_str().expect("auth"))
-        .expect("base64");
-    let raw = String::from_utf8(raw).expect("utf-8");
-    let (user, password) = raw.split_once(':').expect("user:password");
-    (key.clone(), user.to_owned(), password.to_owned())
-}
-
-/// `auth.json` holding `user:password` under `key`.
-fn auth_json(key: &str, user: &str, password: &str) -> String {
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    serde_json::json!({"auths": {key: {"auth": auth}}}).to_string()
-}
-
-fn assert_exit(run: &KcredRun, code: i32) {
-    assert_eq!(
-        run.code,
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        run.stdout,
-        run.stderr
-    );
-}
-
 #[test]
 fn auth_json_from_kcred_get_pulls_from_a_registry_holding_the_issued_token() {
     let Some(tools) = RegistryTools::find_or_skip(
@@ -112,7 +82,7 @@ fn auth_json_from_kcred_get_pulls_from_a_registry_holding_the_issued_token() {
 
     let node = node(&metadata);
     let get = node.kcred_get(&image(), &["--output", "auth-json"], &NODE_ENV);
-    assert_exit(&get, 0);
+    get.assert_exit(0);
     let (key, user, password) = only_auth_entry(&get.stdout);
     assert_eq!(key, AR_HOST, "keyed by the image's registry");
     assert_eq!(user, "_token");
@@ -126,62 +96,25 @@ fn auth_json_from_kcred_get_pulls_from_a_registry_holding_the_issued_token() {
     );
     let authfile = node.write("auth.json", &get.stdout);
 
-    let proxy = HostProxy::start(&[(&format!("{AR_HOST}:80"), &registry.addr())]);
-    let home = node.path("home");
-    let inspect = |file: Option<&Path>| {
-        skopeo_inspect(
-            &tools,
-            &home,
-            &proxy,
-            &["--tls-verify=false"],
-            &image(),
-            file,
-        )
-    };
-    let ok = inspect(Some(&authfile));
-    assert!(
-        ok.success,
-        "skopeo with kcred's auth file: {}\nregistry log:\n{}",
-        ok.stderr,
-        registry.log()
+    let skopeo = ProxiedInspect::plain_http(&tools, &node, AR_HOST, &registry, image());
+    let inspected = skopeo.assert_pulls(&authfile, &registry);
+    assert_eq!(inspected.get_str("Digest"), Some(digest.as_str()));
+    assert_eq!(
+        inspected.get_str("Name"),
+        Some(format!("{AR_HOST}/proj/repo/app").as_str())
     );
-    let inspected: Value = serde_json::from_str(&ok.stdout).expect("inspect JSON");
-    assert_eq!(inspected["Digest"], digest.as_str());
-    assert_eq!(inspected["Name"], format!("{AR_HOST}/proj/repo/app"));
-    assert!(
-        proxy
-            .connections()
-            .iter()
-            .any(|c| c.routed && c.authority == format!("{AR_HOST}:80")),
-        "skopeo reached the registry as {AR_HOST}: {:?}",
-        proxy.connections()
-    );
+    skopeo
+        .proxy
+        .assert_reached(AR_HOST, |c| c.authority == format!("{AR_HOST}:80"));
 
-    let anonymous = inspect(None);
-    assert!(!anonymous.success, "anonymous inspect must fail");
-    assert!(
-        anonymous.stderr.contains("unauthorized")
-            || anonymous.stderr.contains("authentication required"),
-        "{}",
-        anonymous.stderr
-    );
+    skopeo.assert_refused(None, "anonymous inspect must fail");
 
     // The same file with another (well-formed) access token in place of the issued one.
     let wrong = node.write(
         "wrong.json",
         &auth_json(&key, &user, &fresh_token("not-issued")),
     );
-    let refused = inspect(Some(&wrong));
-    assert!(
-        !refused.success,
-        "a token the registry does not hold must fail"
-    );
-    assert!(
-        refused.stderr.contains("unauthorized")
-            || refused.stderr.contains("authentication required"),
-        "{}",
-        refused.stderr
-    );
+    skopeo.assert_refused(Some(&wrong), "a token the registry does not hold must fail");
 }
 
 #[test]
@@ -190,9 +123,8 @@ fn table_shows_the_match_cache_key_and_duration_but_no_token() {
     let metadata = node_sa_metadata(&token, 3600);
     let node = node(&metadata);
     let run = node.kcred_get(&image(), &[], &NODE_ENV);
-    assert_exit(&run, 0);
-    let out = &run.stdout;
-    for line in [
+    run.assert_exit(0);
+    run.assert_stdout_contains(&[
         format!("provider \"{PROVIDER}\": matched via \"*.pkg.dev\""),
         // KUBE_SIDECAR_CACHE_TYPE unset: upstream's default, per image.
         "  cacheKeyType:    Image".to_owned(),
@@ -202,9 +134,7 @@ fn table_shows_the_match_cache_key_and_duration_but_no_token() {
         format!(
             "username \"_token\", password <redacted>, from provider \"{PROVIDER}\" (auth key \"{AR_HOST}\")"
         ),
-    ] {
-        assert!(out.contains(&line), "{line:?} in:\n{out}");
-    }
+    ]);
     assert!(!run.all().contains(&token), "the token is never shown");
 }
 
@@ -214,18 +144,8 @@ fn failing_metadata_server_fails_kcred_get_with_the_plugin_error() {
     let metadata = metadata_server(BTreeMap::new());
     let node = node(&metadata);
     let run = node.kcred_get(&image(), &[], &NODE_ENV);
-    assert_exit(&run, 1);
-    assert!(
-        run.stdout.contains(&format!(
-            "provider \"{PROVIDER}\": matched via \"*.pkg.dev\", FAILED"
-        )),
-        "{}",
-        run.stdout
-    );
-    let want = format!(
-        "error: provider \"{PROVIDER}\" failed: error execing credential provider plugin {PROVIDER} for image {AR_HOST}/proj/repo/app: exit status 1: "
-    );
-    assert!(run.stderr.contains(&want), "{want:?} in:\n{}", run.stderr);
+    run.assert_exit(1);
+    run.assert_plugin_failed(PROVIDER, "*.pkg.dev", &format!("{AR_HOST}/proj/repo/app"));
     // The plugin's own stderr follows, with upstream's message.
     let url = format!(
         "{}/computeMetadata/v1/instance/service-accounts/default/token",
@@ -235,7 +155,6 @@ fn failing_metadata_server_fails_kcred_get_with_the_plugin_error() {
     assert!(run.stderr.contains(&part), "{part:?} in:\n{}", run.stderr);
 
     let file = node.kcred_get(&image(), &["--output", "auth-json"], &NODE_ENV);
-    assert_exit(&file, 1);
-    let doc: Value = serde_json::from_str(&file.stdout).expect("auth.json is JSON");
-    assert_eq!(doc, serde_json::json!({"auths": {}}));
+    file.assert_exit(1);
+    assert_no_auths(&file.stdout);
 }

@@ -7,12 +7,12 @@
 //! Needs `pass`, `gpg`, `gpgconf` and `docker-credential-pass` on PATH: skipped with a
 //! message when missing, failed under `CI`.
 
-use std::io::Write;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use kcred_host::{Host, HostOptions, PodContext};
+use kcred_testutil::pass::{pass_tools_present, run_with_stdin, PassStore};
 use serde_json::{json, Value};
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_docker-credential-provider");
@@ -20,164 +20,8 @@ const REGISTRY: &str = "registry.kcred.test:5000";
 const PASSWORD: &str = "s3cret-from-pass";
 const HUB_PASSWORD: &str = "hub-token-from-pass";
 
-fn on_path(name: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(name).is_file()))
-}
-
-/// The tools, or `false` after saying why the test is skipped (a failure under `CI`).
-fn tools_present(test: &str) -> bool {
-    let missing: Vec<&str> = ["pass", "gpg", "gpgconf", "docker-credential-pass"]
-        .into_iter()
-        .filter(|t| !on_path(t))
-        .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    let why = format!(
-        "missing {} (apt-get install pass gnupg golang-docker-credential-helpers)",
-        missing.join(", ")
-    );
-    assert!(std::env::var_os("CI").is_none(), "{test}: {why}");
-    eprintln!("SKIPPED {test}: {why}");
-    false
-}
-
-/// A password store with its own gpg home and key, removed (agent stopped) on drop.
-struct PassStore {
-    dir: tempfile::TempDir,
-}
-
-impl PassStore {
-    fn gnupghome(&self) -> PathBuf {
-        self.dir.path().join("g")
-    }
-
-    fn store_dir(&self) -> PathBuf {
-        self.dir.path().join("s")
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env("GNUPGHOME", self.gnupghome())
-            .env("PASSWORD_STORE_DIR", self.store_dir());
-        cmd
-    }
-
-    fn create() -> PassStore {
-        // A short path: gpg-agent's socket may live in GNUPGHOME (108-byte limit).
-        let dir = tempfile::Builder::new()
-            .prefix("kcp")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let store = PassStore { dir };
-        std::fs::create_dir(store.gnupghome()).unwrap();
-        std::fs::set_permissions(
-            store.gnupghome(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
-        let out = store
-            .command("gpg")
-            .args(["--batch", "--passphrase", "", "--quick-gen-key"])
-            .args([
-                "kcred test <kcred-test@example.invalid>",
-                "future-default",
-                "default",
-                "never",
-            ])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "gpg: {}", text(&out.stderr));
-        let out = store
-            .command("gpg")
-            .args(["--batch", "--with-colons", "--list-keys"])
-            .output()
-            .unwrap();
-        let listing = text(&out.stdout);
-        let fingerprint = listing
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("fpr:")
-                    .map(|r| r.trim_matches(':').to_owned())
-            })
-            .expect("a key fingerprint");
-        let out = store
-            .command("pass")
-            .args(["init", &fingerprint])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "pass init: {}", text(&out.stderr));
-        store
-    }
-
-    fn store(&self, server_url: &str, user: &str, secret: &str) {
-        let creds = json!({"ServerURL": server_url, "Username": user, "Secret": secret});
-        let out = run_with_stdin(
-            self.command("docker-credential-pass").arg("store"),
-            &creds.to_string(),
-        );
-        assert!(
-            out.status.success(),
-            "docker-credential-pass store: {}",
-            text(&out.stdout)
-        );
-    }
-}
-
-impl Drop for PassStore {
-    fn drop(&mut self) {
-        let _ = self
-            .command("gpgconf")
-            .args(["--kill", "gpg-agent"])
-            .output();
-    }
-}
-
-/// Builds binary `name` of workspace package `package` and returns its path in the target
-/// directory this test runs from. Like `kcred_testutil::bin`, but the target directory is
-/// found from the test executable rather than from a workspace path compiled into
-/// kcred-testutil (that path is wrong when another checkout shares the target directory).
-fn workspace_bin(package: &str, name: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", package, "--bin", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(
-        status.success(),
-        "cargo build -p {package} --bin {name} failed"
-    );
-    // <target>/debug/deps/<test binary>
-    let exe = std::env::current_exe().expect("test executable path");
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/debug")
-        .join(name);
-    assert!(path.is_file(), "{} was not built", path.display());
-    path
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 /// A kubelet CredentialProviderConfig running the provider with `--helper pass`, the gpg and
@@ -224,7 +68,7 @@ fn provider_response(store: &PassStore, image: &str) -> Value {
 
 #[test]
 fn credentials_stored_in_pass_come_back_through_every_path() {
-    if !tools_present("credentials_stored_in_pass_come_back_through_every_path") {
+    if !pass_tools_present("credentials_stored_in_pass_come_back_through_every_path") {
         return;
     }
     let store = PassStore::create();
@@ -275,7 +119,7 @@ fn credentials_stored_in_pass_come_back_through_every_path() {
     assert_eq!(report.credentials[0].username, "hubuser");
 
     // 3. `kcred get`, the CLI over the same host.
-    let kcred = workspace_bin("kcred-cli", "kcred");
+    let kcred = kcred_testutil::bin("kcred-cli", "kcred");
     let out = Command::new(kcred)
         .arg("get")
         .arg(format!("{REGISTRY}/team/app:v1"))
@@ -293,7 +137,7 @@ fn credentials_stored_in_pass_come_back_through_every_path() {
     assert!(!text(&out.stderr).contains(PASSWORD));
 
     // 4. A docker client's path: docker-credential-kcred → host → provider → pass.
-    let helper = workspace_bin("kcred-docker-helper", "docker-credential-kcred");
+    let helper = kcred_testutil::bin("kcred-docker-helper", "docker-credential-kcred");
     for (server_url, user, password) in [
         (REGISTRY, "alice", PASSWORD),
         ("https://index.docker.io/v1/", "hubuser", HUB_PASSWORD),

@@ -1,13 +1,13 @@
 //! `docker-credential-provider` run as the kubelet runs it, against small shell-script
 //! helpers that answer, miss, fail, hang, print garbage or an identity token.
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use kcred_testutil::pass::run_with_stdin;
 use serde_json::Value;
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_docker-credential-provider");
@@ -85,21 +85,12 @@ fn request(image: &str) -> String {
 
 fn run_provider(args: &[&str], image: &str) -> Output {
     let dir = helper_dir();
-    let mut child = Command::new(PROVIDER)
-        .args(args)
-        .env("PATH", format!("/usr/bin:/bin:{}", dir.display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request(image).as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_stdin(
+        Command::new(PROVIDER)
+            .args(args)
+            .env("PATH", format!("/usr/bin:/bin:{}", dir.display())),
+        &request(image),
+    )
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -314,15 +305,7 @@ fn bad_flags_and_requests_fail_before_running_a_helper() {
     let out = run_provider(&["echo", "--region=x"], "r.io/app");
     assert_failed(&out, "flag provided but not defined: --region=x");
 
-    let mut child = Command::new(PROVIDER)
-        .arg("echo")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"not json").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = run_with_stdin(Command::new(PROVIDER).arg("echo"), "not json");
     assert_failed(&out, "decoding the CredentialProviderRequest on stdin");
 }
 

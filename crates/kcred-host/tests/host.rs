@@ -13,8 +13,8 @@ use kcred_api::Secret;
 use kcred_host::keyring::external_keyring;
 use kcred_host::trace::ProvideTrace;
 use kcred_host::{
-    Host, HostError, HostOptions, PodContext, ProvideOutcome, ReloadEvent, ServiceAccount,
-    ServiceAccountCoordinates, StaticTokenSource,
+    CredentialsReport, Host, HostError, HostOptions, PodContext, ProvideOutcome, ReloadEvent,
+    ServiceAccount, ServiceAccountCoordinates, StaticTokenSource,
 };
 use kcred_match::keyring::{DockerConfig, DockerConfigEntry};
 use serde_json::{json, Value};
@@ -48,6 +48,51 @@ fn provider_json(name: &str, match_images: &[&str], args: &[String]) -> Value {
 
 fn args(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Writes `providers` to the bin dir's `config.json` and loads a host from it with
+/// [`options`].
+fn load_host(bin: &BinDir, providers: Value) -> Host {
+    load_host_with(bin, providers, options())
+}
+
+/// [`load_host`] with `opts`.
+fn load_host_with(bin: &BinDir, providers: Value, opts: HostOptions) -> Host {
+    let cfg = bin.file("config.json");
+    write_config(&cfg, providers);
+    Host::load(&cfg, bin.path(), opts).unwrap()
+}
+
+/// Provider `p` for `r.io` answering `u:p`, appending a line to `count` per exec, with
+/// `plugin_args` in between.
+fn counted_provider(count: &Path, plugin_args: &[&str]) -> Value {
+    let mut all = vec!["--count-file", count.to_str().unwrap()];
+    all.extend_from_slice(plugin_args);
+    all.extend_from_slice(&["--auth", "r.io=u:p"]);
+    provider_json("p", &["r.io"], &args(&all))
+}
+
+/// `credentials` for every image at once, each in its own task; the reports in image order.
+async fn credentials_concurrently(
+    host: &Host,
+    images: impl IntoIterator<Item = String>,
+) -> Vec<CredentialsReport> {
+    let tasks: Vec<_> = images
+        .into_iter()
+        .map(|image| {
+            let host = host.clone();
+            tokio::spawn(async move {
+                host.credentials(&image, &PodContext::default())
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut reports = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        reports.push(t.await.unwrap());
+    }
+    reports
 }
 
 fn keyring_rows(kind: &str) -> Vec<Value> {
@@ -275,16 +320,14 @@ async fn external_keyring_concurrency_row() {
         .find(|r| r.get("expected").is_some())
         .unwrap();
     let bin = BinDir::new(&["p"]);
-    let cfg = bin.file("config.json");
-    write_config(
-        &cfg,
+    let host = load_host(
+        &bin,
         json!([provider_json(
             "p",
             &["test.registry.io"],
             &args(&["--auth", "test.registry.io=u:p"])
         )]),
     );
-    let host = Host::load(&cfg, bin.path(), options()).unwrap();
     let mut tasks = Vec::new();
     for _ in 0..10 {
         let host = host.clone();
@@ -325,9 +368,8 @@ async fn provider_call_count_row() {
         .collect();
     let bin = BinDir::new(&["p"]);
     let count = bin.file("count");
-    let cfg = bin.file("config.json");
-    write_config(
-        &cfg,
+    let host = load_host(
+        &bin,
         json!([provider_json(
             "p",
             &["docker.io"],
@@ -339,7 +381,6 @@ async fn provider_call_count_row() {
             ])
         )]),
     );
-    let host = Host::load(&cfg, bin.path(), options()).unwrap();
     for n in want {
         host.credentials(rows[0]["image"].as_str().unwrap(), &PodContext::default())
             .await
@@ -492,36 +533,15 @@ fn futures_block<F: std::future::Future>(f: F) -> F::Output {
 async fn two_hundred_images_of_one_registry_exec_once() {
     let bin = BinDir::new(&["p"]);
     let count = bin.file("count");
-    let cfg = bin.file("config.json");
-    write_config(
-        &cfg,
-        json!([provider_json(
-            "p",
-            &["r.io"],
-            &args(&[
-                "--count-file",
-                count.to_str().unwrap(),
-                "--sleep-ms",
-                "200",
-                "--cache-key-type",
-                "Registry",
-                "--auth",
-                "r.io=u:p"
-            ])
+    let host = load_host(
+        &bin,
+        json!([counted_provider(
+            &count,
+            &["--sleep-ms", "200", "--cache-key-type", "Registry"]
         )]),
     );
-    let host = Host::load(&cfg, bin.path(), options()).unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..200 {
-        let host = host.clone();
-        tasks.push(tokio::spawn(async move {
-            host.credentials(&format!("r.io/team/image-{i}:v1"), &PodContext::default())
-                .await
-                .unwrap()
-        }));
-    }
-    for t in tasks {
-        let report = t.await.unwrap();
+    let images = (0..200).map(|i| format!("r.io/team/image-{i}:v1"));
+    for report in credentials_concurrently(&host, images).await {
         assert_eq!(report.credentials.len(), 1, "{}", report.outcomes[0].trace);
     }
     assert_eq!(count_lines(&count), 1);
@@ -534,37 +554,15 @@ async fn two_hundred_images_of_one_registry_exec_once() {
 async fn image_scoped_answers_are_not_coalesced() {
     let bin = BinDir::new(&["p"]);
     let count = bin.file("count");
-    let cfg = bin.file("config.json");
-    write_config(
-        &cfg,
-        json!([provider_json(
-            "p",
-            &["r.io"],
-            &args(&[
-                "--count-file",
-                count.to_str().unwrap(),
-                "--cache-key-type",
-                "Image",
-                "--auth",
-                "r.io=u:p"
-            ])
-        )]),
+    let host = load_host(
+        &bin,
+        json!([counted_provider(&count, &["--cache-key-type", "Image"])]),
     );
-    let host = Host::load(&cfg, bin.path(), options()).unwrap();
     host.credentials("r.io/first", &PodContext::default())
         .await
         .unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..8 {
-        let host = host.clone();
-        tasks.push(tokio::spawn(async move {
-            host.credentials(&format!("r.io/image-{i}"), &PodContext::default())
-                .await
-                .unwrap()
-        }));
-    }
-    for t in tasks {
-        let report = t.await.unwrap();
+    let images = (0..8).map(|i| format!("r.io/image-{i}"));
+    for report in credentials_concurrently(&host, images).await {
         assert!(!report.outcomes[0].trace.waited_for_registry);
         assert!(report.found());
     }
@@ -576,42 +574,17 @@ async fn image_scoped_answers_are_not_coalesced() {
 async fn kubelet_mode_execs_per_image() {
     let bin = BinDir::new(&["p"]);
     let count = bin.file("count");
-    let cfg = bin.file("config.json");
-    write_config(
-        &cfg,
-        json!([provider_json(
-            "p",
-            &["r.io"],
-            &args(&[
-                "--count-file",
-                count.to_str().unwrap(),
-                "--sleep-ms",
-                "200",
-                "--auth",
-                "r.io=u:p"
-            ])
-        )]),
-    );
-    let host = Host::load(
-        &cfg,
-        bin.path(),
+    let host = load_host_with(
+        &bin,
+        json!([counted_provider(&count, &["--sleep-ms", "200"])]),
         HostOptions {
             coalesce_registries: false,
             ..options()
         },
-    )
-    .unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..5 {
-        let host = host.clone();
-        tasks.push(tokio::spawn(async move {
-            host.credentials(&format!("r.io/i{i}"), &PodContext::default())
-                .await
-                .unwrap()
-        }));
-    }
-    for t in tasks {
-        assert!(t.await.unwrap().found());
+    );
+    let images = (0..5).map(|i| format!("r.io/i{i}"));
+    for report in credentials_concurrently(&host, images).await {
+        assert!(report.found());
     }
     assert_eq!(count_lines(&count), 5);
 }
@@ -658,15 +631,13 @@ async fn echoed_token_needs_token_cache_type() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_text_has_every_family() {
     let bin = BinDir::new(&["p", "bad"]);
-    let cfg = bin.file("config.json");
-    write_config(
-        &cfg,
+    let host = load_host(
+        &bin,
         json!([
             provider_json("p", &["r.io"], &args(&["--auth", "r.io=u:p"])),
             provider_json("bad", &["r.io"], &args(&["--mode", "fail"])),
         ]),
     );
-    let host = Host::load(&cfg, bin.path(), options()).unwrap();
     host.credentials("r.io/a", &PodContext::default())
         .await
         .unwrap();
@@ -796,9 +767,8 @@ async fn watch_config_with_a_zero_interval_still_watches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trace_explains_each_step() {
     let bin = BinDir::new(&["p", "nomatch", "bad"]);
-    let cfg = bin.file("config.json");
-    write_config(
-        &cfg,
+    let host = load_host(
+        &bin,
         json!([
             provider_json(
                 "p",
@@ -813,7 +783,6 @@ async fn trace_explains_each_step() {
             ),
         ]),
     );
-    let host = Host::load(&cfg, bin.path(), options()).unwrap();
     let first = host
         .credentials("r.io/app", &PodContext::default())
         .await
@@ -856,12 +825,11 @@ async fn trace_explains_each_step() {
 async fn credentials_name_their_provider_and_decode_failures_keep_their_cause() {
     const SECRET: &str = "do-not-print-me";
     let bin = BinDir::new(&["undecodable", "crashing", "unmatched", "good"]);
-    let cfg = bin.file("config.json");
     let response = format!(
         r#"{{"kind":"CredentialProviderResponse","apiVersion":"{V1}","cacheKeyType":"Registry","auth":{{"r.io":{{"username":"u","password":"{SECRET}","extra":1}}}}}}"#
     );
-    write_config(
-        &cfg,
+    let host = load_host(
+        &bin,
         json!([
             provider_json("undecodable", &["r.io"], &args(&["--response", &response])),
             provider_json("crashing", &["r.io"], &args(&["--mode", "fail"])),
@@ -873,7 +841,6 @@ async fn credentials_name_their_provider_and_decode_failures_keep_their_cause() 
             ),
         ]),
     );
-    let host = Host::load(&cfg, bin.path(), options()).unwrap();
     let report = host
         .credentials("r.io/app:v1", &PodContext::default())
         .await

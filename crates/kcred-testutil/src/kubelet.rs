@@ -38,7 +38,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::registry::{RegistryTools, SkopeoOutcome};
+use crate::json::Json;
+use crate::registry::{Registry, RegistryTools, SkopeoOutcome};
 
 /// The kubelet's config API version.
 const CONFIG_API_VERSION: &str = "kubelet.config.k8s.io/v1";
@@ -157,12 +158,17 @@ pub fn config_yaml(providers: &[Provider]) -> String {
 
 /// A fresh directory under the system temp dir.
 fn scratch_dir(prefix: &str) -> io::Result<PathBuf> {
+    scratch_dir_in(&std::env::temp_dir(), prefix)
+}
+
+/// A fresh directory under `parent`.
+pub(crate) fn scratch_dir_in(parent: &Path, prefix: &str) -> io::Result<PathBuf> {
     static SEQ: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!(
+    let dir = parent.join(format!(
         "{prefix}-{}-{}-{nanos}",
         std::process::id(),
         SEQ.fetch_add(1, Ordering::SeqCst)
@@ -187,6 +193,141 @@ impl KcredRun {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// Asserts the run exited with `code`, showing both streams otherwise.
+    pub fn assert_exit(&self, code: i32) {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+    }
+
+    /// Asserts stdout contains every line of `lines` (the table `kcred get` prints).
+    pub fn assert_stdout_contains(&self, lines: &[String]) {
+        let out = &self.stdout;
+        for line in lines {
+            assert!(out.contains(line.as_str()), "{line:?} in:\n{out}");
+        }
+    }
+
+    /// Asserts the table reports `provider` (matched via `pattern`) as FAILED and stderr
+    /// carries the kubelet's exec error for `image` (the image name without its tag).
+    pub fn assert_plugin_failed(&self, provider: &str, pattern: &str, image: &str) {
+        assert!(
+            self.stdout.contains(&format!(
+                "provider \"{provider}\": matched via \"{pattern}\", FAILED"
+            )),
+            "{}",
+            self.stdout
+        );
+        let want = format!(
+            "error: provider \"{provider}\" failed: error execing credential provider plugin {provider} for image {image}: exit status 1: "
+        );
+        assert!(self.stderr.contains(&want), "{want:?} in:\n{}", self.stderr);
+    }
+}
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding.
+pub fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(
+                    BASE64_ALPHABET[(n >> (18 - 6 * i)) as usize & 63],
+                ));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes standard base64 (padding optional); `None` on any other character.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let v = BASE64_ALPHABET.iter().position(|&a| a == c)?;
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The `user:password` pair of an `auths.<key>.auth` value (base64 of `user:password`).
+///
+/// Panics (failing the calling test) when it is not base64 of UTF-8 with a colon.
+pub fn basic_auth_pair(auth: &str) -> (String, String) {
+    let raw = base64_decode(auth).expect("base64");
+    let raw = String::from_utf8(raw).expect("utf-8");
+    let (user, password) = raw.split_once(':').expect("user:password");
+    (user.to_owned(), password.to_owned())
+}
+
+/// The only entry of an `auth.json`: (key, username, password).
+///
+/// Panics (failing the calling test) unless it holds exactly one well-formed credential.
+pub fn only_auth_entry(auth_json: &str) -> (String, String, String) {
+    let doc = Json::parse(auth_json).expect("auth.json is JSON");
+    let auths = doc.get("auths").and_then(Json::as_object).expect("auths");
+    assert_eq!(auths.len(), 1, "one credential: {auth_json}");
+    let (key, entry) = auths.iter().next().expect("one entry");
+    let (user, password) = basic_auth_pair(entry.get_str("auth").expect("auth"));
+    (key.clone(), user, password)
+}
+
+/// Asserts `auth_json` is `{"auths": {}}`: what `--output auth-json` writes when no
+/// provider gave credentials.
+pub fn assert_no_auths(auth_json: &str) {
+    let doc = Json::parse(auth_json).expect("auth.json is JSON");
+    assert_eq!(
+        doc,
+        Json::Object(vec![("auths".to_owned(), Json::Object(Vec::new()))])
+    );
+}
+
+/// `auth.json` holding `user:password` under `key` (`{"auths":{KEY:{"auth":B64}}}`).
+pub fn auth_json(key: &str, user: &str, password: &str) -> String {
+    let auth = base64_encode(format!("{user}:{password}").as_bytes());
+    format!(
+        "{{\"auths\":{{{}:{{\"auth\":\"{auth}\"}}}}}}",
+        json_quote(key)
+    )
+}
+
+/// A JSON string literal.
+pub(crate) fn json_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A kubelet's view of credential providers: `config.yaml` and `bin/` in a temporary
@@ -480,6 +621,16 @@ impl HostProxy {
     pub fn connections(&self) -> Vec<ProxiedConnection> {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+
+    /// Asserts some connection was routed to a backend and satisfies `is_host` (names the
+    /// registry `host`, reported in the failure message).
+    pub fn assert_reached(&self, host: &str, is_host: impl Fn(&ProxiedConnection) -> bool) {
+        assert!(
+            self.connections().iter().any(|c| c.routed && is_host(c)),
+            "skopeo reached the registry as {host}: {:?}",
+            self.connections()
+        );
+    }
 }
 
 impl Drop for HostProxy {
@@ -546,6 +697,81 @@ pub fn skopeo_inspect(
     }
 }
 
+/// `skopeo inspect` of one image through one proxy, as [`skopeo_inspect`], with the
+/// arguments every inspection of a test shares.
+#[derive(Debug)]
+pub struct ProxiedInspect<'a> {
+    /// The tools (`skopeo`).
+    pub tools: &'a RegistryTools,
+    /// skopeo's `HOME` and `XDG_*` directory.
+    pub home: PathBuf,
+    /// The proxy skopeo goes through.
+    pub proxy: HostProxy,
+    /// `--tls-verify=false` or `--cert-dir DIR`.
+    pub tls_args: Vec<String>,
+    /// The image to inspect.
+    pub image: String,
+}
+
+impl<'a> ProxiedInspect<'a> {
+    /// `image` on the plain-HTTP `registry` reached as `host` (a new proxy routes `host:80`
+    /// to it; `--tls-verify=false`), with skopeo's home under `node`.
+    pub fn plain_http(
+        tools: &'a RegistryTools,
+        node: &Node,
+        host: &str,
+        registry: &Registry,
+        image: String,
+    ) -> ProxiedInspect<'a> {
+        ProxiedInspect {
+            tools,
+            home: node.path("home"),
+            proxy: HostProxy::start(&[(&format!("{host}:80"), &registry.addr())]),
+            tls_args: vec!["--tls-verify=false".to_owned()],
+            image,
+        }
+    }
+
+    /// Inspects with `authfile`, asserts it succeeded (showing `registry`'s log otherwise)
+    /// and returns skopeo's JSON.
+    pub fn assert_pulls(&self, authfile: &Path, registry: &Registry) -> Json {
+        let ok = self.inspect(Some(authfile));
+        assert!(
+            ok.success,
+            "skopeo with kcred's auth file: {}\nregistry log:\n{}",
+            ok.stderr,
+            registry.log()
+        );
+        Json::parse(&ok.stdout).expect("inspect JSON")
+    }
+
+    /// Inspects with `--authfile FILE`, or `--no-creds` when `authfile` is `None`.
+    pub fn inspect(&self, authfile: Option<&Path>) -> SkopeoOutcome {
+        let tls_args: Vec<&str> = self.tls_args.iter().map(String::as_str).collect();
+        skopeo_inspect(
+            self.tools,
+            &self.home,
+            &self.proxy,
+            &tls_args,
+            &self.image,
+            authfile,
+        )
+    }
+
+    /// Inspects with `authfile` (or no credentials) and asserts the registry refused it:
+    /// the inspection failed (`what` says why it must) with an authentication error.
+    pub fn assert_refused(&self, authfile: Option<&Path>, what: &str) {
+        let refused = self.inspect(authfile);
+        assert!(!refused.success, "{what}");
+        assert!(
+            refused.stderr.contains("unauthorized")
+                || refused.stderr.contains("authentication required"),
+            "{}",
+            refused.stderr
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,6 +791,35 @@ mod tests {
              args:\n      - \"get-credentials\"\n    env:\n      - name: \"K\"\n        \
              value: \"a \\\"b\\\"\\\\c\"\n"
         );
+    }
+
+    #[test]
+    fn auth_json_round_trips_through_base64() {
+        assert_eq!(base64_encode(b"AWS:tok"), "QVdTOnRvaw==");
+        assert_eq!(base64_encode(b"ab"), "YWI=");
+        assert_eq!(base64_encode(b"abc"), "YWJj");
+        assert_eq!(
+            base64_decode("QVdTOnRvaw==").as_deref(),
+            Some(&b"AWS:tok"[..])
+        );
+        assert_eq!(base64_decode("a*"), None);
+        assert_eq!(
+            basic_auth_pair("QVdTOnRvaw=="),
+            ("AWS".to_owned(), "tok".to_owned())
+        );
+        assert_eq!(
+            auth_json("r.example", "AWS", "tok"),
+            "{\"auths\":{\"r.example\":{\"auth\":\"QVdTOnRvaw==\"}}}"
+        );
+    }
+
+    #[test]
+    fn auth_json_files_read_back() {
+        assert_eq!(
+            only_auth_entry(&auth_json("r.example", "AWS", "a:b")),
+            ("r.example".to_owned(), "AWS".to_owned(), "a:b".to_owned())
+        );
+        assert_no_auths("{\n  \"auths\": {}\n}\n");
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! cargo releases its build lock before tests run) and returns the path under `target/debug`.
 
 pub mod http_stub;
+pub mod json;
 pub mod kubelet;
 pub mod moto;
+pub mod pass;
 pub mod registry;
 
 use std::collections::HashMap;

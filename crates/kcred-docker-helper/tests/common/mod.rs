@@ -3,11 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
+use kcred_testutil::pass::run_with_stdin;
 use serde_json::{json, Value};
 
 /// The helper under test.
@@ -39,7 +39,7 @@ pub struct ProviderSpec<'a> {
 impl Node {
     /// A node whose config lists `providers`, all backed by kcred-test-plugin.
     pub fn new(providers: &[ProviderSpec<'_>]) -> Node {
-        let plugin = workspace_bin("kcred-test-plugin", "kcred-test-plugin");
+        let plugin = kcred_testutil::bin("kcred-test-plugin", "kcred-test-plugin");
         let dir = tempfile::tempdir().unwrap();
         let bin_dir = dir.path().join("bin");
         std::fs::create_dir(&bin_dir).unwrap();
@@ -81,32 +81,6 @@ impl Node {
     }
 }
 
-/// Builds binary `name` of workspace package `package` and returns its path in the target
-/// directory this test runs from. Like `kcred_testutil::bin`, but the target directory is
-/// found from the test executable rather than from a workspace path compiled into
-/// kcred-testutil (that path is wrong when another checkout shares the target directory).
-pub fn workspace_bin(package: &str, name: &str) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "-p", package, "--bin", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(
-        status.success(),
-        "cargo build -p {package} --bin {name} failed"
-    );
-    // <target>/debug/deps/<test binary>
-    let exe = std::env::current_exe().expect("test executable path");
-    let path = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/debug")
-        .join(name);
-    assert!(path.is_file(), "{} was not built", path.display());
-    path
-}
-
 /// Writes a v1 CredentialProviderConfig holding `providers`.
 pub fn write_config(path: &Path, providers: Vec<Value>) {
     let doc = json!({
@@ -119,19 +93,7 @@ pub fn write_config(path: &Path, providers: Vec<Value>) {
 
 /// Runs `cmd` with `stdin` and collects its output.
 pub fn run(mut cmd: Command, stdin: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    run_with_stdin(&mut cmd, stdin)
 }
 
 /// Lossy text.
