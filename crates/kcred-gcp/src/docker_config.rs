@@ -12,10 +12,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use kcred_api::Secret;
+use kcred_match::keyring::AuthFieldError;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use thiserror::Error;
@@ -59,49 +58,15 @@ pub enum DockerConfigError {
     },
 }
 
-const PADDED: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
-        .with_decode_allow_trailing_bits(true),
-);
-
-const UNPADDED: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_encode_padding(false)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
-        .with_decode_allow_trailing_bits(true),
-);
-
-/// Upstream `decodeDockerConfigFieldAuth`: padded standard base64 when the trimmed value
-/// ends with `=`, unpadded otherwise; `\r` and `\n` are skipped (as Go's decoder does) but
-/// no other whitespace; the text is split at the first `:`.
+/// Upstream `decodeDockerConfigFieldAuth`, which is the kubelet's own
+/// `decodeDockerConfigFieldAuth`: kcred-match implements it once (padded standard base64 when
+/// the trimmed value ends with `=`, unpadded otherwise, `\r`/`\n` skipped, split at the first
+/// `:`); this maps its error onto this crate's error type, with the same texts.
 pub fn decode_auth_field(field: &str) -> Result<(String, Secret), DockerConfigError> {
-    let cleaned: Vec<u8> = field
-        .bytes()
-        .filter(|b| *b != b'\r' && *b != b'\n')
-        .collect();
-    let engine = if field.trim().ends_with('=') {
-        &PADDED
-    } else {
-        &UNPADDED
-    };
-    let decoded = engine.decode(&cleaned).map_err(|e| match e {
-        base64::DecodeError::InvalidByte(offset, _)
-        | base64::DecodeError::InvalidLastSymbol(offset, _) => {
-            DockerConfigError::AuthBase64 { offset }
-        }
-        base64::DecodeError::InvalidLength(len) => DockerConfigError::AuthBase64 { offset: len },
-        base64::DecodeError::InvalidPadding => DockerConfigError::AuthBase64 {
-            offset: cleaned.len(),
-        },
-    })?;
-    let text = String::from_utf8_lossy(&decoded);
-    match text.split_once(':') {
-        Some((user, pass)) => Ok((user.to_owned(), Secret::new(pass))),
-        None => Err(DockerConfigError::AuthFormat),
-    }
+    kcred_match::keyring::decode_auth_field(field).map_err(|e| match e {
+        AuthFieldError::Base64 { offset } => DockerConfigError::AuthBase64 { offset },
+        AuthFieldError::MissingColon => DockerConfigError::AuthFormat,
+    })
 }
 
 /// Upstream `encodeDockerConfigFieldAuth`: padded standard base64 of `username:password`.
