@@ -6,6 +6,7 @@
 mod explain;
 mod get;
 mod matching;
+mod oidc;
 mod output;
 mod validate;
 
@@ -32,6 +33,8 @@ enum Command {
     Explain(explain::Args),
     /// Run the providers as the kubelet would for one pull and show the credentials it would try.
     Get(Box<get::Args>),
+    /// Workload identity: write and check the cluster's OIDC issuer documents and tokens.
+    Oidc(oidc::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Match(args) => matching::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Get(args) => get::run(&args),
+        Command::Oidc(args) => oidc::run(&args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -10,6 +10,7 @@ pub mod http_stub;
 pub mod json;
 pub mod kubelet;
 pub mod moto;
+pub mod oidc_idp;
 pub mod pass;
 pub mod registry;
 
