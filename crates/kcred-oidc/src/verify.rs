@@ -318,16 +318,16 @@ pub fn check_documents(view: &IssuerView) -> Report {
                 format!("{name}: unusable: {why}"),
                 Vec::new(),
             )),
-            Ok(key) if key.rsa_bits() != 0 && key.rsa_bits() < 2048 => r
-                .findings
-                .push(Finding::warn(
-                "jwks key",
-                format!(
+            Ok(key) if key.rsa_bits() != 0 && key.rsa_bits() < 2048 => {
+                r.findings.push(Finding::warn(
+                    "jwks key",
+                    format!(
                     "{name}: {} is too small; the clouds require RSA keys of at least 2048 bits",
                     key.describe()
                 ),
-                Cloud::ALL.to_vec(),
-            )),
+                    Cloud::ALL.to_vec(),
+                ))
+            }
             Ok(key) => {
                 let kid_note = match &k.kid {
                     None => " (no kid: Entra and AWS select keys by the token's kid)".to_owned(),

@@ -6,6 +6,7 @@
 //! It runs `cargo build -p <package> --bin <name>` once per process (a no-op when up to date;
 //! cargo releases its build lock before tests run) and returns the path under `target/debug`.
 
+pub mod aad_stub;
 pub mod http_stub;
 pub mod json;
 pub mod kubelet;
