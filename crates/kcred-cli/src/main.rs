@@ -10,6 +10,7 @@ mod matching;
 mod oidc;
 mod output;
 mod validate;
+mod wi;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ enum Command {
     Get(Box<get::Args>),
     /// Workload identity: write and check the cluster's OIDC issuer documents and tokens.
     Oidc(oidc::Args),
+    /// Workload identity: print a complete plan for keyless pulls by one service account.
+    Wi(wi::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Get(args) => get::run(&args),
         Command::Oidc(args) => oidc::run(&args),
+        Command::Wi(args) => wi::run(&args),
     };
     match result {
         Ok(exit) => exit.into(),
