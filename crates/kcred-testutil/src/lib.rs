@@ -14,6 +14,7 @@ pub mod moto;
 pub mod oidc_idp;
 pub mod pass;
 pub mod registry;
+pub mod sts_stub;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
