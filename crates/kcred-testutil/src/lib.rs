@@ -7,6 +7,7 @@
 //! cargo releases its build lock before tests run) and returns the path under `target/debug`.
 
 pub mod aad_stub;
+pub mod google_sts_stub;
 pub mod http_stub;
 pub mod json;
 pub mod kubelet;
