@@ -114,6 +114,11 @@ struct PlanArgs {
     /// GCP: the pool's OIDC provider ID.
     #[arg(long, value_name = "ID", default_value = "cluster-issuer")]
     gcp_provider: String,
+    /// GCP: register the cluster in a fleet under this membership name and use fleet
+    /// workload identity (the identity-namespace audience auth-provider-gcp sends today)
+    /// instead of a plain workload identity pool.
+    #[arg(long, value_name = "NAME")]
+    gcp_fleet_membership: Option<String>,
     /// GCP: the Artifact Registry repository (LOCATION/REPO) to grant read access on.
     #[arg(long, value_name = "LOCATION/REPO")]
     gcp_repository: Option<String>,
@@ -474,33 +479,70 @@ fn gcp(a: &PlanArgs, subject: &str) -> anyhow::Result<Cloud> {
             );
         }
     }
-    let pool_path = format!(
-        "projects/{number}/locations/global/workloadIdentityPools/{}",
-        a.gcp_pool
-    );
-    let provider_name = format!(
-        "//iam.googleapis.com/{pool_path}/providers/{}",
-        a.gcp_provider
-    );
-    let audience = a.audience.clone().unwrap_or_else(|| {
-        format!(
-            "https://iam.googleapis.com/{pool_path}/providers/{}",
-            a.gcp_provider
-        )
-    });
-    let principal = format!("principal://iam.googleapis.com/{pool_path}/subject/{subject}");
-    let mut trust = format!("#    Google Cloud: a workload identity pool with an OIDC provider for the issuer\n#    (google.subject = the token's sub), and read access for this service account's principal.\ngcloud iam workload-identity-pools create {} --project {} --location global\ngcloud iam workload-identity-pools providers create-oidc {} --project {} --location global \\\n  --workload-identity-pool {} --issuer-uri {} --allowed-audiences {} \\\n  --attribute-mapping google.subject=assertion.sub\n", sh(&a.gcp_pool), sh(project), sh(&a.gcp_provider), sh(project), sh(&a.gcp_pool), sh(&a.issuer), sh(&audience));
-    match &a.gcp_repository {
-        Some(r) if repo(r) => {
-            let (loc, name) = r.split_once('/').unwrap_or_default();
-            trust.push_str(&format!("gcloud artifacts repositories add-iam-policy-binding {} --project {} --location {} \\\n  --role roles/artifactregistry.reader --member {}\n", sh(name), sh(project), sh(loc), sh(&principal)));
+    let grant = |trust: &mut String, principal: &str| -> anyhow::Result<()> {
+        match &a.gcp_repository {
+            Some(r) if repo(r) => {
+                let (loc, name) = r.split_once('/').unwrap_or_default();
+                trust.push_str(&format!(
+                    "gcloud artifacts repositories add-iam-policy-binding {} --project {} --location {} \\\n  --role roles/artifactregistry.reader --member {}\n",
+                    sh(name), sh(project), sh(loc), sh(principal)
+                ));
+                Ok(())
+            }
+            Some(r) => bail!("--gcp-repository {r:?}: LOCATION/REPOSITORY"),
+            None => {
+                trust.push_str(&format!(
+                    "#    Grant roles/artifactregistry.reader to {principal} on your repository.\n"
+                ));
+                Ok(())
+            }
         }
-        Some(r) => bail!("--gcp-repository {r:?}: LOCATION/REPOSITORY"),
-        None => trust.push_str(&format!(
-            "#    Grant roles/artifactregistry.reader to {principal} on your repository.\n"
-        )),
-    }
-    trust.push_str(&format!("#    The STS audience of this provider is {provider_name}.\n#    NOTE: auth-provider-gcp (upstream and kcred today) sends GKE's identity-namespace audience\n#    (identitynamespace:PROJECT.svc.id.goog:IDENTITY_PROVIDER) built from --project-id and\n#    --identity-provider; a plain workload identity pool needs the provider's full resource\n#    name instead. See docs/workload-identity.md (GCP) for the status of this gap.\n"));
+    };
+    let (audience, identity_provider, trust) = if let Some(m) = &a.gcp_fleet_membership {
+        if !gcp_id(m) {
+            bail!("--gcp-fleet-membership {m:?}: 4-32 lowercase letters, digits and hyphens, starting with a letter");
+        }
+        let pool = format!("{project}.svc.id.goog");
+        let audience = a.audience.clone().unwrap_or_else(|| pool.clone());
+        let idp = format!(
+            "https://gkehub.googleapis.com/projects/{project}/locations/global/memberships/{m}"
+        );
+        let principal = format!(
+            "principal://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/{pool}/subject/ns/{}/sa/{}",
+            a.namespace, a.service_account
+        );
+        let mut trust = format!(
+            "#    Google Cloud, fleet workload identity: register the cluster with its public issuer; the\n#    fleet's identity namespace {pool} then trusts tokens with audience {pool}.\ngcloud container fleet memberships register {} --project {} --context \"$(kubectl config current-context)\" \\\n  --enable-workload-identity --public-issuer-url {}\n",
+            sh(m), sh(project), sh(&a.issuer)
+        );
+        grant(&mut trust, &principal)?;
+        (audience, idp, trust)
+    } else {
+        let pool_path = format!(
+            "projects/{number}/locations/global/workloadIdentityPools/{}",
+            a.gcp_pool
+        );
+        let provider_name = format!(
+            "//iam.googleapis.com/{pool_path}/providers/{}",
+            a.gcp_provider
+        );
+        let audience = a.audience.clone().unwrap_or_else(|| {
+            format!(
+                "https://iam.googleapis.com/{pool_path}/providers/{}",
+                a.gcp_provider
+            )
+        });
+        let principal = format!("principal://iam.googleapis.com/{pool_path}/subject/{subject}");
+        let mut trust = format!(
+            "#    Google Cloud: a workload identity pool with an OIDC provider for the issuer\n#    (google.subject = the token's sub), and read access for this service account's principal.\ngcloud iam workload-identity-pools create {} --project {} --location global\ngcloud iam workload-identity-pools providers create-oidc {} --project {} --location global \\\n  --workload-identity-pool {} --issuer-uri {} --allowed-audiences {} \\\n  --attribute-mapping google.subject=assertion.sub\n",
+            sh(&a.gcp_pool), sh(project), sh(&a.gcp_provider), sh(project), sh(&a.gcp_pool), sh(&a.issuer), sh(&audience)
+        );
+        grant(&mut trust, &principal)?;
+        trust.push_str(&format!(
+            "#    The STS audience of this provider is {provider_name}.\n#    NOTE: auth-provider-gcp (upstream and kcred today) sends GKE's identity-namespace audience\n#    (identitynamespace:PROJECT.svc.id.goog:IDENTITY_PROVIDER) built from --project-id and\n#    --identity-provider; a plain workload identity pool needs the provider's full resource\n#    name instead. Until the plugin can send it, use --gcp-fleet-membership (fleet workload\n#    identity), which works today; see docs/workload-identity.md (GCP).\n"
+        ));
+        (audience, provider_name, trust)
+    };
     Ok(Cloud {
         plugin: "auth-provider-gcp",
         audience,
@@ -514,7 +556,7 @@ fn gcp(a: &PlanArgs, subject: &str) -> anyhow::Result<Cloud> {
         args: vec![
             "get-credentials".to_owned(),
             "--v=3".to_owned(),
-            format!("--identity-provider={provider_name}"),
+            format!("--identity-provider={identity_provider}"),
             format!("--project-id={project}"),
         ],
         annotation_keys: &["iam.gke.io/enable-wi-image-pull"],

@@ -398,3 +398,38 @@ fn bad_input_prints_nothing() {
         assert!(err.contains(want), "{want:?} in {err}");
     }
 }
+
+/// The fleet route: the provider entry is the one `crates/kcred-gcp/tests/workload_identity_e2e.rs`
+/// runs against the verifying Google STS stub (same args and audience).
+#[test]
+fn gcp_fleet_plan() {
+    let mut args = gcp_args();
+    args.extend(["--gcp-fleet-membership", "homelab"]);
+    let p = plan("gcp", "1.34", &args);
+    let docs = heredocs(&p);
+    common_checks(
+        &p,
+        &docs,
+        "auth-provider-gcp",
+        "homelab-project.svc.id.goog",
+        "1.34",
+    );
+    let cfg = &yaml_docs(doc(&docs, "cat > credential-providers.yaml"))[0];
+    assert_eq!(
+        cfg["providers"][0]["args"],
+        serde_json::json!(["get-credentials", "--v=3", "--identity-provider=https://gkehub.googleapis.com/projects/homelab-project/locations/global/memberships/homelab", "--project-id=homelab-project"])
+    );
+    assert!(p.contains(
+        "gcloud container fleet memberships register 'homelab' --project 'homelab-project'"
+    ));
+    assert!(p.contains(
+        "--enable-workload-identity --public-issuer-url 'https://oidc.example.net/homelab'"
+    ));
+    assert!(
+        !p.contains("NOTE: auth-provider-gcp"),
+        "the fleet route works with the plugin today"
+    );
+    assert!(
+        p.contains("workloadIdentityPools/homelab-project.svc.id.goog/subject/ns/team/sa/puller")
+    );
+}
