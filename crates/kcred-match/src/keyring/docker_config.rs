@@ -124,15 +124,9 @@ enum EntryField {
     Auth,
 }
 
-/// Go `encoding/json` field-name folding for ASCII field names: ASCII letters fold to
-/// lowercase, and U+212A (Kelvin sign) and U+017F (long s) fold to `k` and `s`.
+/// Go `encoding/json`'s folded field-name match (KELVIN SIGN and LONG S included).
 fn go_json_name_eq(key: &str, field: &str) -> bool {
-    let mut folded = key.chars().map(|c| match c {
-        '\u{212A}' => 'k',
-        '\u{17F}' => 's',
-        c => c.to_ascii_lowercase(),
-    });
-    field.chars().all(|f| folded.next() == Some(f)) && folded.next().is_none()
+    kcred_api::go::json::equal_fold(key, field)
 }
 
 fn entry_field(key: &str) -> Option<EntryField> {
