@@ -195,7 +195,7 @@ pub enum Verdict {
 
 impl Verdict {
     fn of(report: &CredentialsReport) -> Verdict {
-        if report.outcomes.iter().any(|o| o.error.is_some()) {
+        if report.outcomes.iter().any(|o| o.error().is_some()) {
             Verdict::ProviderFailed
         } else if report.found() {
             Verdict::Found
@@ -252,10 +252,7 @@ impl GetView<'_> {
     /// `-v`: what the kubelet's error for `outcome` leaves out (the decoder's cause of a
     /// response that failed the strict decode, redacted), if anything.
     pub fn detail<'o>(&self, outcome: &'o kcred_host::ProvideOutcome) -> Option<&'o str> {
-        outcome
-            .error_detail
-            .as_deref()
-            .filter(|_| self.args.verbose)
+        outcome.error_detail().filter(|_| self.args.verbose)
     }
 }
 
@@ -263,11 +260,11 @@ impl GetView<'_> {
 /// file, also the notes the table and json outputs give in their result.
 fn report_on_stderr(view: &GetView<'_>, verdict: Verdict) {
     for outcome in &view.report.outcomes {
-        if let Some(e) = &outcome.error {
+        if let Some(e) = outcome.error() {
             eprintln!(
                 "error: provider {} failed: {}",
                 strconv_quote(&outcome.provider),
-                e.trim_end()
+                e.to_string().trim_end()
             );
             if let Some(detail) = view.detail(outcome) {
                 eprintln!("detail: {detail}");
