@@ -96,6 +96,7 @@ impl GroupVersionKind {
 
 /// Why the kind sniff failed. `Display` is apimachinery's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InterpretError {
     /// The data is not JSON, or `apiVersion`/`kind` is not a string.
     #[error("couldn't get version/kind; json parse error: {0}")]
@@ -140,6 +141,7 @@ impl std::error::Error for UnmarshalTypeError {}
 
 /// A fatal error while decoding a value into its field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FieldError {
     /// The value has the wrong JSON type.
     #[error(transparent)]
@@ -198,6 +200,7 @@ impl std::error::Error for StrictDecodingError {}
 
 /// Why apimachinery's strict `UniversalDecoder` rejected a document. `Display` is its message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The YAML could not be converted to JSON.
     #[error("{0}")]

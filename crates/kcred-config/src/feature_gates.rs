@@ -22,6 +22,7 @@ impl Default for FeatureGates {
 
 /// A malformed `--feature-gates` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FeatureGateError {
     /// An entry without `=`.
     #[error("missing bool value for {0}")]

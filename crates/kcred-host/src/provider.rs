@@ -154,6 +154,7 @@ impl ProvideOutcome {
 
 /// A provider definition that cannot be run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProviderError {
     /// `apiVersion` is not one of the three versions (validation rejects this first).
     #[error("provider {name:?}: unsupported apiVersion {api_version:?}")]

@@ -35,6 +35,7 @@ pub struct DockerConfigEntry {
 
 /// Why an `auth` field could not be decoded. Never shows the secret itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthFieldError {
     /// Not valid base64 (padded input is read as standard base64, unpadded input as raw
     /// standard base64, as the kubelet does).
