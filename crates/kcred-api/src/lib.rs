@@ -24,6 +24,8 @@
 //! (Go-compatible JSON reading and writing), `yaml` (YAML to JSON as `sigs.k8s.io/yaml`
 //! does) and `scheme` (the kinds the kubelet's scheme registers).
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod duration;
 pub mod go;

@@ -43,7 +43,7 @@ fn coordinates(sa: &ServiceAccountCoordinates) -> String {
 }
 
 /// The line saying the kubelet pulls anonymously, and why.
-pub fn anonymous_notice(view: &GetView<'_>, verdict: Verdict) -> String {
+pub(super) fn anonymous_notice(view: &GetView<'_>, verdict: Verdict) -> String {
     let why = match verdict {
         Verdict::NoProviderMatched => "no provider matches it, so no plugin runs",
         Verdict::NoCredentials => "the providers that match it returned no credential for it",
@@ -117,7 +117,7 @@ fn default_cache_duration(provider: Option<&PluginProvider>) -> String {
 }
 
 /// Prints the `table` output.
-pub fn print_table(view: &GetView<'_>, verdict: Verdict) {
+pub(super) fn print_table(view: &GetView<'_>, verdict: Verdict) {
     let set = view.host.providers();
     println!("image:      {}", view.args.image);
     println!("normalised: {}", view.normalised);
@@ -300,7 +300,7 @@ fn credential_line(cred: &TrackedAuthConfig, provider: Option<&str>, show: bool)
 }
 
 /// The `json` output.
-pub fn json(view: &GetView<'_>, verdict: Verdict) -> Value {
+pub(super) fn json(view: &GetView<'_>, verdict: Verdict) -> Value {
     let set = view.host.providers();
     let show = view.args.show_secrets;
     let pod = view.pod;
