@@ -47,6 +47,23 @@ pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
     Ok(gates)
 }
 
+/// [`feature_gates`] starting from the defaults of a given kubelet (the service-account token
+/// gate is off in 1.33 and absent before).
+pub fn feature_gates_for(
+    spec: Option<&str>,
+    kubelet: kcred_kubelet::KubeletVersion,
+) -> anyhow::Result<FeatureGates> {
+    let mut gates = FeatureGates::for_kubelet(kubelet);
+    let given = feature_gates(spec)?;
+    if let Some(spec) = spec {
+        // Only gates named in the flag override the version's defaults.
+        if spec.contains(kcred_config::feature_gates::SERVICE_ACCOUNT_TOKEN_GATE) {
+            gates = given;
+        }
+    }
+    Ok(gates)
+}
+
 /// `1 provider`, `2 providers`.
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
