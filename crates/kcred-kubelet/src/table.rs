@@ -329,7 +329,11 @@ pub fn render_markdown_table() -> String {
             .collect();
         let token = match f.token_attributes {
             None => "no (unknown field)".to_owned(),
-            Some(t) => format!("{} ({})", t.gate_stage, if t.gate_default { "on" } else { "off" }),
+            Some(t) => format!(
+                "{} ({})",
+                t.gate_stage,
+                if t.gate_default { "on" } else { "off" }
+            ),
         };
         let yes_no = |b: bool| if b { "yes" } else { "no" };
         out.push_str(&format!(
