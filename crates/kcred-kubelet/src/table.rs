@@ -263,51 +263,6 @@ pub(crate) fn last_patch(minor: u16) -> Option<u16> {
         .and_then(|r| r.patches.last)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{NEWEST_MINOR, OLDEST_MINOR};
-
-    #[test]
-    fn rows_cover_every_minor_contiguously_in_order() {
-        for minor in OLDEST_MINOR..=NEWEST_MINOR {
-            let rows: Vec<_> = RELEASES.iter().filter(|r| r.minor == minor).collect();
-            assert!(!rows.is_empty(), "1.{minor} has no row");
-            assert_eq!(rows[0].patches.first, 0, "1.{minor} starts at .0");
-            for pair in rows.windows(2) {
-                assert_eq!(
-                    pair[0].patches.last.map(|l| l + 1),
-                    Some(pair[1].patches.first),
-                    "1.{minor} rows must be contiguous"
-                );
-            }
-        }
-        for pair in RELEASES.windows(2) {
-            assert!(pair[0].minor <= pair[1].minor, "rows sorted by minor");
-        }
-    }
-
-    #[test]
-    fn lookup_finds_rows() {
-        assert_eq!(lookup(34, Some(2)).unwrap().url_parsing, REGRESSION);
-        assert_eq!(lookup(34, Some(99)).unwrap().url_parsing, STARTS_HOST);
-        assert_eq!(lookup(34, None).unwrap().url_parsing, STARTS_HOST);
-        assert_eq!(lookup(26, Some(16)), None);
-        assert_eq!(lookup(25, None), None);
-        assert_eq!(last_patch(26), Some(15));
-        assert_eq!(last_patch(37), None);
-    }
-
-    #[test]
-    fn validation_wording() {
-        assert_eq!(
-            ValidationMessages::NamedFields.required_detail("apiVersion"),
-            "apiVersion is required"
-        );
-        assert_eq!(ValidationMessages::Plain.required_detail("apiVersion"), "");
-    }
-}
-
 /// The version table as a Markdown table, one line per row, as `docs/kubelet-versions.md`
 /// shows it (a test keeps the two identical).
 pub fn render_markdown_table() -> String {
@@ -357,4 +312,49 @@ pub fn render_markdown_table() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NEWEST_MINOR, OLDEST_MINOR};
+
+    #[test]
+    fn rows_cover_every_minor_contiguously_in_order() {
+        for minor in OLDEST_MINOR..=NEWEST_MINOR {
+            let rows: Vec<_> = RELEASES.iter().filter(|r| r.minor == minor).collect();
+            assert!(!rows.is_empty(), "1.{minor} has no row");
+            assert_eq!(rows[0].patches.first, 0, "1.{minor} starts at .0");
+            for pair in rows.windows(2) {
+                assert_eq!(
+                    pair[0].patches.last.map(|l| l + 1),
+                    Some(pair[1].patches.first),
+                    "1.{minor} rows must be contiguous"
+                );
+            }
+        }
+        for pair in RELEASES.windows(2) {
+            assert!(pair[0].minor <= pair[1].minor, "rows sorted by minor");
+        }
+    }
+
+    #[test]
+    fn lookup_finds_rows() {
+        assert_eq!(lookup(34, Some(2)).unwrap().url_parsing, REGRESSION);
+        assert_eq!(lookup(34, Some(99)).unwrap().url_parsing, STARTS_HOST);
+        assert_eq!(lookup(34, None).unwrap().url_parsing, STARTS_HOST);
+        assert_eq!(lookup(26, Some(16)), None);
+        assert_eq!(lookup(25, None), None);
+        assert_eq!(last_patch(26), Some(15));
+        assert_eq!(last_patch(37), None);
+    }
+
+    #[test]
+    fn validation_wording() {
+        assert_eq!(
+            ValidationMessages::NamedFields.required_detail("apiVersion"),
+            "apiVersion is required"
+        );
+        assert_eq!(ValidationMessages::Plain.required_detail("apiVersion"), "");
+    }
 }
