@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 
 use crate::clock::{Clock, SystemClock};
 use crate::exec::{ExecLimits, DEFAULT_EXEC_TIMEOUT, DEFAULT_OUTPUT_LIMIT};
-use crate::keyring::external_keyring;
+use crate::keyring::external_keyring_as;
 use crate::metrics::{HostMetrics, MetricsError};
 use crate::provider::{PluginProvider, ProvideOutcome, ProviderContext, ProviderError};
 use crate::registration::{check_bin_dir, look_path, RegistrationError};
@@ -298,7 +298,9 @@ impl Host {
         for provider in &set.providers {
             outcomes.push(provider.provide(&name, &pod).await);
         }
-        let credentials = external_keyring(&outcomes).lookup(&name);
+        let credentials =
+            external_keyring_as(&outcomes, self.shared.options.kubelet_version.url_parsing())
+                .lookup(&name);
         Ok(CredentialsReport {
             image: name,
             outcomes,

@@ -263,6 +263,57 @@ pub(crate) fn last_patch(minor: u16) -> Option<u16> {
         .and_then(|r| r.patches.last)
 }
 
+/// The version table as a Markdown table, one line per row, as `docs/kubelet-versions.md`
+/// shows it (a test keeps the two identical).
+pub fn render_markdown_table() -> String {
+    let mut out = String::from(
+        "| kubelet | Go | URL parsing | config apiVersions | tokenAttributes (gate default) | cacheType required | config directory | provider order | global cache key | echoed-token check | errors metric | validation wording |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in RELEASES {
+        let patches = match r.patches.last {
+            Some(last) if last == r.patches.first => format!("1.{}.{}", r.minor, last),
+            Some(last) => format!("1.{}.{}–1.{}.{}", r.minor, r.patches.first, r.minor, last),
+            None => format!("1.{}.{}+", r.minor, r.patches.first),
+        };
+        let f = &r.features;
+        let versions: Vec<&str> = f
+            .config_api_versions
+            .iter()
+            .map(|v| v.rsplit('/').next().unwrap_or(v))
+            .collect();
+        let token = match f.token_attributes {
+            None => "no (unknown field)".to_owned(),
+            Some(t) => format!(
+                "{} ({})",
+                t.gate_stage,
+                if t.gate_default { "on" } else { "off" }
+            ),
+        };
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        out.push_str(&format!(
+            "| {patches} | {} | `{}` | {} | {token} | {} | {} | {} | `{}` | {} | `{}` | {} |\n",
+            r.go,
+            r.url_parsing.name(),
+            versions.join(", "),
+            yes_no(f.token_attributes.is_some_and(|t| t.cache_type_required)),
+            yes_no(f.config_directory),
+            match f.provider_order {
+                ProviderOrder::SortedByName => "sorted by name",
+                ProviderOrder::ConfigOrder => "config order",
+            },
+            f.global_cache_key,
+            yes_no(f.echoed_token_check),
+            f.metrics.errors,
+            match f.validation_messages {
+                ValidationMessages::NamedFields => "named fields",
+                ValidationMessages::Plain => "plain",
+            },
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,51 +357,4 @@ mod tests {
         );
         assert_eq!(ValidationMessages::Plain.required_detail("apiVersion"), "");
     }
-}
-
-/// The version table as a Markdown table, one line per row, as `docs/kubelet-versions.md`
-/// shows it (a test keeps the two identical).
-pub fn render_markdown_table() -> String {
-    let mut out = String::from(
-        "| kubelet | Go | URL parsing | config apiVersions | tokenAttributes (gate default) | cacheType required | config directory | provider order | global cache key | echoed-token check | errors metric | validation wording |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
-    );
-    for r in RELEASES {
-        let patches = match r.patches.last {
-            Some(last) if last == r.patches.first => format!("1.{}.{}", r.minor, last),
-            Some(last) => format!("1.{}.{}–1.{}.{}", r.minor, r.patches.first, r.minor, last),
-            None => format!("1.{}.{}+", r.minor, r.patches.first),
-        };
-        let f = &r.features;
-        let versions: Vec<&str> = f
-            .config_api_versions
-            .iter()
-            .map(|v| v.rsplit('/').next().unwrap_or(v))
-            .collect();
-        let token = match f.token_attributes {
-            None => "no (unknown field)".to_owned(),
-            Some(t) => format!("{} ({})", t.gate_stage, if t.gate_default { "on" } else { "off" }),
-        };
-        let yes_no = |b: bool| if b { "yes" } else { "no" };
-        out.push_str(&format!(
-            "| {patches} | {} | `{}` | {} | {token} | {} | {} | {} | `{}` | {} | `{}` | {} |\n",
-            r.go,
-            r.url_parsing.name(),
-            versions.join(", "),
-            yes_no(f.token_attributes.is_some_and(|t| t.cache_type_required)),
-            yes_no(f.config_directory),
-            match f.provider_order {
-                ProviderOrder::SortedByName => "sorted by name",
-                ProviderOrder::ConfigOrder => "config order",
-            },
-            f.global_cache_key,
-            yes_no(f.echoed_token_check),
-            f.metrics.errors,
-            match f.validation_messages {
-                ValidationMessages::NamedFields => "named fields",
-                ValidationMessages::Plain => "plain",
-            },
-        ));
-    }
-    out
 }
