@@ -13,6 +13,8 @@
 //! (kubernetes/kubernetes `pkg/serviceaccount/openidmetadata.go`), and the projected
 //! service-account tokens the kubelet passes to credential providers (KEP-4412).
 
+#![forbid(unsafe_code)]
+
 pub mod der;
 pub mod discovery;
 pub mod fetch;
