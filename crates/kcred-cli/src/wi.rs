@@ -287,7 +287,12 @@ KCRED_EOF
     }
     o.push_str("KCRED_EOF\n");
     o.push_str(&cloud.node_files);
-    o.push_str(&format!("## The CredentialProviderConfig ({}); check it with: kcred validate {} --kubelet-version {v}\ncat > credential-providers.yaml <<'KCRED_EOF'\napiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: {}\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    matchImages:\n", a.provider_config, a.provider_config, cloud.plugin));
+    let validate_gate = if token_support.gate_default {
+        ""
+    } else {
+        " --feature-gates KubeletServiceAccountTokenForCredentialProviders=true"
+    };
+    o.push_str(&format!("## The CredentialProviderConfig ({}); check it with: kcred validate {} --kubelet-version {v}{validate_gate}\ncat > credential-providers.yaml <<'KCRED_EOF'\napiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: {}\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    matchImages:\n", a.provider_config, a.provider_config, cloud.plugin));
     for m in cloud.match_images {
         o.push_str(&format!("      - {}\n", q(m)));
     }

@@ -165,29 +165,28 @@ fn common_checks(
     let tmp = tempfile::tempdir().unwrap();
     let f = tmp.path().join("cfg.yaml");
     std::fs::write(&f, cfg_text).unwrap();
-    let v = kcred(&[
+    // The plan turns the gate on for 1.33; validate with the same gates the kubelet gets.
+    let mut vargs = vec![
         "validate",
         f.to_str().unwrap(),
         "--kubelet-version",
         kubelet,
-    ]);
-    let stderr = String::from_utf8_lossy(&v.stderr);
-    // SEAM (issue 11): `kcred validate` does not yet apply kcred-kubelet's 1.33 row (no
-    // cacheType field, gate off) and demands cacheType for every version. The plan follows
-    // the table; until validation is version-aware, 1.33 may fail with exactly that message.
-    let known_gap = kubelet == "1.33" && stderr.contains("cacheType: Required value");
-    if known_gap {
-        eprintln!(
-            "note: kcred validate --kubelet-version 1.33 still requires cacheType (issue 11)"
-        );
-    } else {
-        assert_eq!(
-            v.status.code(),
-            Some(0),
-            "kcred validate: {}{stderr}",
-            String::from_utf8_lossy(&v.stdout)
-        );
+    ];
+    if kubelet == "1.33" {
+        vargs.extend([
+            "--feature-gates",
+            "KubeletServiceAccountTokenForCredentialProviders=true",
+        ]);
+        assert!(p.contains("kcred validate /etc/kubernetes/credential-providers.yaml --kubelet-version 1.33 --feature-gates KubeletServiceAccountTokenForCredentialProviders=true"), "{p}");
     }
+    let v = kcred(&vargs);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "kcred validate {kubelet}: {}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
 
     // RBAC: a ClusterRole for the audience bound to system:nodes.
     let rbac = yaml_docs(
