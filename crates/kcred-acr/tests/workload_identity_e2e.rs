@@ -4,6 +4,8 @@
 //! 1. A service-account signing key is generated (openssl) and `kcred oidc discovery` writes
 //!    the issuer's documents, served over HTTPS on loopback (test CA) as a static host would.
 //! 2. A token shaped exactly like kube-apiserver's projected tokens is minted with that key.
+//!    The node's `azure.json` and provider entry are the ones `kcred wi plan --cloud azure`
+//!    prints (plus the test knobs that point the plugin at the stubs).
 //! 3. `kcred get` runs `acr-credential-provider` in service-account token mode, as the kubelet
 //!    would with `tokenAttributes`; the plugin presents the token to the AAD stub
 //!    (`kcred_testutil::aad_stub`), which fetches the issuer's discovery document and JWKS as
@@ -115,40 +117,52 @@ fn world() -> World {
     let _ = port.set(token_service.port());
     let registry = start_token_registry(&dir, token_service.port(), ACR);
 
-    // 4. The node: azure.json without any node identity, the provider in token mode.
+    // 4. The node, configured from `kcred wi plan`: its azure.json (no secret, no node
+    //    identity) and its CredentialProviderConfig entry (token mode, annotations), plus the
+    //    test knobs that point the plugin at the stubs.
+    let plan = Command::new(&kcred)
+        .args([
+            "wi",
+            "plan",
+            "--cloud",
+            "azure",
+            "--issuer",
+            &issuer,
+            "--namespace",
+            NAMESPACE,
+            "--service-account",
+            SERVICE_ACCOUNT,
+            "--kubelet-version",
+            "1.34",
+            "--azure-tenant-id",
+            TENANT,
+            "--azure-client-id",
+            CLIENT_ID,
+            "--azure-identity-name",
+            "acr-puller",
+            "--azure-resource-group",
+            "homelab",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        plan.status.success(),
+        "kcred wi plan: {}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let plan = String::from_utf8(plan.stdout).unwrap();
     let azure_json = dir.join("azure.json");
-    std::fs::write(
-        &azure_json,
-        r#"{"cloud":"AzurePublicCloud","tenantId":"node-tenant"}"#,
-    )
-    .unwrap();
+    std::fs::write(&azure_json, heredoc(&plan, "cat > azure.json")).unwrap();
+    let config = heredoc(&plan, "cat > credential-providers.yaml").replace(
+        "\"/etc/kubernetes/azure.json\"",
+        &format!("\"{}\"", azure_json.display()),
+    );
     let plugin = env!("CARGO_BIN_EXE_acr-credential-provider");
     let node = Node::new(&[], &[(PROVIDER, Path::new(plugin))]);
     node.write(
         "config.yaml",
         &format!(
-            "apiVersion: kubelet.config.k8s.io/v1
-kind: CredentialProviderConfig
-providers:
-  - name: {PROVIDER}
-    apiVersion: credentialprovider.kubelet.k8s.io/v1
-    matchImages: [\"*.azurecr.io\"]
-    defaultCacheDuration: \"10m\"
-    args: [\"{azure_json}\"]
-    tokenAttributes:
-      serviceAccountTokenAudience: {AUDIENCE}
-      requireServiceAccount: true
-      cacheType: ServiceAccount
-      requiredServiceAccountAnnotationKeys:
-        - kubernetes.azure.com/acr-client-id
-        - kubernetes.azure.com/acr-tenant-id
-    env:
-      - name: KCRED_ACR_AUTHORITY_HOST
-        value: \"https://127.0.0.1:{aad_port}/\"
-      - name: KCRED_ACR_TEST_CONNECT_TO
-        value: \"{ACR}=127.0.0.1:{reg_port}\"
-",
-            azure_json = azure_json.display(),
+            "{config}    env:\n      - name: KCRED_ACR_AUTHORITY_HOST\n        value: \"https://127.0.0.1:{aad_port}/\"\n      - name: KCRED_ACR_TEST_CONNECT_TO\n        value: \"{ACR}=127.0.0.1:{reg_port}\"\n",
             aad_port = aad_server.port(),
             reg_port = registry.port,
         ),
@@ -167,6 +181,18 @@ providers:
         node,
         _tmp: tmp,
     }
+}
+
+/// The body of the plan's here-document whose opening line starts with `opening`.
+fn heredoc(plan: &str, opening: &str) -> String {
+    let mut lines = plan
+        .lines()
+        .skip_while(|l| !(l.starts_with(opening) && l.ends_with("<<'KCRED_EOF'")));
+    assert!(lines.next().is_some(), "the plan has {opening:?}:\n{plan}");
+    lines
+        .take_while(|l| *l != "KCRED_EOF")
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 impl World {
