@@ -1,7 +1,8 @@
 //! Issue 15, AWS: keyless ECR pulls on a self-managed cluster, end to end, with an STS that
 //! really verifies the token.
 //!
-//! An openssl signing key; `kcred oidc discovery` documents on an HTTPS static host (test CA);
+//! The IAM OIDC provider, the role's trust policy and the kubelet's provider entry are the
+//! ones `kcred wi plan --cloud aws` prints. An openssl signing key; `kcred oidc discovery` documents on an HTTPS static host (test CA);
 //! a kube-apiserver-shaped projected token for `team/puller`; `kcred get` runs
 //! `ecr-credential-provider` in token mode; the plugin calls `AssumeRoleWithWebIdentity` at
 //! the STS stub (`kcred_testutil::sts_stub`), which checks the IAM OIDC provider, audience,
@@ -64,17 +65,62 @@ fn world(moto: Arc<MotoServer>) -> World {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // The cloud and the node, configured from `kcred wi plan --cloud aws`: the IAM OIDC
+    // provider from its `aws iam create-open-id-connect-provider` line, the role from its
+    // trust-policy.json, the kubelet's provider entry from its CredentialProviderConfig.
+    let plan = Command::new(kcred_testutil::bin("kcred-cli", "kcred"))
+        .args([
+            "wi",
+            "plan",
+            "--cloud",
+            "aws",
+            "--issuer",
+            &issuer,
+            "--namespace",
+            "team",
+            "--service-account",
+            "puller",
+            "--kubelet-version",
+            "1.34",
+            "--aws-account-id",
+            ROLE_ACCOUNT,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        plan.status.success(),
+        "kcred wi plan: {}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let plan = String::from_utf8(plan.stdout).unwrap();
+    assert!(plan.contains(&format!("aws iam create-open-id-connect-provider --url '{issuer}' --client-id-list '{AUDIENCE}'")), "{plan}");
     let provider = IamOidcProvider {
         url: issuer.clone(),
         client_ids: vec![AUDIENCE.to_owned()],
         account: ROLE_ACCOUNT.to_owned(),
     };
+    let policy: serde_json::Value =
+        serde_json::from_str(&heredoc(&plan, "cat > trust-policy.json")).unwrap();
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
+    let host_path = issuer.trim_start_matches("https://");
+    let condition = &statement["Condition"]["StringEquals"];
     let role = WebIdentityRole {
         arn: format!("arn:aws:iam::{ROLE_ACCOUNT}:role/kcred-ecr-pull-team-puller"),
-        provider_arn: provider.arn(),
-        aud: AUDIENCE.to_owned(),
-        sub: "system:serviceaccount:team:puller".to_owned(),
+        provider_arn: statement["Principal"]["Federated"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        aud: condition[format!("{host_path}:aud")]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        sub: condition[format!("{host_path}:sub")]
+            .as_str()
+            .unwrap()
+            .to_owned(),
     };
+    assert_eq!(role.provider_arn, provider.arn());
     let sts = Arc::new(StsStub::new(
         vec![provider],
         vec![role],
@@ -85,23 +131,11 @@ fn world(moto: Arc<MotoServer>) -> World {
         let sts = sts.clone();
         StubServer::start_plain(move |r| sts.handle(r))
     };
+    let config = heredoc(&plan, "cat > credential-providers.yaml");
     node.write(
         "config.yaml",
         &format!(
-            "apiVersion: kubelet.config.k8s.io/v1
-kind: CredentialProviderConfig
-providers:
-  - name: {PROVIDER}
-    apiVersion: credentialprovider.kubelet.k8s.io/v1
-    matchImages: [\"*.dkr.ecr.*.amazonaws.com\"]
-    defaultCacheDuration: \"12h\"
-    args: [get-credentials]
-    tokenAttributes:
-      serviceAccountTokenAudience: {AUDIENCE}
-      requireServiceAccount: false
-      cacheType: ServiceAccount
-      optionalServiceAccountAnnotationKeys: [eks.amazonaws.com/ecr-role-arn]
-    env:
+            "{config}    env:
       - {{name: AWS_ENDPOINT_URL_ECR, value: \"{moto}\"}}
       - {{name: AWS_ENDPOINT_URL_STS, value: \"http://127.0.0.1:{sts_port}\"}}
       - {{name: AWS_EC2_METADATA_DISABLED, value: \"true\"}}
@@ -121,6 +155,18 @@ providers:
         _moto: moto,
         node,
     }
+}
+
+/// The body of the plan's here-document whose opening line starts with `opening`.
+fn heredoc(plan: &str, opening: &str) -> String {
+    let mut lines = plan
+        .lines()
+        .skip_while(|l| !(l.starts_with(opening) && l.ends_with("<<'KCRED_EOF'")));
+    assert!(lines.next().is_some(), "the plan has {opening:?}:\n{plan}");
+    lines
+        .take_while(|l| *l != "KCRED_EOF")
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 impl World {

@@ -1,7 +1,8 @@
 //! Issue 15, Google Cloud: keyless Artifact Registry pulls on a self-managed cluster, end to
 //! end, with a Google STS that really verifies the token.
 //!
-//! An openssl signing key; `kcred oidc discovery` documents on an HTTPS static host (test CA);
+//! The kubelet's provider entry is the one `kcred wi plan --cloud gcp --gcp-fleet-membership`
+//! prints. An openssl signing key; `kcred oidc discovery` documents on an HTTPS static host (test CA);
 //! a kube-apiserver-shaped projected token; `kcred get` runs `auth-provider-gcp` in token mode
 //! (`--identity-provider`, `--project-id`, annotation `iam.gke.io/enable-wi-image-pull`); the
 //! plugin exchanges the token at the STS stub (`kcred_testutil::google_sts_stub`), which looks
@@ -81,25 +82,52 @@ fn world() -> World {
         let sts = sts.clone();
         ca.start_https(move |r| sts.handle(r))
     };
+    // The kubelet's provider entry is the one `kcred wi plan --cloud gcp --gcp-fleet-membership`
+    // prints, plus the test knobs pointing the plugin at the stubs.
+    let plan = Command::new(kcred_testutil::bin("kcred-cli", "kcred"))
+        .args([
+            "wi",
+            "plan",
+            "--cloud",
+            "gcp",
+            "--issuer",
+            &issuer,
+            "--namespace",
+            "team",
+            "--service-account",
+            "puller",
+            "--kubelet-version",
+            "1.34",
+            "--gcp-project-id",
+            PROJECT,
+            "--gcp-project-number",
+            "123456789",
+            "--gcp-fleet-membership",
+            "homelab",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        plan.status.success(),
+        "kcred wi plan: {}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    let plan = String::from_utf8(plan.stdout).unwrap();
+    let config = heredoc(&plan, "cat > credential-providers.yaml");
+    assert!(
+        config.contains(&format!("\"--identity-provider={MEMBERSHIP}\"")),
+        "{config}"
+    );
+    assert!(
+        config.contains(&format!("serviceAccountTokenAudience: \"{AUDIENCE}\"")),
+        "{config}"
+    );
     let plugin = env!("CARGO_BIN_EXE_auth-provider-gcp");
     let node = Node::new(&[], &[(PROVIDER, Path::new(plugin))]);
     node.write(
         "config.yaml",
         &format!(
-            "apiVersion: kubelet.config.k8s.io/v1
-kind: CredentialProviderConfig
-providers:
-  - name: {PROVIDER}
-    apiVersion: credentialprovider.kubelet.k8s.io/v1
-    matchImages: [\"container.cloud.google.com\", \"gcr.io\", \"*.gcr.io\", \"*.pkg.dev\"]
-    defaultCacheDuration: \"1m\"
-    args: [get-credentials, --v=3, \"--identity-provider={MEMBERSHIP}\", \"--project-id={PROJECT}\"]
-    tokenAttributes:
-      serviceAccountTokenAudience: {AUDIENCE}
-      requireServiceAccount: false
-      cacheType: ServiceAccount
-      optionalServiceAccountAnnotationKeys: [iam.gke.io/enable-wi-image-pull]
-    env:
+            "{config}    env:
       - {{name: KCRED_GCP_STS_URL, value: \"https://127.0.0.1:{sts_port}/v1/token\"}}
       - {{name: KCRED_GCP_METADATA_URL, value: \"http://127.0.0.1:9/computeMetadata/v1/\"}}
 ",
@@ -117,6 +145,18 @@ providers:
         _sts_server: sts_server,
         node,
     }
+}
+
+/// The body of the plan's here-document whose opening line starts with `opening`.
+fn heredoc(plan: &str, opening: &str) -> String {
+    let mut lines = plan
+        .lines()
+        .skip_while(|l| !(l.starts_with(opening) && l.ends_with("<<'KCRED_EOF'")));
+    assert!(lines.next().is_some(), "the plan has {opening:?}:\n{plan}");
+    lines
+        .take_while(|l| *l != "KCRED_EOF")
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 impl World {
