@@ -150,8 +150,17 @@ fn openssl_keys_of_every_kind_publish_with_kube_apiservers_shape() {
     .unwrap();
     assert_eq!(spki, pkcs1);
     assert_eq!(spki[0].rsa_bits(), 2048);
-    openssl(d, &["pkey", "-pubin", "-in", "rsa.pub", "-outform", "DER", "-out", "rsa.der"]);
-    assert_eq!(spki[0].spki_der(), std::fs::read(d.join("rsa.der")).unwrap(), "RSA SPKI re-encoded as Go's MarshalPKIXPublicKey (and openssl) write it");
+    openssl(
+        d,
+        &[
+            "pkey", "-pubin", "-in", "rsa.pub", "-outform", "DER", "-out", "rsa.der",
+        ],
+    );
+    assert_eq!(
+        spki[0].spki_der(),
+        std::fs::read(d.join("rsa.der")).unwrap(),
+        "RSA SPKI re-encoded as Go's MarshalPKIXPublicKey (and openssl) write it"
+    );
     // The private key is refused, and its text is not echoed.
     let err = parse_public_keys_pem("rsa.key", &std::fs::read(d.join("rsa.key")).unwrap())
         .unwrap_err()
