@@ -754,3 +754,62 @@ fn oversized_request_is_refused_with_a_klog_error_line() {
         over.stderr
     );
 }
+
+/// Trust roots follow Go's crypto/x509 on Linux (kcred-http's trust policy): an unreadable
+/// `SSL_CERT_FILE` is not fatal when `SSL_CERT_DIR` has roots, nothing found is an error
+/// naming where kcred looked, and there is no bundled fallback.
+#[test]
+fn trust_roots_follow_go_crypto_x509() {
+    let s = stubs();
+    let config = serde_json::json!({"useManagedIdentityExtension": true});
+    let stdin = request(&format!("{ACR}/x"), None, &[]);
+    let (ca_dir, empty_dir) = (s.dir.join("ca-dir"), s.dir.join("empty-dir"));
+    std::fs::create_dir_all(&ca_dir).unwrap();
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    std::fs::copy(&pki().ca_crt, ca_dir.join("ca.pem")).unwrap();
+    let path = |p: &std::path::Path| p.display().to_string();
+
+    // SSL_CERT_FILE is a directory (unreadable as a file): Go remembers the error and still
+    // reads SSL_CERT_DIR, which holds the CA.
+    let env = [
+        ("SSL_CERT_FILE", path(&empty_dir)),
+        ("SSL_CERT_DIR", path(&ca_dir)),
+    ];
+    let r = run(&s, config.clone(), &[], &stdin, &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.auth_keys(), ["*.azurecr.*", ACR]);
+
+    // Nothing found, and the file failed: Go's error, before anything is dialled.
+    let exchanges = only(&s.acr.requests(), "/v2/").len();
+    let env = [
+        ("SSL_CERT_FILE", path(&empty_dir)),
+        ("SSL_CERT_DIR", path(&empty_dir)),
+    ];
+    let r = run(&s, config.clone(), &[], &stdin, &env);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    let want = format!(
+        "x509: failed to load system roots and no roots provided; read {}: is a directory",
+        empty_dir.display()
+    );
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+
+    // Nothing found and nothing failed (a missing file is skipped): no bundled fallback.
+    let missing = s.dir.join("missing.pem");
+    let env = [
+        ("SSL_CERT_FILE", path(&missing)),
+        ("SSL_CERT_DIR", path(&empty_dir)),
+    ];
+    let r = run(&s, config, &[], &stdin, &env);
+    assert_eq!(r.code, 1);
+    let want = format!(
+        "no TLS trust roots found (looked at {}); set SSL_CERT_FILE to a PEM bundle",
+        missing.display()
+    );
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+    assert_eq!(
+        only(&s.acr.requests(), "/v2/").len(),
+        exchanges,
+        "nothing was dialled without roots"
+    );
+}

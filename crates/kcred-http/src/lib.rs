@@ -366,12 +366,18 @@ mod tests {
     #[test]
     fn request_builders() {
         let g = HttpRequest::get("http://x/");
-        assert_eq!((g.method, g.body, g.body_limit), (Method::Get, &b""[..], 10 << 20));
+        assert_eq!(
+            (g.method, g.body, g.body_limit),
+            (Method::Get, &b""[..], 10 << 20)
+        );
         let p = HttpRequest::post("http://x/", b"a=1");
         assert_eq!((p.method, p.body), (Method::Post, &b"a=1"[..]));
         let r = HttpResponse {
             status: 200,
-            headers: vec![("retry-after".into(), "1".into()), ("Retry-After".into(), "2".into())],
+            headers: vec![
+                ("retry-after".into(), "1".into()),
+                ("Retry-After".into(), "2".into()),
+            ],
             body: vec![],
         };
         assert_eq!(r.header_values("RETRY-AFTER"), ["1", "2"]);

@@ -72,7 +72,10 @@ impl TrustSources {
     /// From the process environment.
     pub fn from_env() -> Self {
         let var = |k: &str| std::env::var(k).ok();
-        Self::from_env_values(var("SSL_CERT_FILE").as_deref(), var("SSL_CERT_DIR").as_deref())
+        Self::from_env_values(
+            var("SSL_CERT_FILE").as_deref(),
+            var("SSL_CERT_DIR").as_deref(),
+        )
     }
 
     /// Loads the roots by Go's rules (module docs). The certificates are DER, in the order
@@ -339,7 +342,10 @@ mod tests {
         );
         std::fs::write(full.join("ca.pem"), ca_pem(tmp.path(), "ca")).unwrap();
         assert_eq!(
-            sources(Some(&unreadable), &[&empty, &full]).load().unwrap().len(),
+            sources(Some(&unreadable), &[&empty, &full])
+                .load()
+                .unwrap()
+                .len(),
             1
         );
         // A "directory" that is a file is remembered the same way.

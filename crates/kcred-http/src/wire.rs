@@ -145,7 +145,10 @@ mod tests {
         };
         send(&mut t, b"POST / HTTP/1.1\r\n\r\n");
         send(&mut t, b"a=1");
-        assert!(t.inner.writes.is_empty(), "nothing is written before input is awaited");
+        assert!(
+            t.inner.writes.is_empty(),
+            "nothing is written before input is awaited"
+        );
         t.await_input(timeout()).unwrap();
         // 22 bytes through a 20-byte output buffer: as few writes as the buffer allows.
         assert_eq!(t.inner.writes.concat(), b"POST / HTTP/1.1\r\n\r\na=1");

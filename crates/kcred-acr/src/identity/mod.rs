@@ -142,7 +142,11 @@ pub fn aad_error_text(resp: &HttpResponse) -> String {
             return format!("status {}: {err}: {desc}", resp.status);
         }
     }
-    format!("status {}: {}", resp.status, resp.body_snippet(300))
+    format!(
+        "status {}: {}",
+        resp.status,
+        crate::http::body_snippet(&resp, 300)
+    )
 }
 
 /// The `access_token` of a 200 token response.
