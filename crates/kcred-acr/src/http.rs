@@ -64,7 +64,7 @@ pub struct HttpSettings {
 pub enum HttpError {
     /// TLS trust could not be set up.
     #[error("{0}")]
-    Trust(kcred_http::TrustError),
+    Trust(Box<kcred_http::TrustError>),
     /// The request failed before a full response was read.
     #[error("{method} {url}: {reason}")]
     Transport {
@@ -118,7 +118,7 @@ impl HttpClient {
             TrustRoots::System => Roots::System(TrustSources::from_env()),
             TrustRoots::CaFile(path) => {
                 // The cluster CA is checked up front: identity bindings are pointless without it.
-                kcred_http::trust::load_ca_file(path).map_err(HttpError::Trust)?;
+                kcred_http::trust::load_ca_file(path).map_err(|e| HttpError::Trust(Box::new(e)))?;
                 Roots::CaFile(path.clone())
             }
         };
@@ -188,7 +188,7 @@ impl HttpClient {
             body_limit: limit,
         };
         self.transport.send(&request).map_err(|e| match e {
-            TransportError::Trust(t) => HttpError::Trust(t),
+            TransportError::Trust(t) => HttpError::Trust(Box::new(t)),
             TransportError::BodyTooLarge => HttpError::BodyTooLarge,
             other => HttpError::Transport {
                 method: match method {

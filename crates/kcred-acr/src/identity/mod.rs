@@ -145,7 +145,7 @@ pub fn aad_error_text(resp: &HttpResponse) -> String {
     format!(
         "status {}: {}",
         resp.status,
-        crate::http::body_snippet(&resp, 300)
+        crate::http::body_snippet(resp, 300)
     )
 }
 
