@@ -83,15 +83,19 @@ pub enum HttpError {
 /// A response read in full.
 pub use kcred_http::HttpResponse;
 
-/// The body of a response as text (lossy), cut to `max` characters, for error messages.
+/// The body of a response as text for error messages: lossy, cut to `max` characters,
+/// scrubbed of every secret the process knows and with non-printable characters escaped
+/// Go-style ([`kcred_plugin::secrets`]): an echoing server cannot leak what it was sent, and
+/// a hostile one cannot put terminal escapes or forged lines on stderr.
 pub fn body_snippet(resp: &HttpResponse, max: usize) -> String {
     let text = String::from_utf8_lossy(&resp.body);
     let text = text.trim();
-    if text.chars().count() > max {
+    let text = if text.chars().count() > max {
         format!("{}…", text.chars().take(max).collect::<String>())
     } else {
         text.to_owned()
-    }
+    };
+    kcred_plugin::secrets::escape_nonprintable(&kcred_plugin::secrets::scrub(&text))
 }
 
 /// Parses `KCRED_ACR_TEST_CONNECT_TO` (`host=ip:port,…`); malformed entries are skipped.

@@ -29,6 +29,7 @@
 //! Logs go to stderr only and never show secrets: [`kcred_api::Secret`] is redacted, and the
 //! request's service-account token and the response's passwords are scrubbed from every line.
 
+pub mod dialect;
 pub mod error;
 pub mod flags;
 pub mod log;
@@ -36,7 +37,9 @@ pub mod registry;
 pub mod request;
 pub mod response;
 pub mod runner;
+pub mod secrets;
 
+pub use dialect::{run_dialect, run_process, Dialect, Failure, Start};
 pub use error::{Context, PluginError, RunError};
 pub use flags::UnknownArgs;
 pub use kcred_api::response::CacheKeyType;

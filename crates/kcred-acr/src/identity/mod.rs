@@ -174,7 +174,22 @@ pub trait Clients {
 
 /// Gets an AAD access token for `credential`. `None` for the static service principal, which
 /// needs no token.
+///
+/// The token obtained is registered for scrubbing ([`kcred_plugin::secrets`]): it is sent to
+/// the ACR exchange, so an echoing server's error body must not show it.
 pub fn acquire_aad_token(
+    credential: &Credential,
+    endpoints: &AzureEndpoints,
+    clients: &dyn Clients,
+) -> Result<Option<Secret>, IdentityError> {
+    let token = acquire(credential, endpoints, clients)?;
+    if let Some(t) = &token {
+        kcred_plugin::secrets::register(t.expose());
+    }
+    Ok(token)
+}
+
+fn acquire(
     credential: &Credential,
     endpoints: &AzureEndpoints,
     clients: &dyn Clients,
@@ -214,6 +229,7 @@ pub fn acquire_aad_token(
         } => {
             let assertion = std::fs::read_to_string(path)
                 .map_err(|e| fail(path.clone(), crate::azure_config::go_io_reason(&e)))?;
+            kcred_plugin::secrets::register(assertion.trim());
             aad::token(
                 general()?,
                 endpoints,
