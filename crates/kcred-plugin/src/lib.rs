@@ -33,6 +33,7 @@ pub mod dialect;
 pub mod error;
 pub mod flags;
 pub mod log;
+pub mod pflag;
 pub mod registry;
 pub mod request;
 pub mod response;
