@@ -16,6 +16,7 @@ use kcred_acr::login_server::RegistryMirrors;
 use kcred_acr::provider::{AcrProvider, ProviderOptions};
 use kcred_acr::selection::SelectionOptions;
 use kcred_acr::{azure_config, ib_config, log, protocol};
+use kcred_api::gostr::strconv_quote;
 use kcred_api::request::CredentialProviderRequest;
 use kcred_plugin::{secrets, Dialect, Failure, RunError, Start};
 
@@ -109,7 +110,8 @@ impl Dialect for AcrDialect {
     ) -> Failure {
         let msg = secrets::scrub(&error.to_string());
         log::LOG.error(format_args!(
-            "\"Error running acr credential provider\" err={msg:?}"
+            "\"Error running acr credential provider\" err={}",
+            strconv_quote(&msg)
         ));
         eprintln!("Error: {msg}");
         eprint!("{USAGE}");

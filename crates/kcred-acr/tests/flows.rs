@@ -813,3 +813,85 @@ fn trust_roots_follow_go_crypto_x509() {
         "nothing was dialled without roots"
     );
 }
+
+/// Relayed error bodies (issue: secrets echoed from remote bodies, terminal escapes): an
+/// IMDS or AAD endpoint that echoes what it was sent, with escape sequences and line breaks,
+/// gets its body into the error scrubbed of the token and client secret and with every
+/// non-printable character escaped Go-style.
+#[test]
+fn hostile_error_bodies_are_scrubbed_and_escaped() {
+    let s = stubs();
+    // IMDS answering 400 with a screen-clearing, line-forging body (400 is not retried).
+    let imds = StubServer::start_plain(|_| {
+        StubResponse::text(
+            400,
+            "\u{1b}[2J\rE0101 00:00:00.000000 1 forged] all good\n\u{202e}txet",
+        )
+    });
+    let env = [(
+        "KCRED_ACR_IMDS_ENDPOINT",
+        format!("http://127.0.0.1:{}", imds.port()),
+    )];
+    let r = run(
+        &s,
+        serde_json::json!({"useManagedIdentityExtension": true}),
+        &[],
+        &request(&format!("{ACR}/x"), None, &[]),
+        &env,
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    for raw in ['\u{1b}', '\r', '\u{202e}'] {
+        assert!(!r.stderr.contains(raw), "raw {raw:?} in {:?}", r.stderr);
+    }
+    assert!(
+        r.stderr
+            .contains(r"status 400: \x1b[2J\rE0101 00:00:00.000000 1 forged] all good\n\u202etxet"),
+        "{}",
+        r.stderr
+    );
+    // Every stderr line is one of ours: the forged klog line is inside an escaped message.
+    assert!(
+        !r.stderr.lines().any(|l| l.starts_with("E0101")),
+        "{}",
+        r.stderr
+    );
+
+    // AAD echoing the whole form back: the pod's token (client_assertion) and the client
+    // secret must not reach stderr, in the body text or in the JSON error fields.
+    let ksa = service_account_token("system:serviceaccount:team:echo");
+    let echo = start_tls(|req: &StubRequest| {
+        let form = String::from_utf8_lossy(&req.body).into_owned();
+        let form = kcred_testutil::http_stub::decode_component(&form);
+        StubResponse::json(
+            400,
+            serde_json::json!({"error": format!("bad\u{1b}[31m {form}"), "error_description": form})
+                .to_string(),
+        )
+    });
+    let env = [(
+        "KCRED_ACR_AUTHORITY_HOST",
+        format!("https://127.0.0.1:{}", echo.port()),
+    )];
+    let r = run(
+        &s,
+        serde_json::json!({"tenantId": "t", "aadClientId": "sp", "aadClientSecret": "sp-secret-value-123"}),
+        &[],
+        &request(
+            &format!("{ACR}/x"),
+            Some(&ksa),
+            &[("azure.workload.identity/client-id", "echo-client")],
+        ),
+        &env,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains(&ksa), "token leaked: {}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    assert!(
+        r.stderr.contains(r"status 400: bad\x1b[31m "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("<redacted>"), "{}", r.stderr);
+    assert!(!echo.requests().is_empty(), "the echoing AAD was called");
+}

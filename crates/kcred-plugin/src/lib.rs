@@ -49,4 +49,4 @@ pub use log::{Klog, Logger};
 pub use registry::image_registry;
 pub use request::PluginRequest;
 pub use response::PluginResponse;
-pub use runner::{read_bounded, run, Plugin, PluginIo, DEFAULT_MAX_REQUEST_BYTES};
+pub use runner::{answer_request, read_bounded, run, Plugin, PluginIo, DEFAULT_MAX_REQUEST_BYTES};

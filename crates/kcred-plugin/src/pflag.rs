@@ -255,7 +255,9 @@ mod tests {
         Flag::value("registry-mirror", Some('r')),
     ];
 
-    fn split(args: &[&str]) -> Result<(Vec<(&'static str, String)>, Vec<String>), PflagError> {
+    type Split = (Vec<(&'static str, String)>, Vec<String>);
+
+    fn split(args: &[&str]) -> Result<Split, PflagError> {
         let p = parse(&FLAGS, args)?;
         Ok((
             p.flags.iter().map(|(f, v)| (f.name, v.clone())).collect(),

@@ -126,6 +126,12 @@ impl Plugin {
         run_dialect(&dialect, &io.args, io.stdin, io.stdout)
     }
 
+    /// The `--help` text: the [`usage`](Self::usage) (or a default synopsis) and the
+    /// logging flags.
+    pub fn help(&self) -> String {
+        self.help_text()
+    }
+
     fn help_text(&self) -> String {
         let synopsis = self.usage.clone().unwrap_or_else(|| {
             format!(
@@ -201,40 +207,12 @@ where
     }
 
     fn answer(&self, _: &Vec<String>, request: &PluginRequest) -> Result<Vec<u8>, RunError> {
-        let log = request.log();
-        crate::log!(
-            log,
-            2,
-            "request: apiVersion={} image={:?} serviceAccountToken={} serviceAccountAnnotations={}",
-            request.api_version(),
-            request.image(),
-            if request.service_account_token().is_some() {
-                "present"
-            } else {
-                "absent"
-            },
-            request.service_account_annotations().len()
-        );
         let handler = self
             .handler
             .borrow_mut()
             .take()
             .ok_or_else(|| RunError::Handler(PluginError::new("the handler already ran")))?;
-        let response = handler(request).map_err(RunError::Handler)?;
-        for auth in response.auth().values() {
-            log.redact(&auth.password);
-        }
-        crate::log!(
-            log,
-            2,
-            "response: cacheKeyType={} cacheDuration={} auth keys={:?}",
-            response.cache_key_type().as_str(),
-            response
-                .cache_duration()
-                .map_or_else(|| "(defaultCacheDuration)".to_owned(), |d| d.to_string()),
-            response.auth().keys().collect::<Vec<_>>()
-        );
-        Ok(response.into_wire(request.api_version()).encode())
+        answer_request(request, handler)
     }
 
     fn report(
@@ -252,6 +230,45 @@ where
             .error(format_args!("{}", RunError::WriteStdout(error)));
         1
     }
+}
+
+/// Answers a decoded request with `handler`, as [`Plugin`] does: logs the request and
+/// response summaries at `-v=2` (never a secret), registers the response's passwords with the
+/// request's logger, and encodes the response in the request's `apiVersion`. For dialects
+/// that decode requests their own way and then answer as the SDK does (ECR).
+pub fn answer_request<H>(request: &PluginRequest, handler: H) -> Result<Vec<u8>, RunError>
+where
+    H: FnOnce(&PluginRequest) -> Result<PluginResponse, PluginError>,
+{
+    let log = request.log();
+    crate::log!(
+        log,
+        2,
+        "request: apiVersion={} image={:?} serviceAccountToken={} serviceAccountAnnotations={}",
+        request.api_version(),
+        request.image(),
+        if request.service_account_token().is_some() {
+            "present"
+        } else {
+            "absent"
+        },
+        request.service_account_annotations().len()
+    );
+    let response = handler(request).map_err(RunError::Handler)?;
+    for auth in response.auth().values() {
+        log.redact(&auth.password);
+    }
+    crate::log!(
+        log,
+        2,
+        "response: cacheKeyType={} cacheDuration={} auth keys={:?}",
+        response.cache_key_type().as_str(),
+        response
+            .cache_duration()
+            .map_or_else(|| "(defaultCacheDuration)".to_owned(), |d| d.to_string()),
+        response.auth().keys().collect::<Vec<_>>()
+    );
+    Ok(response.into_wire(request.api_version()).encode())
 }
 
 /// Runs `handler` as plugin `name` on the real process, rejecting unknown arguments.

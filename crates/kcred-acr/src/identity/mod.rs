@@ -139,7 +139,10 @@ pub fn aad_error_text(resp: &HttpResponse) -> String {
             .and_then(|d| d.lines().next())
             .unwrap_or("");
         if !err.is_empty() || !desc.is_empty() {
-            return format!("status {}: {err}: {desc}", resp.status);
+            let relay = |t: &str| {
+                kcred_plugin::secrets::escape_nonprintable(&kcred_plugin::secrets::scrub(t))
+            };
+            return format!("status {}: {}: {}", resp.status, relay(err), relay(desc));
         }
     }
     format!(
