@@ -1,4 +1,5 @@
-//! The external providers keyring (§6): every provider's config added, in config order, to
+//! The external providers keyring (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/plugin.go`, `externalCredentialProviderKeyring`): every provider's config added, in config order, to
 //! one fresh `BasicDockerKeyring`, with the service-account coordinates as the source.
 //!
 //! Each outcome is added exactly once, in order, failed and unmatched providers included
@@ -18,7 +19,7 @@ pub fn external_keyring(outcomes: &[ProvideOutcome]) -> DockerKeyring {
     let mut keyring = DockerKeyring::new();
     for outcome in outcomes {
         // Locations Go's url.Parse rejects are skipped, as the kubelet does (it only logs them).
-        let _skipped = keyring.add(outcome.service_account.clone(), &outcome.docker_config);
+        let _skipped = keyring.add(outcome.service_account().cloned(), outcome.docker_config());
     }
     keyring
 }

@@ -1,4 +1,5 @@
-//! Service-account token mode (KEP-4412, §4.1 step 2, §5.3): the pod and service account a
+//! Service-account token mode (KEP-4412, kubernetes/enhancements#4412; kubelet
+//! `pkg/credentialprovider/plugin/plugin.go`, `provide` step 2 and the cache key): the pod and service account a
 //! pull is for, where bound tokens come from, and what a provider sends and caches with them.
 
 use std::collections::BTreeMap;
@@ -146,6 +147,7 @@ pub fn token_hash(token: &Secret) -> String {
 /// Why a provider in SA mode returned nothing without running the plugin. The texts are
 /// the kubelet's log lines.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServiceAccountError {
     /// `requireServiceAccount` is true and the pod has no service account.
     #[error("Service account name is empty for pod {namespace}/{pod}")]
@@ -236,7 +238,7 @@ impl ServiceAccountMode {
         self.cache_type == Some(ServiceAccountCacheType::Token)
     }
 
-    /// §4.1 step 2: `Ok(None)` = run without a token (no service account, not required).
+    /// `provide` step 2: `Ok(None)` = run without a token (no service account, not required).
     pub async fn resolve(
         &self,
         pod: &PodContext,

@@ -7,7 +7,6 @@
 //! cargo releases its build lock before tests run) and returns the path under `target/debug`.
 
 pub mod http_stub;
-pub mod json;
 pub mod kubelet;
 pub mod moto;
 pub mod pass;
