@@ -228,17 +228,9 @@ fn unique_directory_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// An OS error as Go prints it after `op path: ` (`no such file or directory`, `is a
-/// directory`): Rust's text without ` (os error N)`, first letter lower-cased.
+/// directory`).
 fn go_os_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    let text = text
-        .find(" (os error")
-        .map_or(text.as_str(), |i| &text[..i]);
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    kcred_api::go::os::errno_text(e)
 }
 
 #[cfg(test)]

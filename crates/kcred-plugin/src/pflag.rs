@@ -219,13 +219,10 @@ fn lookup_long<'f>(flags: &'f [Flag], name: &str) -> Option<&'f Flag> {
 
 /// A boolean flag's value, as pflag's `boolValue.Set` (Go's `strconv.ParseBool`).
 pub fn parse_bool(flag: &Flag, value: &str) -> Result<bool, PflagError> {
-    crate::flags::go_parse_bool(value).ok_or_else(|| PflagError::InvalidValue {
+    kcred_api::go::strconv::parse_bool(value).map_err(|e| PflagError::InvalidValue {
         flag: flag.display(),
         value: value.to_owned(),
-        reason: format!(
-            "strconv.ParseBool: parsing {}: invalid syntax",
-            strconv_quote(value)
-        ),
+        reason: e.to_string(),
     })
 }
 
