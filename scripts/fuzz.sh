@@ -16,8 +16,8 @@ jobs=${KCRED_FUZZ_JOBS:-1}
 sanitizer=${KCRED_FUZZ_SANITIZER:-address}
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
-  echo "fuzz: a nightly toolchain is required (rustup toolchain install nightly)" >&2
-  exit 1
+  echo "== installing a nightly toolchain (cargo-fuzz needs -Zsanitizer and libFuzzer)"
+  rustup toolchain install nightly --profile minimal >/dev/null
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "== installing cargo-fuzz"
