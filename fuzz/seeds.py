@@ -135,7 +135,7 @@ def classify_string(s, key):
     if DURATION.match(stripped) and len(stripped) < 40:
         add("duration", s)
     if lk.startswith("www-authenticate") or s.lower().startswith("bearer ") or 'realm="' in s:
-        add("acr_challenge", s)
+        add("acr_challenge", b"\x01" + s.encode("utf-8", "surrogateescape"))
     if IMAGE_LIKE.match(s) and ("." in s or "/" in s or ":" in s or s == "localhost"):
         add("image_ref", s)
         add("url", s)
@@ -209,6 +209,32 @@ def main():
         doc["serviceAccountAnnotations"] = {"example.com/role": "puller"}
         add("request", json.dumps(doc, separators=(",", ":")) + "\n")
         add("request", "".join(f"{k}: {json.dumps(v)}\n" for k, v in doc.items()))
+
+    # ACR: challenges (first byte: 401), auth-params, login servers with mirrors.
+    for row in load("acr_cases.json"):
+        kind = row.get("kind")
+        if kind == "challenge":
+            resp = (row.get("http") or {}).get("response") or {}
+            headers = resp.get("www_authenticate") or []
+            pick = b"\x01" if resp.get("status") == 401 else b"\x00"
+            add("acr_challenge", pick + "\n".join(headers).encode())
+        elif kind == "parse_auth_params" and isinstance(row.get("input"), str):
+            add("acr_challenge", b"\x01Bearer " + row["input"].encode())
+        elif kind == "parse_login_server" and isinstance(row.get("image"), str):
+            add("acr_request", row["image"] + "\0" + (row.get("mirrors") or ""))
+    for data in list(seeds.get("request", {}).values()):
+        for t in ("acr_request", "gcp_request", "ecr"):
+            add(t, data)
+    for data in list(seeds.pop("gcp_token_response", {}).values()):
+        add("gcp_request", data)
+    for data in list(seeds.pop("ecr_token_response", {}).values()):
+        add("ecr", data)
+    seeds.pop("acr_token_response", None)
+    for row in load("ecr_cases.json"):
+        if isinstance(row.get("image"), str):
+            add("ecr", row["image"])
+    add("ecr", AUTH_MARKER)
+    add("ecr", base64.b64encode(b"AWS:" + MARKER.encode()).decode())
 
     # Server URL spellings docker clients send (docs/docker-credential-kcred.md).
     for s in ["https://index.docker.io/v1/", "docker.io", "127.0.0.1:5000", "http://r.io:5000/",
