@@ -41,3 +41,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace
+
+# Every fuzz target briefly (docs/fuzzing.md); installs cargo-fuzz if missing.
+if [ "${KCRED_FUZZ_SMOKE:-1}" != 0 ]; then
+  echo "== fuzz smoke (${KCRED_FUZZ_SMOKE_SECONDS:-3} s per target)"
+  bash scripts/fuzz.sh "${KCRED_FUZZ_SMOKE_SECONDS:-3}"
+fi
