@@ -193,7 +193,7 @@ for b in "${bins[@]}"; do
 done
 cp LICENSE README.md "$stage/"
 cp -r docs "$stage/docs"
-cp examples/* packaging/credential-provider-config.yaml "$stage/examples/"
+cp examples/* "$stage/examples/"
 cp "$out"/sbom/*.cdx.json "$stage/sbom/"
 normalize_mtimes "$stage"
 det_tar "$work/$tar_name.tar" "$work" "$tar_name"
@@ -214,7 +214,7 @@ if [ "$os" = linux ]; then
   done
   cp LICENSE README.md "$fsroot/usr/share/doc/kcred/"
   cp -r docs "$fsroot/usr/share/doc/kcred/docs"
-  cp examples/* packaging/credential-provider-config.yaml "$fsroot/usr/share/doc/kcred/examples/"
+  cp examples/* "$fsroot/usr/share/doc/kcred/examples/"
   find "$fsroot" -type d -exec chmod 0755 {} +
   find "$fsroot" -type f ! -perm -u+x -exec chmod 0644 {} +
   normalize_mtimes "$fsroot"
@@ -259,7 +259,7 @@ if [ "$os" = linux ]; then
   cp -a "$fsroot/usr/bin" "$fsroot/usr/libexec" "$imgroot/usr/"
   mkdir -p "$imgroot/usr/share/doc/kcred/examples"
   cp LICENSE "$imgroot/usr/share/doc/kcred/"
-  cp packaging/credential-provider-config.yaml "$imgroot/usr/share/doc/kcred/examples/"
+  cp examples/node-credential-provider-config.yaml "$imgroot/usr/share/doc/kcred/examples/"
   find "$imgroot" -type d -exec chmod 0755 {} +
   normalize_mtimes "$imgroot"
   case $entrypoint in

@@ -25,10 +25,7 @@ done
 
 tmp=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
+cleanup() { rm -rf "$tmp"; }
 trap cleanup EXIT
 
 if [ -z "$dist" ]; then
@@ -42,7 +39,9 @@ fi
 dist=$(cd "$dist" && pwd)
 
 platform=linux-amd64
-version=$(tar -tzf "$dist"/kcred-*-$platform.tar.gz | head -1 | sed -n "s#^kcred-\(.*\)-$platform/.*#\1#p")
+tarball=$(ls "$dist"/kcred-*-$platform.tar.gz)
+version=${tarball##*/kcred-}
+version=${version%-$platform.tar.gz}
 mapfile -t binaries < <(cd "$dist" && ls -1 | sed -n "s/-$platform\$//p" | sort)
 
 passed=0 failed=0
@@ -50,7 +49,9 @@ fail() { echo "    $*"; return 1; }
 run_test() {
   local name=$1 log=$tmp/$1.log
   # Not in an `if`: bash ignores set -e inside a subshell that is an if's condition.
-  ( set -e; "$name" ) >"$log" 2>&1
+  # Servers a test starts are stopped when its subshell ends.
+  ( set -e; trap 'for p in ${pids[@]+"${pids[@]}"}; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done' EXIT
+    "$name" ) >"$log" 2>&1
   if [ $? = 0 ]; then
     passed=$((passed + 1)); echo "test dist::$name ... ok"
   else
@@ -78,10 +79,13 @@ test_no_binary_has_an_elf_interpreter() {
   local b f
   for b in "${binaries[@]}"; do
     f=$dist/$b-$platform
-    if readelf -lW "$f" | grep -q 'INTERP'; then fail "$b has a PT_INTERP segment"; fi
-    if readelf -dW "$f" | grep -q '(NEEDED)'; then fail "$b needs shared libraries"; fi
-    file -b "$f" | grep -Eq 'static-pie linked|statically linked' ||
-      fail "$b: file(1) says: $(file -b "$f")"
+    # Whole outputs captured first: with pipefail, `readelf | grep -q` can fail on SIGPIPE.
+    local phdrs dyn kind
+    phdrs=$(readelf -lW "$f") dyn=$(readelf -dW "$f") kind=$(file -b "$f")
+    grep -q 'Program Headers' <<<"$phdrs" || fail "$b: readelf printed no program headers"
+    if grep -q 'INTERP' <<<"$phdrs"; then fail "$b has a PT_INTERP segment"; fi
+    if grep -q '(NEEDED)' <<<"$dyn"; then fail "$b needs shared libraries"; fi
+    grep -Eq 'static-pie linked|statically linked' <<<"$kind" || fail "$b: file(1) says: $kind"
     echo "$b: $(file -b "$f" | cut -d, -f1-6)"
   done
 }
@@ -96,14 +100,14 @@ test_each_binary_answers_version_in_an_empty_root() {
       out=$(chroot "$r" "/bin/$b" --help 2>&1) || fail "$b: neither --version nor --help: $out"
     fi
     [ -n "$out" ] || fail "$b printed nothing"
-    echo "$b: $(echo "$out" | head -1)"
+    echo "$b: ${out%%$'\n'*}"
   done
 }
 
 # A GCE metadata stub on 127.0.0.1 reached under a name that only the chroot's /etc/hosts
 # knows: the static auth-provider-gcp must resolve it with glibc's built-in files backend.
-start_metadata_stub() { # prints the port
-  python3 - "$tmp/port" <<'PY' &
+start_metadata_stub() { # sets stub_port; not in $(...): the server would hold the pipe open
+  python3 - "$tmp/port" >"$tmp/stub.log" 2>&1 <<'PY' &
 import http.server, json, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -126,19 +130,20 @@ srv.serve_forever()
 PY
   pids+=($!)
   for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-  cat "$tmp/port"
+  stub_port=$(cat "$tmp/port")
 }
 
 test_dns_resolves_a_name_from_etc_hosts_in_an_empty_root() {
-  local port r out request
-  port=$(start_metadata_stub)
-  [ -n "$port" ] || fail "metadata stub did not start"
+  local port r out request stub_port=""
+  start_metadata_stub
+  port=$stub_port
+  [ -n "$port" ] || fail "metadata stub did not start: $(cat "$tmp/stub.log")"
   r=$tmp/root-dns
   empty_root "$r" auth-provider-gcp
   request='{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"us-docker.pkg.dev/proj/repo/app:v1"}'
   run_gcp() {
     echo "$request" | env -i KCRED_GCP_METADATA_URL="http://metadata.kcred-dist.test:$port/computeMetadata/v1/" \
-      chroot "$r" /bin/auth-provider-gcp get-credentials 2>&1
+      "$(command -v chroot)" "$r" /bin/auth-provider-gcp get-credentials 2>&1
   }
   # Control: without /etc/hosts the name does not resolve, so the plugin fails.
   if out=$(run_gcp); then fail "resolved without /etc/hosts: $out"; fi
@@ -160,7 +165,7 @@ print("credentials for", sorted(auth))' || fail "unexpected response: $out"
 test_tarball_holds_binaries_license_readme_docs_examples() {
   local tgz=$dist/kcred-$version-$platform.tar.gz top=kcred-$version-$platform b
   tar -tzf "$tgz" > "$tmp/list"
-  for f in LICENSE README.md docs/install.md examples/credential-provider-config.yaml \
+  for f in LICENSE README.md docs/install.md examples/node-credential-provider-config.yaml \
            sbom/kcred-$platform.cdx.json; do
     grep -qx "$top/$f" "$tmp/list" || fail "tarball lacks $f"
   done
@@ -225,7 +230,7 @@ test_checksums_and_signature_verify_and_tampering_fails() {
 }
 
 test_example_config_validates() {
-  "$dist/kcred-$platform" validate packaging/credential-provider-config.yaml
+  "$dist/kcred-$platform" validate examples/node-credential-provider-config.yaml
 }
 
 # --- packages -----------------------------------------------------------------------------
@@ -238,8 +243,8 @@ check_installed_tree() { # check_installed_tree ROOT
     [ -x "$r/$plugin_dir/$b" ] || fail "no /$plugin_dir/$b"
     cmp "$r/$plugin_dir/$b" "$dist/$b-$platform" || fail "$b differs from the release binary"
   done
-  [ -f "$r/usr/share/doc/kcred/examples/credential-provider-config.yaml" ] || fail "no example config"
-  chroot "$r" /usr/bin/kcred validate /usr/share/doc/kcred/examples/credential-provider-config.yaml ||
+  [ -f "$r/usr/share/doc/kcred/examples/node-credential-provider-config.yaml" ] || fail "no example config"
+  chroot "$r" /usr/bin/kcred validate /usr/share/doc/kcred/examples/node-credential-provider-config.yaml ||
     fail "installed kcred cannot validate the installed example"
 }
 
@@ -252,7 +257,7 @@ test_deb_installs_and_removes_in_a_throwaway_root() {
   mkdir -p "$r/var/lib/dpkg/info" "$r/var/lib/dpkg/updates"
   touch "$r/var/lib/dpkg/status" "$r/var/lib/dpkg/available"
   dpkg --root="$r" --log=/dev/null --force-script-chrootless -i "$deb"
-  dpkg --root="$r" -s kcred | grep -q '^Status: install ok installed' || fail "not installed"
+  grep -q '^Status: install ok installed' <<<"$(dpkg --root="$r" -s kcred)" || fail "not installed"
   check_installed_tree "$r"
   dpkg --root="$r" --log=/dev/null --force-script-chrootless --purge kcred
   [ ! -e "$r/usr/bin/kcred" ] || fail "kcred left after purge"
@@ -320,7 +325,7 @@ PY
   . "$tmp/image.env"
   # created is SOURCE_DATE_EPOCH: the mtime of every tarball entry.
   local sde
-  sde=$(tar -tvzf "$dist/kcred-$version-$platform.tar.gz" --full-time --utc | head -1 | awk '{print $4 "T" $5 "Z"}')
+  sde=$(tar -tvzf "$tarball" --full-time --utc | awk 'NR == 1 {print $4 "T" $5 "Z"}')
   [ "$CREATED" = "$sde" ] || fail "created $CREATED != SOURCE_DATE_EPOCH $sde"
   mkdir -p "$tmp/imageroot"
   tar -xzf "$LAYER" -C "$tmp/imageroot"
