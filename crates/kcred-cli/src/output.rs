@@ -7,7 +7,7 @@ use kcred_config::FeatureGates;
 
 /// The process exit status of a subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// 0: a positive answer (valid config, pattern matches, some provider matches).
     Yes = 0,
     /// 1: a negative answer (invalid config, no match).
@@ -24,7 +24,7 @@ impl From<Exit> for ExitCode {
 
 /// How results are printed on stdout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// Human-readable text.
     #[default]
     Text,
@@ -34,7 +34,7 @@ pub enum OutputFormat {
 
 /// Builds the feature gates from a kubelet-style `--feature-gates` value, noting on stderr
 /// the gates kcred does not know (they are ignored).
-pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
+pub(crate) fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
     let mut gates = FeatureGates::default();
     if let Some(spec) = spec {
         let ignored = gates.apply(spec).context("invalid --feature-gates")?;
@@ -47,8 +47,25 @@ pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
     Ok(gates)
 }
 
+/// [`feature_gates`] starting from the defaults of a given kubelet (the service-account token
+/// gate is off in 1.33 and absent before).
+pub(crate) fn feature_gates_for(
+    spec: Option<&str>,
+    kubelet: kcred_kubelet::KubeletVersion,
+) -> anyhow::Result<FeatureGates> {
+    let mut gates = FeatureGates::for_kubelet(kubelet);
+    let given = feature_gates(spec)?;
+    if let Some(spec) = spec {
+        // Only gates named in the flag override the version's defaults.
+        if spec.contains(kcred_config::feature_gates::SERVICE_ACCOUNT_TOKEN_GATE) {
+            gates = given;
+        }
+    }
+    Ok(gates)
+}
+
 /// `1 provider`, `2 providers`.
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("{n} {noun}")
     } else {
