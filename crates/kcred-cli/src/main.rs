@@ -7,8 +7,10 @@ mod explain;
 mod get;
 mod kubelet_version;
 mod matching;
+mod oidc;
 mod output;
 mod validate;
+mod wi;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,10 @@ enum Command {
     Explain(explain::Args),
     /// Run the providers as the kubelet would for one pull and show the credentials it would try.
     Get(Box<get::Args>),
+    /// Workload identity: write and check the cluster's OIDC issuer documents and tokens.
+    Oidc(oidc::Args),
+    /// Workload identity: print a complete plan for keyless pulls by one service account.
+    Wi(wi::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +51,8 @@ fn main() -> ExitCode {
         Command::Match(args) => matching::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Get(args) => get::run(&args),
+        Command::Oidc(args) => oidc::run(&args),
+        Command::Wi(args) => wi::run(&args),
     };
     match result {
         Ok(exit) => exit.into(),
