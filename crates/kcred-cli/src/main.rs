@@ -3,8 +3,10 @@
 //! Thin glue: each subcommand lives in its own module with an `Args` struct and a `run`
 //! function returning the process exit code.
 
+mod doctor;
 mod explain;
 mod get;
+mod install;
 mod matching;
 mod output;
 mod validate;
@@ -32,6 +34,12 @@ enum Command {
     Explain(explain::Args),
     /// Run the providers as the kubelet would for one pull and show the credentials it would try.
     Get(Box<get::Args>),
+    /// Put kcred's providers on this node the way its distribution expects (docs/node-install.md).
+    Install(Box<install::Args>),
+    /// Undo `kcred install`: restore the original files byte for byte.
+    Uninstall(install::UninstallArgs),
+    /// Check this node's kubelet, credential-provider config, plugins and token mode.
+    Doctor(doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +49,9 @@ fn main() -> ExitCode {
         Command::Match(args) => matching::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Get(args) => get::run(&args),
+        Command::Install(args) => install::run(&args),
+        Command::Uninstall(args) => install::run_uninstall(&args),
+        Command::Doctor(args) => doctor::run(&args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -206,7 +206,7 @@ pub fn render_config(path: &str, providers: &[CredentialProvider]) -> Vec<u8> {
     }
 }
 
-fn strip_nulls(v: &mut serde_json::Value) {
+pub(crate) fn strip_nulls(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(m) => {
             m.retain(|_, x| !x.is_null());
@@ -218,7 +218,7 @@ fn strip_nulls(v: &mut serde_json::Value) {
 }
 
 /// Puts `apiVersion`, `kind` and `name` first, as people write them.
-fn ordered(v: &serde_json::Value) -> serde_yaml_ng::Value {
+pub(crate) fn ordered(v: &serde_json::Value) -> serde_yaml_ng::Value {
     use serde_yaml_ng::{Mapping, Value as Y};
     match v {
         serde_json::Value::Object(m) => {
@@ -226,7 +226,7 @@ fn ordered(v: &serde_json::Value) -> serde_yaml_ng::Value {
             let rank = |k: &str| match k {
                 "apiVersion" => 0,
                 "kind" => 1,
-                "name" => 2,
+                "name" => -1,
                 "matchImages" => 3,
                 _ => 4,
             };

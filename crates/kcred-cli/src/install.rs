@@ -1,0 +1,316 @@
+//! `kcred install` and `kcred uninstall`: put kcred's providers on a node the way its
+//! distribution expects (see docs/node-install.md), and take them off again.
+//!
+//! Exit status: 0 done and no kubelet restart needed (including "nothing to change"),
+//! 3 done and the kubelet must restart ([`Exit::Restart`]), 1 refused (nothing written),
+//! 2 bad flags or an IO failure.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use kcred_node::apply::{self, load_state};
+use kcred_node::fs::RootFs;
+use kcred_node::kubelet::KubeletVersion;
+use kcred_node::manifests::{self, ManifestOptions};
+use kcred_node::plan::{plan_install, InstallRequest};
+use kcred_node::preset::{is_kcred_plugin, Preset};
+use kcred_node::profile::Profile;
+
+use crate::output::Exit;
+
+/// The largest plugin binary or fragment read.
+const MAX_INPUT: u64 = 512 << 20;
+
+/// Arguments of `kcred install`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The node's root directory (the DaemonSet mounts the host's / at /host).
+    #[arg(long, default_value = "/")]
+    pub root: PathBuf,
+    /// auto, kubeadm, k3s, rke2, eks, aks, microk8s, kind, generic or talos.
+    #[arg(long, default_value = "auto")]
+    pub profile: String,
+    /// Enable a provider kcred ships: ecr, acr, gcp, static, helper (repeatable).
+    #[arg(long, value_name = "PRESET")]
+    pub enable: Vec<String>,
+    /// For --enable static: the docker config JSON file (node path) it serves.
+    #[arg(long, value_name = "FILE")]
+    pub static_file: Option<String>,
+    /// For --enable helper: the docker credential helper (`pass` runs docker-credential-pass).
+    #[arg(long, value_name = "NAME")]
+    pub helper: Option<String>,
+    /// For --enable static/helper: a matchImages pattern (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub match_image: Vec<String>,
+    /// A CredentialProviderConfig file whose providers are added (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub provider_config: Vec<PathBuf>,
+    /// Replace the configured provider of this name (and its executable) (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub replace: Vec<String>,
+    /// The node's kubelet version (default: asked from the running kubelet).
+    #[arg(long, value_name = "VERSION")]
+    pub kubelet_version: Option<KubeletVersion>,
+    /// Where kcred's plugin binaries are (default: the directory of this kcred binary).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir_source: Option<PathBuf>,
+    /// Print a unified diff of every file instead of writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the DaemonSet installer manifests for these options instead of installing.
+    #[arg(long)]
+    pub print_manifests: bool,
+    /// The installer image in --print-manifests output.
+    #[arg(long, value_name = "IMAGE", default_value = manifests::DEFAULT_IMAGE)]
+    pub image: String,
+}
+
+/// Arguments of `kcred uninstall`.
+#[derive(Debug, clap::Args)]
+pub struct UninstallArgs {
+    /// The node's root directory.
+    #[arg(long, default_value = "/")]
+    pub root: PathBuf,
+    /// Restore the originals even over files changed since kcred wrote them.
+    #[arg(long)]
+    pub force: bool,
+    /// Say what would be restored and removed, without doing it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn read_capped(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let meta = f.metadata().with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(meta.is_file(), "reading {}: not a regular file", path.display());
+    anyhow::ensure!(meta.len() <= MAX_INPUT, "reading {}: larger than {MAX_INPUT} bytes", path.display());
+    let mut out = Vec::new();
+    f.take(MAX_INPUT).read_to_end(&mut out).with_context(|| format!("reading {}", path.display()))?;
+    Ok(out)
+}
+
+/// The kubelet version to validate against, and where it came from.
+pub fn kubelet_version(given: Option<KubeletVersion>, root: &Path) -> (KubeletVersion, String) {
+    if let Some(v) = given {
+        return (v, "--kubelet-version".into());
+    }
+    if root == Path::new("/") || root == Path::new("/host") {
+        for p in kcred_node::process::find_kubelets(Path::new("/proc")) {
+            if let Some(v) = kcred_node::process::version_of(&p.exe) {
+                return (v, format!("`{} --version` of pid {}", p.argv[0], p.pid));
+            }
+        }
+    }
+    (
+        KubeletVersion::LATEST,
+        format!("unknown (no running kubelet answered --version): assuming {}; pass --kubelet-version", KubeletVersion::LATEST),
+    )
+}
+
+fn parse_profile(s: &str) -> anyhow::Result<Option<Profile>> {
+    if s == "auto" {
+        return Ok(None);
+    }
+    Profile::parse(s).map(Some).ok_or_else(|| {
+        anyhow::anyhow!("invalid --profile {s:?}: want auto, kubeadm, k3s, rke2, eks, aks, microk8s, kind, generic or talos")
+    })
+}
+
+/// Runs `kcred install`.
+pub fn run(args: &Args) -> anyhow::Result<Exit> {
+    let profile = parse_profile(&args.profile)?;
+    let mut presets = Vec::new();
+    for name in &args.enable {
+        presets.push(Preset::from_name(
+            name,
+            args.static_file.as_deref(),
+            args.helper.as_deref(),
+            &args.match_image,
+        )?);
+    }
+    let mut fragments = Vec::new();
+    for f in &args.provider_config {
+        fragments.push((f.display().to_string(), read_capped(f)?));
+    }
+
+    if args.print_manifests {
+        let opts = ManifestOptions {
+            image: args.image.clone(),
+            profile,
+            install_args: install_args_for_manifest(args),
+            presets: presets.clone(),
+            fragments: fragments.clone(),
+        };
+        let out = manifests::render(&opts)?;
+        print!("{out}");
+        return Ok(Exit::Yes);
+    }
+
+    let root = RootFs::new(&args.root);
+    let state = load_state(&root)?;
+    let (version, version_source) = kubelet_version(args.kubelet_version, &args.root);
+
+    // The binaries the request may install.
+    let source_dir = match &args.bin_dir_source {
+        Some(d) => d.clone(),
+        None => std::env::current_exe()
+            .context("finding kcred's own directory (pass --bin-dir-source)")?
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    };
+    let mut wanted: Vec<String> = presets.iter().map(|p| p.provider_name().to_owned()).collect();
+    for (_, bytes) in &fragments {
+        if let Ok(c) = kcred_api::config::decode_config(bytes) {
+            wanted.extend(c.providers.into_iter().map(|p| p.name));
+        }
+    }
+    let mut binaries = BTreeMap::new();
+    for name in wanted {
+        let path = source_dir.join(&name);
+        if path.is_file() {
+            binaries.insert(name, read_capped(&path)?);
+        } else if is_kcred_plugin(&name) && profile != Some(Profile::Talos) {
+            eprintln!("note: {} not found", path.display());
+        }
+    }
+
+    let req = InstallRequest {
+        profile,
+        presets,
+        fragments,
+        replace: args.replace.clone(),
+        kubelet_version: Some(version),
+        binaries,
+        owned_providers: state.as_ref().map(|s| s.owned_providers.clone()).unwrap_or_default(),
+        owned_files: state.as_ref().map(|s| s.owned_files()).unwrap_or_default(),
+    };
+    let plan = match plan_install(&root, &req) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!("nothing was written");
+            return Ok(Exit::No);
+        }
+    };
+    println!("profile: {}{}", plan.profile, if profile.is_none() { " (detected)" } else { "" });
+    println!("kubelet: {} ({version_source})", plan.version);
+    if let Some(patch) = &plan.talos_patch {
+        println!("Talos has a read-only root: nothing written; apply this machine-config patch:\n");
+        print!("{patch}");
+        return Ok(Exit::Yes);
+    }
+    println!("config: {}", plan.config_path);
+    println!("plugins: {}", plan.bin_dir);
+    let names: Vec<String> = plan
+        .providers
+        .iter()
+        .map(|p| {
+            if plan.owned_providers.contains(&p.name) {
+                format!("{} (kcred)", p.name)
+            } else {
+                p.name.clone()
+            }
+        })
+        .collect();
+    println!("providers: {}", names.join(", "));
+    for note in &plan.notes {
+        println!("note: {note}");
+    }
+    if plan.changes.is_empty() {
+        println!("nothing to change");
+        return Ok(Exit::Yes);
+    }
+    if args.dry_run {
+        for c in &plan.changes {
+            print!("{}", kcred_node::diff::unified(&c.path, c.before.as_deref(), &c.after));
+        }
+        println!(
+            "dry run: {} file(s) would change; kubelet restart would be needed: {}",
+            plan.changes.len(),
+            if plan.restart_needed() { "yes" } else { "no" }
+        );
+        return Ok(Exit::Yes);
+    }
+    let report = apply::apply(&root, &plan)?;
+    for (path, backup) in &report.backed_up {
+        println!("backed up: {path} -> {backup}");
+    }
+    for path in &report.written {
+        println!("wrote: {path}");
+    }
+    if plan.restart_needed() {
+        println!("kubelet restart needed: yes ({})", plan.layout.restart.command.join(" "));
+        Ok(Exit::Restart)
+    } else {
+        println!("kubelet restart needed: no");
+        Ok(Exit::Yes)
+    }
+}
+
+/// The `kcred install` arguments the DaemonSet passes (everything but root/dry-run/image).
+fn install_args_for_manifest(args: &Args) -> Vec<String> {
+    let mut out = Vec::new();
+    if args.profile != "auto" {
+        out.push(format!("--profile={}", args.profile));
+    }
+    for e in &args.enable {
+        out.push(format!("--enable={e}"));
+    }
+    if let Some(f) = &args.static_file {
+        out.push(format!("--static-file={f}"));
+    }
+    if let Some(h) = &args.helper {
+        out.push(format!("--helper={h}"));
+    }
+    for m in &args.match_image {
+        out.push(format!("--match-image={m}"));
+    }
+    for r in &args.replace {
+        out.push(format!("--replace={r}"));
+    }
+    if let Some(v) = &args.kubelet_version {
+        out.push(format!("--kubelet-version={v}"));
+    }
+    out
+}
+
+/// Runs `kcred uninstall`.
+pub fn run_uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
+    let root = RootFs::new(&args.root);
+    let report = match apply::uninstall(&root, args.force, args.dry_run) {
+        Ok(r) => r,
+        Err(e @ apply::ApplyError::Modified(_)) => {
+            eprintln!("error: {e}");
+            eprintln!("nothing was changed");
+            return Ok(Exit::No);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !report.had_state {
+        println!("nothing to uninstall (no {})", apply::STATE_FILE);
+        return Ok(Exit::Yes);
+    }
+    let verb = if args.dry_run { "would " } else { "" };
+    for p in &report.restored {
+        println!("{verb}restore: {p}");
+    }
+    for p in &report.removed {
+        println!("{verb}remove: {p}");
+    }
+    for d in &report.removed_dirs {
+        println!("{verb}remove directory: {d}");
+    }
+    if args.dry_run {
+        return Ok(Exit::Yes);
+    }
+    if report.restart_needed {
+        println!("kubelet restart needed: yes");
+        Ok(Exit::Restart)
+    } else {
+        println!("kubelet restart needed: no");
+        Ok(Exit::Yes)
+    }
+}
