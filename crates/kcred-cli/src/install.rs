@@ -62,6 +62,10 @@ pub struct Args {
     /// Print the DaemonSet installer manifests for these options instead of installing.
     #[arg(long)]
     pub print_manifests: bool,
+    /// After a change that needs it, restart the kubelet if `kcred doctor` passes (in PID 1's
+    /// mount namespace when --root is not /; the DaemonSet uses this).
+    #[arg(long)]
+    pub restart_kubelet: bool,
     /// The installer image in --print-manifests output.
     #[arg(long, value_name = "IMAGE", default_value = manifests::DEFAULT_IMAGE)]
     pub image: String,
@@ -109,7 +113,7 @@ pub fn kubelet_version(given: Option<KubeletVersion>, root: &Path) -> (KubeletVe
     )
 }
 
-fn parse_profile(s: &str) -> anyhow::Result<Option<Profile>> {
+pub fn parse_profile(s: &str) -> anyhow::Result<Option<Profile>> {
     if s == "auto" {
         return Ok(None);
     }
@@ -241,7 +245,20 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     for path in &report.written {
         println!("wrote: {path}");
     }
-    if plan.restart_needed() {
+    if plan.restart_needed() && args.restart_kubelet {
+        let report = crate::doctor::diagnose(&args.root, Some(plan.profile), Some(plan.version), None)?;
+        if !report.ok() {
+            print!("{}", kcred_node::doctor::render_text(&report));
+            eprintln!("error: kcred doctor fails after the install: not restarting the kubelet (it still runs the old configuration)");
+            return Ok(Exit::No);
+        }
+        let command = &plan.layout.restart.command;
+        println!("kcred doctor passes; restarting the kubelet: {}", command.join(" "));
+        let status = kcred_node::restart::restart_in_host(&root, command)?;
+        anyhow::ensure!(status.success(), "{} failed: {status}", command.join(" "));
+        println!("kubelet restarted");
+        Ok(Exit::Yes)
+    } else if plan.restart_needed() {
         println!("kubelet restart needed: yes ({})", plan.layout.restart.command.join(" "));
         Ok(Exit::Restart)
     } else {

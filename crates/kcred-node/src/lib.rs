@@ -22,3 +22,4 @@ pub mod plan;
 pub mod preset;
 pub mod process;
 pub mod profile;
+pub mod restart;
