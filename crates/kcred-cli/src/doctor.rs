@@ -23,7 +23,7 @@ pub struct Args {
     #[arg(long, default_value = "auto")]
     pub profile: String,
     /// The kubelet's version (default: asked from the running kubelet).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "V", env = "KCRED_KUBELET_VERSION", value_parser = kcred_kubelet::parse_kubelet_version_arg)]
     pub kubelet_version: Option<KubeletVersion>,
     /// Check this process as the kubelet instead of searching /proc.
     #[arg(long, value_name = "PID")]

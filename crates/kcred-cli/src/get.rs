@@ -86,6 +86,8 @@ pub struct Args {
     pub metrics: Option<PathBuf>,
     #[command(flatten)]
     pub pod: pod::PodArgs,
+    #[command(flatten)]
+    pub kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred get`.

@@ -51,7 +51,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub replace: Vec<String>,
     /// The node's kubelet version (default: asked from the running kubelet).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "V", env = "KCRED_KUBELET_VERSION", value_parser = kcred_kubelet::parse_kubelet_version_arg)]
     pub kubelet_version: Option<KubeletVersion>,
     /// Where kcred's plugin binaries are (default: the directory of this kcred binary).
     #[arg(long, value_name = "DIR")]
@@ -108,8 +108,8 @@ pub fn kubelet_version(given: Option<KubeletVersion>, root: &Path) -> (KubeletVe
         }
     }
     (
-        KubeletVersion::LATEST,
-        format!("unknown (no running kubelet answered --version): assuming {}; pass --kubelet-version", KubeletVersion::LATEST),
+        KubeletVersion::NEWEST,
+        format!("unknown (no running kubelet answered --version): assuming {}; pass --kubelet-version", KubeletVersion::NEWEST),
     )
 }
 

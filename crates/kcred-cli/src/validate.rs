@@ -21,6 +21,8 @@ pub struct Args {
     /// Fail (exit 1) when there are lint warnings.
     #[arg(long)]
     pub deny_warnings: bool,
+    #[command(flatten)]
+    pub kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred validate`.

@@ -26,7 +26,7 @@ use serde::Serialize;
 use crate::elf::{exec_kind, ExecKind};
 use crate::flags::{self, BIN_DIR_FLAG, CONFIG_FLAG, KUBELET_CONFIG_FLAG};
 use crate::fs::{join, normalize, parent_of, NodeFiles, RootFs};
-use crate::kubelet::KubeletVersion;
+use crate::kubelet::{KubeletVersion, NodeBehaviour};
 use crate::manifests::{node_audience_rbac, to_yaml, token_audiences};
 use crate::plan::kubelet_config_gate;
 use crate::preset::is_kcred_plugin;
@@ -211,7 +211,7 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
     let (version, version_source) = opts
         .version
         .clone()
-        .unwrap_or((KubeletVersion::LATEST, format!("unknown: assuming {}", KubeletVersion::LATEST)));
+        .unwrap_or((KubeletVersion::NEWEST, format!("unknown: assuming {}", KubeletVersion::NEWEST)));
     info.version = version.to_string();
     info.version_source = version_source.clone();
     checks.push(match &opts.version {

@@ -22,7 +22,7 @@ use kcred_config::{load_files, validate, FeatureGates, LoadError};
 
 use crate::flags::{self, BIN_DIR_FLAG, CONFIG_FLAG, KUBELET_CONFIG_FLAG};
 use crate::fs::{join, NodeFiles, ReadError};
-use crate::kubelet::KubeletVersion;
+use crate::kubelet::{KubeletVersion, NodeBehaviour};
 use crate::preset::{is_kcred_plugin, Preset};
 use crate::profile::{detect, DetectError, FlagSourceFormat, GateTarget, Layout, Profile};
 
@@ -346,7 +346,7 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
         None => detect(fs)?,
     };
     let layout = Layout::for_profile(profile, fs);
-    let version = req.kubelet_version.unwrap_or(KubeletVersion::LATEST);
+    let version = req.kubelet_version.unwrap_or(KubeletVersion::NEWEST);
 
     // New providers, in order: presets, then fragments.
     let mut new: Vec<CredentialProvider> = Vec::new();

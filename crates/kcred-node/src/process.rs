@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::kubelet::KubeletVersion;
+use crate::kubelet::{parse_reported, KubeletVersion};
 
 /// What kind of process runs the kubelet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub fn find_kubelets(proc_dir: &Path) -> Vec<KubeletProcess> {
 pub fn parse_version_output(out: &str) -> Option<KubeletVersion> {
     out.split_whitespace()
         .filter(|w| w.starts_with("v1."))
-        .find_map(|w| KubeletVersion::parse(w).ok())
+        .find_map(|w| parse_reported(w).ok())
 }
 
 /// Runs `exe --version` (at most `timeout`), returning its stdout.
@@ -145,10 +145,10 @@ mod tests {
 
     #[test]
     fn versions_from_output() {
-        assert_eq!(parse_version_output("Kubernetes v1.34.2\n").map(|v| v.minor), Some(34));
+        assert_eq!(parse_version_output("Kubernetes v1.34.2\n").map(|v| v.minor()), Some(34));
         assert_eq!(
-            parse_version_output("k3s version v1.33.4+k3s1 (abc)\ngo version go1.24.5\n").map(|v| (v.minor, v.patch)),
-            Some((33, Some(4)))
+            parse_version_output("k3s version v1.33.4+k3s1 (abc)\ngo version go1.24.5\n").map(|v| v.to_string()),
+            Some("1.33.4".to_owned())
         );
         assert_eq!(parse_version_output("sleep (GNU coreutils) 9.1"), None);
     }
