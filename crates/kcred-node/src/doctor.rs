@@ -28,7 +28,7 @@ use crate::flags::{self, BIN_DIR_FLAG, CONFIG_FLAG, KUBELET_CONFIG_FLAG};
 use crate::fs::{join, normalize, parent_of, NodeFiles, RootFs};
 use crate::kubelet::{KubeletVersion, NodeBehaviour};
 use crate::manifests::{node_audience_rbac, to_yaml, token_audiences};
-use crate::plan::kubelet_config_gate;
+use crate::plan::kubelet_config_files_gate;
 use crate::preset::is_kcred_plugin;
 use crate::process::{KubeletProcess, ProcessKind};
 use crate::profile::{detect, Layout, Profile};
@@ -246,6 +246,21 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
                 ));
                 v
             }
+            (0, false) if opts.process.is_none() && layout.as_ref().is_some_and(|l| l.flag_sources.is_empty()) => {
+                let v = default.cloned();
+                checks.push(check(
+                    &format!("flag.{flag}"),
+                    Status::Warn,
+                    format!("--{flag}"),
+                    format!(
+                        "cannot see the kubelet's flags (no running kubelet; profile {} keeps them nowhere kcred knows); checking {}",
+                        profile.map(|p| p.name()).unwrap_or("unknown"),
+                        v.clone().unwrap_or_default()
+                    ),
+                    Some(format!("make sure the kubelet runs with --{flag}={}", v.clone().unwrap_or_default())),
+                ));
+                v
+            }
             (0, false) => {
                 checks.push(check(
                     &format!("flag.{flag}"),
@@ -297,13 +312,11 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
     info.kubelet_config = flags::last_value(&all_flags, KUBELET_CONFIG_FLAG).or(layout.as_ref().and_then(|l| l.kubelet_config.clone()));
     let mut gate = version.token_gate_default();
     let mut gate_source = format!("kubelet {version} default");
-    if let Some(kc) = &info.kubelet_config {
-        if let Ok(Some(b)) = root.read(kc) {
-            if let Some(v) = kubelet_config_gate(&b, SERVICE_ACCOUNT_TOKEN_GATE) {
-                info.feature_gates.insert(SERVICE_ACCOUNT_TOKEN_GATE.into(), v);
-                gate = Some(v);
-                gate_source = format!("featureGates of {kc}");
-            }
+    if let Some(l) = &layout {
+        if let Some((v, file)) = kubelet_config_files_gate(root, l, &all_flags) {
+            info.feature_gates.insert(SERVICE_ACCOUNT_TOKEN_GATE.into(), v);
+            gate = Some(v);
+            gate_source = format!("featureGates of {file}");
         }
     }
     for o in flags::occurrences(&all_flags, flags::FEATURE_GATES_FLAG) {

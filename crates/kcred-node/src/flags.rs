@@ -19,6 +19,8 @@ pub const CONFIG_FLAG: &str = "image-credential-provider-config";
 pub const BIN_DIR_FLAG: &str = "image-credential-provider-bin-dir";
 /// The kubelet's feature-gate flag.
 pub const FEATURE_GATES_FLAG: &str = "feature-gates";
+/// The kubelet's config drop-in directory flag (KEP-3983).
+pub const KUBELET_CONFIG_DIR_FLAG: &str = "config-dir";
 /// The kubelet's config-file flag.
 pub const KUBELET_CONFIG_FLAG: &str = "config";
 

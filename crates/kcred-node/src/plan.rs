@@ -187,6 +187,35 @@ pub fn kubelet_config_gate(bytes: &[u8], gate: &str) -> Option<bool> {
     v.get("featureGates")?.get(gate)?.as_bool()
 }
 
+/// The token gate as the kubelet's config file and its `--config-dir` drop-ins
+/// (`*.conf`, sorted, later wins) set it, with the file that set it last.
+pub fn kubelet_config_files_gate(fs: &dyn NodeFiles, layout: &Layout, all_flags: &[String]) -> Option<(bool, String)> {
+    let mut files = Vec::new();
+    if let Some(kc) = flags::last_value(all_flags, KUBELET_CONFIG_FLAG).or(layout.kubelet_config.clone()) {
+        files.push(kc);
+    }
+    let config_dir = flags::last_value(all_flags, flags::KUBELET_CONFIG_DIR_FLAG).or_else(|| match &layout.gate {
+        GateTarget::KubeletConfigDropIn(p) => Some(crate::fs::parent_of(p)),
+        _ => None,
+    });
+    if let Some(d) = config_dir {
+        for name in fs.list_dir(&d) {
+            if name.ends_with(".conf") {
+                files.push(join(&d, &name));
+            }
+        }
+    }
+    let mut result = None;
+    for f in files {
+        if let Ok(Some(b)) = fs.read(&f) {
+            if let Some(v) = kubelet_config_gate(&b, SERVICE_ACCOUNT_TOKEN_GATE) {
+                result = Some((v, f));
+            }
+        }
+    }
+    result
+}
+
 /// Renders providers as a v1 config: pretty JSON for `.json` paths, YAML otherwise.
 pub fn render_config(path: &str, providers: &[CredentialProvider]) -> Vec<u8> {
     let config = CredentialProviderConfig {
@@ -394,7 +423,7 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
     let mut merged = existing.providers.clone();
     let mut origin = existing.origin.clone();
     let mut owned = req.owned_providers.clone();
-    let mut replaced_binaries = BTreeSet::new();
+    let replaced_binaries: BTreeSet<String> = req.replace.iter().cloned().collect();
     for p in &new {
         match merged.iter().position(|e| e.name == p.name) {
             Some(i) if merged[i] == *p => {
@@ -416,9 +445,6 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
                 }
                 merged[i] = p.clone();
                 owned.insert(p.name.clone());
-                if req.replace.contains(&p.name) {
-                    replaced_binaries.insert(p.name.clone());
-                }
             }
             None => {
                 merged.push(p.clone());
@@ -445,14 +471,9 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
             "{config_path} is a directory, which kubelet {version} cannot read (1.34+: kubernetes/kubernetes#131658)"
         )));
     }
-    let kubelet_config = flags::last_value(&all_flags, KUBELET_CONFIG_FLAG).or(layout.kubelet_config.clone());
     let mut gate = version.token_gate_default().unwrap_or(false);
-    if let Some(kc) = &kubelet_config {
-        if let Ok(Some(b)) = fs.read(kc) {
-            if let Some(v) = kubelet_config_gate(&b, SERVICE_ACCOUNT_TOKEN_GATE) {
-                gate = v;
-            }
-        }
+    if let Some((v, _)) = kubelet_config_files_gate(fs, &layout, &all_flags) {
+        gate = v;
     }
     if let Some(v) = flags::gate_from_flags(&all_flags, SERVICE_ACCOUNT_TOKEN_GATE) {
         gate = v;
