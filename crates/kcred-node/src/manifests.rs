@@ -17,6 +17,7 @@
 
 use kcred_api::config::{decode_config, CredentialProvider};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use crate::plan::ordered;
 use crate::preset::Preset;
@@ -31,6 +32,9 @@ pub const NAMESPACE: &str = "kcred-system";
 pub const PAUSE_IMAGE: &str = "registry.k8s.io/pause:3.10";
 /// The pod label holding the installed kcred version.
 pub const VERSION_LABEL: &str = "app.kubernetes.io/version";
+
+/// The pod annotation holding a hash of the install's command, fragments and image.
+pub const INSTALL_HASH_ANNOTATION: &str = "kcred.dev/install-hash";
 
 /// What to render.
 #[derive(Debug, Clone)]
@@ -181,6 +185,13 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
     docs.extend(node_audience_rbac(&token_audiences(&providers)));
     let mut command = vec![Value::String("kcred".into())];
     command.extend(args.into_iter().map(Value::String));
+    // Any change of the install (flags, fragments, image) changes the pod template, so the
+    // DaemonSet rolls out, one node at a time.
+    let mut hasher = Sha256::new();
+    hasher.update(serde_json::to_vec(&command).expect("JSON"));
+    hasher.update(serde_json::to_vec(&cm_data).expect("JSON"));
+    hasher.update(opts.image.as_bytes());
+    let install_hash = hex::encode(&hasher.finalize()[..12]);
     docs.push(json!({
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
@@ -189,7 +200,7 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
             "selector": {"matchLabels": {"app.kubernetes.io/name": "kcred-installer"}},
             "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}},
             "template": {
-                "metadata": {"labels": pod_labels},
+                "metadata": {"labels": pod_labels, "annotations": {INSTALL_HASH_ANNOTATION: install_hash}},
                 "spec": {
                     "serviceAccountName": "kcred-installer",
                     "automountServiceAccountToken": false,
