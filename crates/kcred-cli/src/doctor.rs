@@ -34,11 +34,21 @@ pub struct Args {
 }
 
 /// Finds the kubelet process: the given PID, or a search of /proc for the host's root.
-pub fn find_process(root: &Path, pid: Option<u32>) -> anyhow::Result<(Option<KubeletProcess>, Vec<u32>)> {
+pub fn find_process(
+    root: &Path,
+    pid: Option<u32>,
+) -> anyhow::Result<(Option<KubeletProcess>, Vec<u32>)> {
     let proc_dir = Path::new("/proc");
     if let Some(pid) = pid {
-        let argv = read_cmdline(proc_dir, pid).ok_or_else(|| anyhow::anyhow!("--kubelet-pid {pid}: no such process (or no command line)"))?;
-        let kind = classify(&argv).ok_or_else(|| anyhow::anyhow!("--kubelet-pid {pid}: {:?} is not a kubelet, k3s or kubelite process", argv[0]))?;
+        let argv = read_cmdline(proc_dir, pid).ok_or_else(|| {
+            anyhow::anyhow!("--kubelet-pid {pid}: no such process (or no command line)")
+        })?;
+        let kind = classify(&argv).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--kubelet-pid {pid}: {:?} is not a kubelet, k3s or kubelite process",
+                argv[0]
+            )
+        })?;
         return Ok((
             Some(KubeletProcess {
                 pid,
@@ -61,7 +71,12 @@ pub fn find_process(root: &Path, pid: Option<u32>) -> anyhow::Result<(Option<Kub
 }
 
 /// Runs every check; shared with `kcred install --restart-kubelet`.
-pub fn diagnose(root: &Path, profile: Option<Profile>, version: Option<KubeletVersion>, pid: Option<u32>) -> anyhow::Result<Report> {
+pub fn diagnose(
+    root: &Path,
+    profile: Option<Profile>,
+    version: Option<KubeletVersion>,
+    pid: Option<u32>,
+) -> anyhow::Result<Report> {
     let (process, others) = find_process(root, pid)?;
     let version = match version {
         Some(v) => Some((v, "--kubelet-version".to_owned())),

@@ -87,11 +87,23 @@ pub struct UninstallArgs {
 
 fn read_capped(path: &Path) -> anyhow::Result<Vec<u8>> {
     let f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let meta = f.metadata().with_context(|| format!("reading {}", path.display()))?;
-    anyhow::ensure!(meta.is_file(), "reading {}: not a regular file", path.display());
-    anyhow::ensure!(meta.len() <= MAX_INPUT, "reading {}: larger than {MAX_INPUT} bytes", path.display());
+    let meta = f
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(
+        meta.is_file(),
+        "reading {}: not a regular file",
+        path.display()
+    );
+    anyhow::ensure!(
+        meta.len() <= MAX_INPUT,
+        "reading {}: larger than {MAX_INPUT} bytes",
+        path.display()
+    );
     let mut out = Vec::new();
-    f.take(MAX_INPUT).read_to_end(&mut out).with_context(|| format!("reading {}", path.display()))?;
+    f.take(MAX_INPUT)
+        .read_to_end(&mut out)
+        .with_context(|| format!("reading {}", path.display()))?;
     Ok(out)
 }
 
@@ -109,7 +121,10 @@ pub fn kubelet_version(given: Option<KubeletVersion>, root: &Path) -> (KubeletVe
     }
     (
         KubeletVersion::NEWEST,
-        format!("unknown (no running kubelet answered --version): assuming {}; pass --kubelet-version", KubeletVersion::NEWEST),
+        format!(
+            "unknown (no running kubelet answered --version): assuming {}; pass --kubelet-version",
+            KubeletVersion::NEWEST
+        ),
     )
 }
 
@@ -165,7 +180,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             .map(Path::to_path_buf)
             .unwrap_or_default(),
     };
-    let mut wanted: Vec<String> = presets.iter().map(|p| p.provider_name().to_owned()).collect();
+    let mut wanted: Vec<String> = presets
+        .iter()
+        .map(|p| p.provider_name().to_owned())
+        .collect();
     for (_, bytes) in &fragments {
         if let Ok(c) = kcred_api::config::decode_config(bytes) {
             wanted.extend(c.providers.into_iter().map(|p| p.name));
@@ -188,7 +206,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         replace: args.replace.clone(),
         kubelet_version: Some(version),
         binaries,
-        owned_providers: state.as_ref().map(|s| s.owned_providers.clone()).unwrap_or_default(),
+        owned_providers: state
+            .as_ref()
+            .map(|s| s.owned_providers.clone())
+            .unwrap_or_default(),
         owned_files: state.as_ref().map(|s| s.owned_files()).unwrap_or_default(),
     };
     let plan = match plan_install(&root, &req) {
@@ -199,7 +220,11 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             return Ok(Exit::No);
         }
     };
-    println!("profile: {}{}", plan.profile, if profile.is_none() { " (detected)" } else { "" });
+    println!(
+        "profile: {}{}",
+        plan.profile,
+        if profile.is_none() { " (detected)" } else { "" }
+    );
     println!("kubelet: {} ({version_source})", plan.version);
     if let Some(patch) = &plan.talos_patch {
         println!("Talos has a read-only root: nothing written; apply this machine-config patch:\n");
@@ -229,7 +254,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     }
     if args.dry_run {
         for c in &plan.changes {
-            print!("{}", kcred_node::diff::unified(&c.path, c.before.as_deref(), &c.after));
+            print!(
+                "{}",
+                kcred_node::diff::unified(&c.path, c.before.as_deref(), &c.after)
+            );
         }
         println!(
             "dry run: {} file(s) would change; kubelet restart would be needed: {}",
@@ -246,20 +274,27 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         println!("wrote: {path}");
     }
     if plan.restart_needed() && args.restart_kubelet {
-        let report = crate::doctor::diagnose(&args.root, Some(plan.profile), Some(plan.version), None)?;
+        let report =
+            crate::doctor::diagnose(&args.root, Some(plan.profile), Some(plan.version), None)?;
         if !report.ok() {
             print!("{}", kcred_node::doctor::render_text(&report));
             eprintln!("error: kcred doctor fails after the install: not restarting the kubelet (it still runs the old configuration)");
             return Ok(Exit::No);
         }
         let command = &plan.layout.restart.command;
-        println!("kcred doctor passes; restarting the kubelet: {}", command.join(" "));
+        println!(
+            "kcred doctor passes; restarting the kubelet: {}",
+            command.join(" ")
+        );
         let status = kcred_node::restart::restart_in_host(&root, command)?;
         anyhow::ensure!(status.success(), "{} failed: {status}", command.join(" "));
         println!("kubelet restarted");
         Ok(Exit::Yes)
     } else if plan.restart_needed() {
-        println!("kubelet restart needed: yes ({})", plan.layout.restart.command.join(" "));
+        println!(
+            "kubelet restart needed: yes ({})",
+            plan.layout.restart.command.join(" ")
+        );
         Ok(Exit::Restart)
     } else {
         println!("kubelet restart needed: no");

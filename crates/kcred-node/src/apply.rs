@@ -126,7 +126,10 @@ fn save_state(root: &RootFs, state: &InstallState) -> Result<(), ApplyError> {
 /// Writes `bytes` to `path` atomically with permission bits `mode`.
 pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.kcred-tmp"));
     let result = (|| {
         let mut f = std::fs::OpenOptions::new()
@@ -288,9 +291,11 @@ pub fn uninstall(root: &RootFs, force: bool, dry_run: bool) -> Result<UninstallR
                 if dry_run {
                     continue;
                 }
-                let bytes = std::fs::read(root.host_path(backup)).map_err(io("reading backup", backup))?;
+                let bytes =
+                    std::fs::read(root.host_path(backup)).map_err(io("reading backup", backup))?;
                 let target = root.resolve(&f.path)?;
-                atomic_write(&target, &bytes, f.mode.unwrap_or(0o644)).map_err(io("restoring", &f.path))?;
+                atomic_write(&target, &bytes, f.mode.unwrap_or(0o644))
+                    .map_err(io("restoring", &f.path))?;
                 if let (Some(uid), Some(gid)) = (f.uid, f.gid) {
                     let _ = std::os::unix::fs::chown(&target, Some(uid), Some(gid));
                 }

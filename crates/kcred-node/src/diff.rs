@@ -54,11 +54,17 @@ mod tests {
     #[test]
     fn text_and_binary() {
         let d = unified("/etc/default/kubelet", Some(b"A=1\nB=2\n"), b"A=1\nB=3\n");
-        assert!(d.starts_with("--- a/etc/default/kubelet\n+++ b/etc/default/kubelet\n"), "{d}");
+        assert!(
+            d.starts_with("--- a/etc/default/kubelet\n+++ b/etc/default/kubelet\n"),
+            "{d}"
+        );
         assert!(d.contains("-B=2\n+B=3\n"), "{d}");
         let n = unified("/x", None, b"new\n");
         assert!(n.starts_with("--- /dev/null\n+++ b/x\n"), "{n}");
         let b = unified("/bin/p", None, b"\x7fELF\0\0");
-        assert!(b.starts_with("Binary files /dev/null and b/bin/p differ (absent -> 6 bytes"), "{b}");
+        assert!(
+            b.starts_with("Binary files /dev/null and b/bin/p differ (absent -> 6 bytes"),
+            "{b}"
+        );
     }
 }

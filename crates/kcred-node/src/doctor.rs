@@ -136,7 +136,13 @@ pub struct DoctorOptions {
     pub run_plugins: bool,
 }
 
-fn check(id: &str, status: Status, subject: impl Into<String>, message: impl Into<String>, fix: Option<String>) -> Check {
+fn check(
+    id: &str,
+    status: Status,
+    subject: impl Into<String>,
+    message: impl Into<String>,
+    fix: Option<String>,
+) -> Check {
     Check {
         id: id.to_owned(),
         status,
@@ -154,7 +160,13 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
         None => match detect(root) {
             Ok(p) => Some(p),
             Err(e) => {
-                checks.push(check("profile", Status::Warn, "--profile", e.to_string(), Some("pass --profile".into())));
+                checks.push(check(
+                    "profile",
+                    Status::Warn,
+                    "--profile",
+                    e.to_string(),
+                    Some("pass --profile".into()),
+                ));
                 None
             }
         },
@@ -168,10 +180,17 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
         Some(p) if p.kind == ProcessKind::Kubelet => {
             info.source = format!("pid {} ({})", p.pid, p.argv[0]);
             info.pid = Some(p.pid);
-            sources.push((format!("the command line of pid {}", p.pid), p.argv[1..].to_vec()));
+            sources.push((
+                format!("the command line of pid {}", p.pid),
+                p.argv[1..].to_vec(),
+            ));
         }
         Some(p) => {
-            info.source = format!("pid {} ({}, kubelet embedded; flags from the profile's files)", p.pid, p.argv.join(" "));
+            info.source = format!(
+                "pid {} ({}, kubelet embedded; flags from the profile's files)",
+                p.pid,
+                p.argv.join(" ")
+            );
             info.pid = Some(p.pid);
         }
         None => info.source = "no running kubelet found; flags from the profile's files".into(),
@@ -187,13 +206,22 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
         }
     }
     match &opts.process {
-        Some(p) => checks.push(check("kubelet.process", Status::Pass, format!("pid {}", p.pid), info.source.clone(), None)),
+        Some(p) => checks.push(check(
+            "kubelet.process",
+            Status::Pass,
+            format!("pid {}", p.pid),
+            info.source.clone(),
+            None,
+        )),
         None => checks.push(check(
             "kubelet.process",
             Status::Warn,
             "/proc/*/cmdline",
             "no running kubelet found; checked the profile's files instead",
-            Some("run kcred doctor on the node (or in the DaemonSet with hostPID and --root /host)".into()),
+            Some(
+                "run kcred doctor on the node (or in the DaemonSet with hostPID and --root /host)"
+                    .into(),
+            ),
         )),
     }
     if !opts.other_processes.is_empty() {
@@ -201,21 +229,30 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
             "kubelet.process",
             Status::Warn,
             "/proc/*/cmdline",
-            format!("more kubelet processes found: {:?}; checked the first", opts.other_processes),
+            format!(
+                "more kubelet processes found: {:?}; checked the first",
+                opts.other_processes
+            ),
             Some("pass --kubelet-pid PID".into()),
         ));
     }
     let all_flags: Vec<String> = sources.iter().flat_map(|(_, f)| f.clone()).collect();
     info.flags = all_flags.clone();
 
-    let (version, version_source) = opts
-        .version
-        .clone()
-        .unwrap_or((KubeletVersion::NEWEST, format!("unknown: assuming {}", KubeletVersion::NEWEST)));
+    let (version, version_source) = opts.version.clone().unwrap_or((
+        KubeletVersion::NEWEST,
+        format!("unknown: assuming {}", KubeletVersion::NEWEST),
+    ));
     info.version = version.to_string();
     info.version_source = version_source.clone();
     checks.push(match &opts.version {
-        Some(_) => check("kubelet.version", Status::Pass, "kubelet --version", format!("{version} ({version_source})"), None),
+        Some(_) => check(
+            "kubelet.version",
+            Status::Pass,
+            "kubelet --version",
+            format!("{version} ({version_source})"),
+            None,
+        ),
         None => check(
             "kubelet.version",
             Status::Warn,
@@ -241,12 +278,19 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
                     &format!("flag.{flag}"),
                     Status::Pass,
                     format!("--{flag}"),
-                    format!("set by {} to {}", profile.map(|p| p.name()).unwrap_or("the distribution"), v.clone().unwrap_or_default()),
+                    format!(
+                        "set by {} to {}",
+                        profile.map(|p| p.name()).unwrap_or("the distribution"),
+                        v.clone().unwrap_or_default()
+                    ),
                     None,
                 ));
                 v
             }
-            (0, false) if opts.process.is_none() && layout.as_ref().is_some_and(|l| l.flag_sources.is_empty()) => {
+            (0, false)
+                if opts.process.is_none()
+                    && layout.as_ref().is_some_and(|l| l.flag_sources.is_empty()) =>
+            {
                 let v = default.cloned();
                 checks.push(check(
                     &format!("flag.{flag}"),
@@ -273,7 +317,17 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
             }
             (1, _) => {
                 let v = flags::last_value(&all_flags, flag);
-                checks.push(check(&format!("flag.{flag}"), Status::Pass, format!("--{flag}"), format!("{} (in {})", v.clone().unwrap_or_default(), holders.first().map(|s| s.as_str()).unwrap_or("?")), None));
+                checks.push(check(
+                    &format!("flag.{flag}"),
+                    Status::Pass,
+                    format!("--{flag}"),
+                    format!(
+                        "{} (in {})",
+                        v.clone().unwrap_or_default(),
+                        holders.first().map(|s| s.as_str()).unwrap_or("?")
+                    ),
+                    None,
+                ));
                 v
             }
             (n, _) => {
@@ -283,7 +337,11 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
                     &format!("flag.{flag}"),
                     Status::Warn,
                     format!("--{flag}"),
-                    format!("set {n} times (in {}); the last, {}, wins", holders.join(", "), v.clone().unwrap_or_default()),
+                    format!(
+                        "set {n} times (in {}); the last, {}, wins",
+                        holders.join(", "),
+                        v.clone().unwrap_or_default()
+                    ),
                     Some("keep one".into()),
                 ));
                 v
@@ -309,12 +367,14 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
     }
 
     // Feature gates: kubelet config file, then flags.
-    info.kubelet_config = flags::last_value(&all_flags, KUBELET_CONFIG_FLAG).or(layout.as_ref().and_then(|l| l.kubelet_config.clone()));
+    info.kubelet_config = flags::last_value(&all_flags, KUBELET_CONFIG_FLAG)
+        .or(layout.as_ref().and_then(|l| l.kubelet_config.clone()));
     let mut gate = version.token_gate_default();
     let mut gate_source = format!("kubelet {version} default");
     if let Some(l) = &layout {
         if let Some((v, file)) = kubelet_config_files_gate(root, l, &all_flags) {
-            info.feature_gates.insert(SERVICE_ACCOUNT_TOKEN_GATE.into(), v);
+            info.feature_gates
+                .insert(SERVICE_ACCOUNT_TOKEN_GATE.into(), v);
             gate = Some(v);
             gate_source = format!("featureGates of {file}");
         }
@@ -331,14 +391,21 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
         gate_source = "--feature-gates".into();
     }
     if gate.is_some() && !info.feature_gates.contains_key(SERVICE_ACCOUNT_TOKEN_GATE) {
-        info.feature_gates.insert(SERVICE_ACCOUNT_TOKEN_GATE.into(), gate.unwrap_or(false));
+        info.feature_gates
+            .insert(SERVICE_ACCOUNT_TOKEN_GATE.into(), gate.unwrap_or(false));
     }
 
     // The config.
     let mut providers: Vec<CredentialProvider> = Vec::new();
     if let Some(cp) = &config_path {
         match load_node_config(root, cp) {
-            Err(msg) => checks.push(check("config.valid", Status::Fail, cp.clone(), msg, Some("fix the file; `kcred validate` shows the kubelet's message".into()))),
+            Err(msg) => checks.push(check(
+                "config.valid",
+                Status::Fail,
+                cp.clone(),
+                msg,
+                Some("fix the file; `kcred validate` shows the kubelet's message".into()),
+            )),
             Ok((loaded, is_dir)) => {
                 providers = loaded;
                 let gates = FeatureGates {
@@ -349,10 +416,21 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
                     problems.push(format!("kubelet {version} cannot read a config directory (1.34+: kubernetes/kubernetes#131658)"));
                 }
                 if let Err(e) = validate(&providers, gates) {
-                    problems.push(format!("failed to validate credential provider config: {e}"));
+                    problems.push(format!(
+                        "failed to validate credential provider config: {e}"
+                    ));
                 }
                 if problems.is_empty() {
-                    checks.push(check("config.valid", Status::Pass, cp.clone(), format!("{} valid for kubelet {version}", count(providers.len(), "provider")), None));
+                    checks.push(check(
+                        "config.valid",
+                        Status::Pass,
+                        cp.clone(),
+                        format!(
+                            "{} valid for kubelet {version}",
+                            count(providers.len(), "provider")
+                        ),
+                        None,
+                    ));
                 } else {
                     checks.push(check("config.valid", Status::Fail, cp.clone(), problems.join("; "), Some("fix the config; the kubelet exits at start-up with it (k3s-io/k3s#14039)".into())));
                 }
@@ -368,7 +446,11 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
     }
 
     // Token mode.
-    let token_providers: Vec<&str> = providers.iter().filter(|p| p.token_attributes.is_some()).map(|p| p.name.as_str()).collect();
+    let token_providers: Vec<&str> = providers
+        .iter()
+        .filter(|p| p.token_attributes.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
     let mut rbac = None;
     if !token_providers.is_empty() {
         match gate {
@@ -409,7 +491,11 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
 }
 
 fn count(n: usize, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Loads a config file or directory through the node's files (messages name node paths).
@@ -428,13 +514,21 @@ fn load_node_config(root: &RootFs, path: &str) -> Result<(Vec<CredentialProvider
             }
         }
         if files.is_empty() {
-            return Err(format!("no configuration files found in directory {path:?}"));
+            return Err(format!(
+                "no configuration files found in directory {path:?}"
+            ));
         }
-        return load_files(files).map(|l| (l.providers, true)).map_err(|e| e.to_string());
+        return load_files(files)
+            .map(|l| (l.providers, true))
+            .map_err(|e| e.to_string());
     }
     match root.read(path) {
-        Ok(Some(b)) => load_files(vec![(path.into(), b)]).map(|l| (l.providers, false)).map_err(|e| e.to_string()),
-        Ok(None) => Err(format!("unable to access path {path:?}: stat {path}: no such file or directory")),
+        Ok(Some(b)) => load_files(vec![(path.into(), b)])
+            .map(|l| (l.providers, false))
+            .map_err(|e| e.to_string()),
+        Ok(None) => Err(format!(
+            "unable to access path {path:?}: stat {path}: no such file or directory"
+        )),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -443,7 +537,15 @@ fn load_node_config(root: &RootFs, path: &str) -> Result<(Vec<CredentialProvider
 pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Check {
     let node_path = join(bin_dir, name);
     let subject = node_path.clone();
-    let fail = |message: String, fix: String| check("plugin", Status::Fail, subject.clone(), format!("{name}: {message}"), Some(fix));
+    let fail = |message: String, fix: String| {
+        check(
+            "plugin",
+            Status::Fail,
+            subject.clone(),
+            format!("{name}: {message}"),
+            Some(fix),
+        )
+    };
     let host = match root.resolve(&node_path) {
         Ok(h) => h,
         Err(e) => return fail(e.to_string(), "fix the symlink".into()),
@@ -459,12 +561,18 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
         Err(e) => return fail(format!("cannot stat: {e}"), "check the file".into()),
     };
     if !meta.is_file() {
-        return fail("not a regular file".into(), format!("replace {node_path} with the plugin executable"));
+        return fail(
+            "not a regular file".into(),
+            format!("replace {node_path} with the plugin executable"),
+        );
     }
     let mut problems = Vec::new();
     let mut fixes = Vec::new();
     if meta.mode() & 0o111 == 0 {
-        problems.push(format!("not executable (mode {:04o})", meta.mode() & 0o7777));
+        problems.push(format!(
+            "not executable (mode {:04o})",
+            meta.mode() & 0o7777
+        ));
         fixes.push(format!("chmod 0755 {node_path}"));
     }
     if meta.uid() != 0 {
@@ -472,7 +580,10 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
         fixes.push(format!("chown root:root {node_path}"));
     }
     if meta.mode() & 0o022 != 0 {
-        problems.push(format!("writable by group or others (mode {:04o}): anyone who can write it runs code as root", meta.mode() & 0o7777));
+        problems.push(format!(
+            "writable by group or others (mode {:04o}): anyone who can write it runs code as root",
+            meta.mode() & 0o7777
+        ));
         fixes.push(format!("chmod go-w {node_path}"));
     }
     // Parent directories, up to the node's /.
@@ -482,11 +593,17 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
             if let Ok(m) = std::fs::metadata(&h) {
                 let sticky = m.mode() & 0o1000 != 0;
                 if m.mode() & 0o022 != 0 && !sticky {
-                    problems.push(format!("parent directory {dir} is writable by group or others (mode {:04o})", m.mode() & 0o7777));
+                    problems.push(format!(
+                        "parent directory {dir} is writable by group or others (mode {:04o})",
+                        m.mode() & 0o7777
+                    ));
                     fixes.push(format!("chmod go-w {dir}"));
                 }
                 if m.uid() != 0 {
-                    problems.push(format!("parent directory {dir} is owned by uid {}, not root", m.uid()));
+                    problems.push(format!(
+                        "parent directory {dir} is owned by uid {}, not root",
+                        m.uid()
+                    ));
                     fixes.push(format!("chown root {dir}"));
                 }
             }
@@ -496,7 +613,10 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
         }
         dir = parent_of(&dir);
     }
-    match std::fs::File::open(&host).map_err(|e| e.to_string()).and_then(|f| exec_kind(&f).map_err(|e| e.to_string())) {
+    match std::fs::File::open(&host)
+        .map_err(|e| e.to_string())
+        .and_then(|f| exec_kind(&f).map_err(|e| e.to_string()))
+    {
         Ok(ExecKind::StaticElf) => {}
         Ok(ExecKind::DynamicElf(interp)) | Ok(ExecKind::Script(interp)) => {
             if !root.exists(&interp) {
@@ -505,7 +625,8 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
             }
         }
         Ok(ExecKind::Unknown) => {
-            problems.push("neither ELF nor a #! script: exec fails with \"exec format error\"".into());
+            problems
+                .push("neither ELF nor a #! script: exec fails with \"exec format error\"".into());
             fixes.push("install the plugin built for this node".into());
         }
         Err(e) => {
@@ -514,11 +635,23 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
         }
     }
     if !problems.is_empty() {
-        return check("plugin", Status::Fail, subject, format!("{name}: {}", problems.join("; ")), Some(fixes.join("; ")));
+        return check(
+            "plugin",
+            Status::Fail,
+            subject,
+            format!("{name}: {}", problems.join("; ")),
+            Some(fixes.join("; ")),
+        );
     }
     if run && is_kcred_plugin(name) {
         return match crate::process::run_version(&host, Duration::from_secs(5)) {
-            Some(out) if out.contains("version") => check("plugin", Status::Pass, subject, format!("{name}: {}", out.lines().next().unwrap_or("").trim()), None),
+            Some(out) if out.contains("version") => check(
+                "plugin",
+                Status::Pass,
+                subject,
+                format!("{name}: {}", out.lines().next().unwrap_or("").trim()),
+                None,
+            ),
             Some(_) | None => check(
                 "plugin",
                 Status::Warn,
@@ -528,7 +661,13 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
             ),
         };
     }
-    check("plugin", Status::Pass, subject, format!("{name}: executable, root-owned, not writable by others"), None)
+    check(
+        "plugin",
+        Status::Pass,
+        subject,
+        format!("{name}: executable, root-owned, not writable by others"),
+        None,
+    )
 }
 
 /// The report as text: one line per check, fixes indented, then the RBAC.
@@ -537,9 +676,18 @@ pub fn render_text(r: &Report) -> String {
     if let Some(p) = &r.profile {
         out.push_str(&format!("profile: {p}\n"));
     }
-    out.push_str(&format!("kubelet: {}; version {} ({})\n", r.kubelet.source, r.kubelet.version, r.kubelet.version_source));
+    out.push_str(&format!(
+        "kubelet: {}; version {} ({})\n",
+        r.kubelet.source, r.kubelet.version, r.kubelet.version_source
+    ));
     for c in &r.checks {
-        out.push_str(&format!("{}  {:<16} {}: {}\n", c.status.label(), c.id, c.subject, c.message));
+        out.push_str(&format!(
+            "{}  {:<16} {}: {}\n",
+            c.status.label(),
+            c.id,
+            c.subject,
+            c.message
+        ));
         if c.status != Status::Pass {
             if let Some(f) = &c.fix {
                 out.push_str(&format!("      fix: {f}\n"));

@@ -56,24 +56,44 @@ pub fn exec_kind(file: &std::fs::File) -> Result<ExecKind, ElfError> {
     };
     let u16_at = |b: &[u8], o: usize| {
         let a = [b[o], b[o + 1]];
-        if le { u16::from_le_bytes(a) } else { u16::from_be_bytes(a) }
+        if le {
+            u16::from_le_bytes(a)
+        } else {
+            u16::from_be_bytes(a)
+        }
     };
     let u32_at = |b: &[u8], o: usize| {
         let a = [b[o], b[o + 1], b[o + 2], b[o + 3]];
-        if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) }
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
     };
     let u64_at = |b: &[u8], o: usize| {
         let mut a = [0u8; 8];
         a.copy_from_slice(&b[o..o + 8]);
-        if le { u64::from_le_bytes(a) } else { u64::from_be_bytes(a) }
+        if le {
+            u64::from_le_bytes(a)
+        } else {
+            u64::from_be_bytes(a)
+        }
     };
     if is64 && head.len() < 64 {
         return Err(ElfError("short header"));
     }
     let (phoff, phentsize, phnum) = if is64 {
-        (u64_at(head, 32), u16_at(head, 54) as u64, u16_at(head, 56) as u64)
+        (
+            u64_at(head, 32),
+            u16_at(head, 54) as u64,
+            u16_at(head, 56) as u64,
+        )
     } else {
-        (u32_at(head, 28) as u64, u16_at(head, 42) as u64, u16_at(head, 44) as u64)
+        (
+            u32_at(head, 28) as u64,
+            u16_at(head, 42) as u64,
+            u16_at(head, 44) as u64,
+        )
     };
     let min_ent = if is64 { 56 } else { 32 };
     if phnum == 0 {
@@ -84,7 +104,9 @@ pub fn exec_kind(file: &std::fs::File) -> Result<ExecKind, ElfError> {
     }
     let mut ph = vec![0u8; phentsize as usize];
     for i in 0..phnum {
-        let off = phoff.checked_add(i * phentsize).ok_or(ElfError("bad program header offset"))?;
+        let off = phoff
+            .checked_add(i * phentsize)
+            .ok_or(ElfError("bad program header offset"))?;
         if read_at(file, &mut ph, off) < ph.len() {
             return Err(ElfError("truncated program header table"));
         }
@@ -104,7 +126,9 @@ pub fn exec_kind(file: &std::fs::File) -> Result<ExecKind, ElfError> {
             return Err(ElfError("truncated PT_INTERP"));
         }
         let s = buf.split(|b| *b == 0).next().unwrap_or(&[]);
-        return Ok(ExecKind::DynamicElf(String::from_utf8_lossy(s).into_owned()));
+        return Ok(ExecKind::DynamicElf(
+            String::from_utf8_lossy(s).into_owned(),
+        ));
     }
     Ok(ExecKind::StaticElf)
 }
@@ -135,9 +159,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s");
         std::fs::write(&p, "#!/bin/sh -e\necho\n").unwrap();
-        assert_eq!(exec_kind(&std::fs::File::open(&p).unwrap()).unwrap(), ExecKind::Script("/bin/sh".into()));
+        assert_eq!(
+            exec_kind(&std::fs::File::open(&p).unwrap()).unwrap(),
+            ExecKind::Script("/bin/sh".into())
+        );
         std::fs::write(&p, "hello").unwrap();
-        assert_eq!(exec_kind(&std::fs::File::open(&p).unwrap()).unwrap(), ExecKind::Unknown);
+        assert_eq!(
+            exec_kind(&std::fs::File::open(&p).unwrap()).unwrap(),
+            ExecKind::Unknown
+        );
         std::fs::write(&p, b"\x7fELF\x02\x01\x01").unwrap();
         assert!(exec_kind(&std::fs::File::open(&p).unwrap()).is_err());
     }

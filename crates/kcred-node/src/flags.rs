@@ -116,7 +116,10 @@ pub fn parse_gates(value: &str) -> Vec<(String, Option<bool>)> {
         .map(str::trim)
         .filter(|e| !e.is_empty())
         .map(|e| match e.split_once('=') {
-            Some((n, v)) => (n.trim().to_owned(), go_bool(v.trim()).map(Some).unwrap_or(None)),
+            Some((n, v)) => (
+                n.trim().to_owned(),
+                go_bool(v.trim()).map(Some).unwrap_or(None),
+            ),
             None => (e.to_owned(), None),
         })
         .collect()
@@ -216,7 +219,10 @@ fn split_lines(text: &str) -> Vec<&str> {
     if text.is_empty() {
         return Vec::new();
     }
-    text.strip_suffix('\n').unwrap_or(text).split('\n').collect()
+    text.strip_suffix('\n')
+        .unwrap_or(text)
+        .split('\n')
+        .collect()
 }
 
 /// Finds the last assignment of `var` (systemd uses the last one).
@@ -235,9 +241,15 @@ fn find_env(text: &str, var: &str) -> Option<EnvLine> {
         }
         let v = v.trim();
         let (value, quote) = if let Some(inner) = v.strip_prefix('"') {
-            (unescape_double(inner.strip_suffix('"').unwrap_or(inner)), Quote::Double)
+            (
+                unescape_double(inner.strip_suffix('"').unwrap_or(inner)),
+                Quote::Double,
+            )
         } else if let Some(inner) = v.strip_prefix('\'') {
-            (inner.strip_suffix('\'').unwrap_or(inner).to_owned(), Quote::Single)
+            (
+                inner.strip_suffix('\'').unwrap_or(inner).to_owned(),
+                Quote::Single,
+            )
         } else {
             (v.to_owned(), Quote::None)
         };
@@ -284,7 +296,11 @@ pub fn read_flags(bytes: &[u8], format: &FlagFileFormat) -> Vec<String> {
 /// Rewrites a flag file so it holds `new_flags` (as returned by editing [`read_flags`]'s
 /// result), changing only the variable's line (environment files) or only the lines of
 /// changed flags (line files). `None` means the file does not exist yet.
-pub fn write_flags(existing: Option<&[u8]>, format: &FlagFileFormat, new_flags: &[String]) -> Vec<u8> {
+pub fn write_flags(
+    existing: Option<&[u8]>,
+    format: &FlagFileFormat,
+    new_flags: &[String],
+) -> Vec<u8> {
     let text = existing
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .unwrap_or_default();
@@ -363,7 +379,11 @@ fn group_flags(tokens: &[String]) -> Vec<Vec<String>> {
     let mut i = 0;
     while i < tokens.len() {
         let t = &tokens[i];
-        if t.starts_with("--") && !t.contains('=') && i + 1 < tokens.len() && !tokens[i + 1].starts_with('-') {
+        if t.starts_with("--")
+            && !t.contains('=')
+            && i + 1 < tokens.len()
+            && !tokens[i + 1].starts_with('-')
+        {
             out.push(vec![t.clone(), tokens[i + 1].clone()]);
             i += 2;
         } else {
@@ -385,7 +405,9 @@ pub fn k3s_kubelet_args(yaml: &[u8]) -> Result<Vec<String>, serde_yaml_ng::Error
     let mut out = Vec::new();
     for key in ["kubelet-arg", "kubelet-arg+"] {
         match v.get(key) {
-            Some(serde_yaml_ng::Value::String(s)) => out.push(format!("--{}", s.trim_start_matches('-'))),
+            Some(serde_yaml_ng::Value::String(s)) => {
+                out.push(format!("--{}", s.trim_start_matches('-')))
+            }
             Some(serde_yaml_ng::Value::Sequence(seq)) => {
                 for item in seq {
                     if let Some(s) = item.as_str() {
@@ -437,11 +459,26 @@ mod tests {
 
     #[test]
     fn gates_merge() {
-        let mut a = v("--feature-gates=A=true,KubeletServiceAccountTokenForCredentialProviders=false");
-        assert_eq!(gate_from_flags(&a, "KubeletServiceAccountTokenForCredentialProviders"), Some(false));
-        assert!(set_gate(&mut a, "KubeletServiceAccountTokenForCredentialProviders", true));
-        assert_eq!(a, v("--feature-gates=A=true,KubeletServiceAccountTokenForCredentialProviders=true"));
-        assert!(!set_gate(&mut a, "KubeletServiceAccountTokenForCredentialProviders", true));
+        let mut a =
+            v("--feature-gates=A=true,KubeletServiceAccountTokenForCredentialProviders=false");
+        assert_eq!(
+            gate_from_flags(&a, "KubeletServiceAccountTokenForCredentialProviders"),
+            Some(false)
+        );
+        assert!(set_gate(
+            &mut a,
+            "KubeletServiceAccountTokenForCredentialProviders",
+            true
+        ));
+        assert_eq!(
+            a,
+            v("--feature-gates=A=true,KubeletServiceAccountTokenForCredentialProviders=true")
+        );
+        assert!(!set_gate(
+            &mut a,
+            "KubeletServiceAccountTokenForCredentialProviders",
+            true
+        ));
         let mut b = v("--v=2");
         assert!(set_gate(&mut b, "G", true));
         assert_eq!(b, v("--v=2 --feature-gates=G=true"));
@@ -479,11 +516,22 @@ mod tests {
     #[test]
     fn k3s_args() {
         let y = b"write-kubeconfig-mode: \"0644\"\nkubelet-arg:\n  - \"max-pods=200\"\n  - feature-gates=A=true\n";
-        assert_eq!(k3s_kubelet_args(y).unwrap(), v("--max-pods=200 --feature-gates=A=true"));
-        assert_eq!(k3s_kubelet_args(b"kubelet-arg+: \"v=2\"\n").unwrap(), v("--v=2"));
+        assert_eq!(
+            k3s_kubelet_args(y).unwrap(),
+            v("--max-pods=200 --feature-gates=A=true")
+        );
+        assert_eq!(
+            k3s_kubelet_args(b"kubelet-arg+: \"v=2\"\n").unwrap(),
+            v("--v=2")
+        );
         assert!(k3s_kubelet_args(b"").unwrap().is_empty());
         assert_eq!(
-            k3s_setting(b"image-credential-provider-config: /x.yaml\n", "image-credential-provider-config").unwrap().as_deref(),
+            k3s_setting(
+                b"image-credential-provider-config: /x.yaml\n",
+                "image-credential-provider-config"
+            )
+            .unwrap()
+            .as_deref(),
             Some("/x.yaml")
         );
     }

@@ -263,7 +263,11 @@ impl NodeFiles for MemFs {
 
     fn list_dir(&self, path: &str) -> Vec<String> {
         let dir = normalize(path);
-        let prefix = if dir == "/" { dir.clone() } else { format!("{dir}/") };
+        let prefix = if dir == "/" {
+            dir.clone()
+        } else {
+            format!("{dir}/")
+        };
         let mut names: Vec<String> = self
             .files
             .keys()
@@ -309,7 +313,10 @@ mod tests {
 
     #[test]
     fn memfs_lists() {
-        let fs = MemFs::new().file("/a/b/c", "1").file("/a/d", "2").dir("/a/e");
+        let fs = MemFs::new()
+            .file("/a/b/c", "1")
+            .file("/a/d", "2")
+            .dir("/a/e");
         assert_eq!(fs.list_dir("/a"), vec!["b", "d", "e"]);
         assert!(fs.is_dir("/a/b"));
         assert_eq!(fs.read("/a/d").unwrap().unwrap(), b"2");

@@ -129,7 +129,11 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
         })?);
     }
     let mut cm_data = serde_json::Map::new();
-    let mut args: Vec<String> = vec!["install".into(), "--root=/host".into(), "--restart-kubelet".into()];
+    let mut args: Vec<String> = vec![
+        "install".into(),
+        "--root=/host".into(),
+        "--restart-kubelet".into(),
+    ];
     args.extend(opts.install_args.iter().cloned());
     for (i, (file, bytes)) in opts.fragments.iter().enumerate() {
         let c = decode_config(bytes).map_err(|source| ManifestError::Fragment {
@@ -138,16 +142,20 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
         })?;
         providers.extend(c.providers);
         let key = format!("provider-config-{i}.yaml");
-        let text = String::from_utf8(bytes.clone()).map_err(|_| ManifestError::NotText(file.clone()))?;
+        let text =
+            String::from_utf8(bytes.clone()).map_err(|_| ManifestError::NotText(file.clone()))?;
         cm_data.insert(key.clone(), Value::String(text));
-        args.push(format!("--provider-config=/etc/kcred/provider-config/{key}"));
+        args.push(format!(
+            "--provider-config=/etc/kcred/provider-config/{key}"
+        ));
     }
     if !providers.is_empty() {
         kcred_config::validate(&providers, kcred_config::FeatureGates::default())
             .map_err(|e| ManifestError::Invalid(e.to_string()))?;
     }
     let version = env!("CARGO_PKG_VERSION");
-    let labels = json!({"app.kubernetes.io/name": "kcred-installer", "app.kubernetes.io/part-of": "kcred"});
+    let labels =
+        json!({"app.kubernetes.io/name": "kcred-installer", "app.kubernetes.io/part-of": "kcred"});
     let mut pod_labels = labels.clone();
     pod_labels[VERSION_LABEL] = json!(version);
     if let Some(p) = opts.profile {
@@ -170,7 +178,8 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
             "automountServiceAccountToken": false,
         }),
     ];
-    let mut volumes = vec![json!({"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}})];
+    let mut volumes =
+        vec![json!({"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}})];
     let mut mounts = vec![json!({"name": "host-root", "mountPath": "/host"})];
     if !cm_data.is_empty() {
         docs.push(json!({
@@ -179,7 +188,9 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
             "metadata": {"name": "kcred-provider-config", "namespace": NAMESPACE, "labels": labels},
             "data": cm_data,
         }));
-        volumes.push(json!({"name": "provider-config", "configMap": {"name": "kcred-provider-config"}}));
+        volumes.push(
+            json!({"name": "provider-config", "configMap": {"name": "kcred-provider-config"}}),
+        );
         mounts.push(json!({"name": "provider-config", "mountPath": "/etc/kcred/provider-config", "readOnly": true}));
     }
     docs.extend(node_audience_rbac(&token_audiences(&providers)));
@@ -249,7 +260,10 @@ mod tests {
         assert!(out.contains("maxUnavailable: 1"), "{out}");
         assert!(out.contains("kind: ClusterRoleBinding"), "{out}");
         assert!(out.contains("- harbor.example.com"), "{out}");
-        assert!(out.contains("--provider-config=/etc/kcred/provider-config/provider-config-0.yaml"), "{out}");
+        assert!(
+            out.contains("--provider-config=/etc/kcred/provider-config/provider-config-0.yaml"),
+            "{out}"
+        );
         assert!(out.contains("privileged: true"), "{out}");
         let docs: Vec<serde_yaml_ng::Value> = out
             .split("---\n")

@@ -189,14 +189,22 @@ pub fn kubelet_config_gate(bytes: &[u8], gate: &str) -> Option<bool> {
 
 /// The token gate as the kubelet's config file and its `--config-dir` drop-ins
 /// (`*.conf`, sorted, later wins) set it, with the file that set it last.
-pub fn kubelet_config_files_gate(fs: &dyn NodeFiles, layout: &Layout, all_flags: &[String]) -> Option<(bool, String)> {
+pub fn kubelet_config_files_gate(
+    fs: &dyn NodeFiles,
+    layout: &Layout,
+    all_flags: &[String],
+) -> Option<(bool, String)> {
     let mut files = Vec::new();
-    if let Some(kc) = flags::last_value(all_flags, KUBELET_CONFIG_FLAG).or(layout.kubelet_config.clone()) {
+    if let Some(kc) =
+        flags::last_value(all_flags, KUBELET_CONFIG_FLAG).or(layout.kubelet_config.clone())
+    {
         files.push(kc);
     }
-    let config_dir = flags::last_value(all_flags, flags::KUBELET_CONFIG_DIR_FLAG).or_else(|| match &layout.gate {
-        GateTarget::KubeletConfigDropIn(p) => Some(crate::fs::parent_of(p)),
-        _ => None,
+    let config_dir = flags::last_value(all_flags, flags::KUBELET_CONFIG_DIR_FLAG).or_else(|| {
+        match &layout.gate {
+            GateTarget::KubeletConfigDropIn(p) => Some(crate::fs::parent_of(p)),
+            _ => None,
+        }
     });
     if let Some(d) = config_dir {
         for name in fs.list_dir(&d) {
@@ -313,7 +321,10 @@ fn read_existing(fs: &dyn NodeFiles, config_path: &str) -> Result<Existing, Plan
                 files.push((path, bytes));
             }
         }
-        let target_bytes = files.iter().find(|(p, _)| *p == target).map(|(_, b)| b.clone());
+        let target_bytes = files
+            .iter()
+            .find(|(p, _)| *p == target)
+            .map(|(_, b)| b.clone());
         let mut providers = Vec::new();
         let mut origin = Vec::new();
         for (path, bytes) in &files {
@@ -405,8 +416,10 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
     }
 
     let all_flags = layout.all_flags(fs);
-    let config_path = flags::last_value(&all_flags, CONFIG_FLAG).unwrap_or_else(|| layout.config_path.clone());
-    let bin_dir = flags::last_value(&all_flags, BIN_DIR_FLAG).unwrap_or_else(|| layout.bin_dir.clone());
+    let config_path =
+        flags::last_value(&all_flags, CONFIG_FLAG).unwrap_or_else(|| layout.config_path.clone());
+    let bin_dir =
+        flags::last_value(&all_flags, BIN_DIR_FLAG).unwrap_or_else(|| layout.bin_dir.clone());
 
     if profile == Profile::Talos {
         return plan_talos(layout, version, new, req);
@@ -414,7 +427,9 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
 
     let existing = read_existing(fs, &config_path)?;
     for name in &req.replace {
-        if !existing.providers.iter().any(|p| &p.name == name) && !new.iter().any(|p| &p.name == name) {
+        if !existing.providers.iter().any(|p| &p.name == name)
+            && !new.iter().any(|p| &p.name == name)
+        {
             return Err(PlanError::ReplaceUnknown(name.clone()));
         }
     }
@@ -430,7 +445,8 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
                 owned.insert(p.name.clone());
             }
             Some(i) => {
-                let may_replace = req.replace.contains(&p.name) || req.owned_providers.contains(&p.name);
+                let may_replace =
+                    req.replace.contains(&p.name) || req.owned_providers.contains(&p.name);
                 if !may_replace {
                     return Err(PlanError::Duplicate {
                         name: p.name.clone(),
@@ -440,7 +456,10 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
                 if existing.is_dir && origin[i] != existing.target {
                     return Err(PlanError::Duplicate {
                         name: p.name.clone(),
-                        path: format!("{} (another file of the config directory: remove it there)", origin[i]),
+                        path: format!(
+                            "{} (another file of the config directory: remove it there)",
+                            origin[i]
+                        ),
                     });
                 }
                 merged[i] = p.clone();
@@ -494,7 +513,9 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
         let path = join(&bin_dir, &p.name);
         let Some(bytes) = req.binaries.get(&p.name) else {
             if is_kcred_plugin(&p.name) {
-                return Err(PlanError::MissingBinary { name: p.name.clone() });
+                return Err(PlanError::MissingBinary {
+                    name: p.name.clone(),
+                });
             }
             notes.push(format!(
                 "provider {:?} is not a kcred plugin: install its executable as {path} yourself",
@@ -506,7 +527,10 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
         if before.as_deref() == Some(bytes.as_slice()) {
             continue;
         }
-        if before.is_some() && !req.owned_files.contains(&path) && !replaced_binaries.contains(&p.name) {
+        if before.is_some()
+            && !req.owned_files.contains(&path)
+            && !replaced_binaries.contains(&p.name)
+        {
             return Err(PlanError::BinaryConflict {
                 path,
                 name: p.name.clone(),
@@ -542,9 +566,15 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
     if our_providers != old_ours || existing.target_bytes.is_none() {
         let after = render_config(&existing.target, &our_providers);
         // Never write what the kubelet's own decoder would not read back identically.
-        let reread = decode_config(&after).map_err(|e| PlanError::Invalid(format!("kcred rendered an unreadable config ({e}); please report")))?;
+        let reread = decode_config(&after).map_err(|e| {
+            PlanError::Invalid(format!(
+                "kcred rendered an unreadable config ({e}); please report"
+            ))
+        })?;
         if reread.providers != our_providers {
-            return Err(PlanError::Invalid("kcred's rendered config does not read back identically; please report".into()));
+            return Err(PlanError::Invalid(
+                "kcred's rendered config does not read back identically; please report".into(),
+            ));
         }
         changes.push(FileChange {
             path: existing.target.clone(),
@@ -565,7 +595,10 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
                 unreachable!("writable flag sources are flag files")
             };
             let before = fs.read(&src.path)?;
-            let mut args = before.as_deref().map(|b| flags::read_flags(b, format)).unwrap_or_default();
+            let mut args = before
+                .as_deref()
+                .map(|b| flags::read_flags(b, format))
+                .unwrap_or_default();
             let others: Vec<String> = layout
                 .flag_sources
                 .iter()
@@ -597,7 +630,9 @@ pub fn plan_install(fs: &dyn NodeFiles, req: &InstallRequest) -> Result<Plan, Pl
                 }
             }
         }
-        (false, None) => notes.push(format!("add these flags to the kubelet (profile {profile} cannot set them): {flag_line}")),
+        (false, None) => notes.push(format!(
+            "add these flags to the kubelet (profile {profile} cannot set them): {flag_line}"
+        )),
     }
 
     // Gate drop-ins.
@@ -679,12 +714,15 @@ fn plan_talos(
         service_account_token_for_credential_providers: true,
     };
     validate(&new, gates).map_err(|e| PlanError::Invalid(e.to_string()))?;
-    let config = CredentialProviderConfig { providers: new.clone() };
+    let config = CredentialProviderConfig {
+        providers: new.clone(),
+    };
     let mut value: serde_json::Value = serde_json::from_slice(&config.encode_v1()).expect("JSON");
     strip_nulls(&mut value);
     let mut kubelet = serde_json::json!({ "credentialProviderConfig": value });
     if need_gate {
-        kubelet["extraArgs"] = serde_json::json!({ "feature-gates": format!("{SERVICE_ACCOUNT_TOKEN_GATE}=true") });
+        kubelet["extraArgs"] =
+            serde_json::json!({ "feature-gates": format!("{SERVICE_ACCOUNT_TOKEN_GATE}=true") });
     }
     let patch = serde_json::json!({ "machine": { "kubelet": kubelet } });
     let yaml = serde_yaml_ng::to_string(&ordered(&patch)).expect("YAML");

@@ -168,12 +168,21 @@ mod tests {
 
     #[test]
     fn every_preset_is_a_valid_provider() {
-        let m = vec!["registry.example.com".to_owned(), "*.example.org:5000".to_owned()];
+        let m = vec![
+            "registry.example.com".to_owned(),
+            "*.example.org:5000".to_owned(),
+        ];
         let presets = [
             Preset::from_name("ecr", None, None, &[]).unwrap(),
             Preset::from_name("acr", None, None, &[]).unwrap(),
             Preset::from_name("gcp", None, None, &[]).unwrap(),
-            Preset::from_name("static", Some("/etc/kubernetes/registry \"auth\".json"), None, &m).unwrap(),
+            Preset::from_name(
+                "static",
+                Some("/etc/kubernetes/registry \"auth\".json"),
+                None,
+                &m,
+            )
+            .unwrap(),
             Preset::from_name("helper", None, Some("pass"), &m).unwrap(),
         ];
         let providers: Vec<_> = presets.iter().map(|p| p.provider().unwrap()).collect();
@@ -182,7 +191,10 @@ mod tests {
             assert_eq!(p.provider_name(), provider.name);
             assert!(is_kcred_plugin(&provider.name));
         }
-        assert_eq!(providers[3].args, vec!["/etc/kubernetes/registry \"auth\".json"]);
+        assert_eq!(
+            providers[3].args,
+            vec!["/etc/kubernetes/registry \"auth\".json"]
+        );
         assert_eq!(providers[4].args, vec!["--helper", "pass"]);
     }
 
@@ -190,12 +202,21 @@ mod tests {
     fn required_options() {
         assert!(matches!(
             Preset::from_name("static", None, None, &["x".into()]),
-            Err(PresetError::Missing { preset: "static", .. })
+            Err(PresetError::Missing {
+                preset: "static",
+                ..
+            })
         ));
         assert!(matches!(
             Preset::from_name("helper", None, Some("pass"), &[]),
-            Err(PresetError::Missing { preset: "helper", .. })
+            Err(PresetError::Missing {
+                preset: "helper",
+                ..
+            })
         ));
-        assert!(matches!(Preset::from_name("quay", None, None, &[]), Err(PresetError::Unknown(_))));
+        assert!(matches!(
+            Preset::from_name("quay", None, None, &[]),
+            Err(PresetError::Unknown(_))
+        ));
     }
 }

@@ -61,7 +61,9 @@ pub fn classify(argv: &[String]) -> Option<ProcessKind> {
     match basename(first) {
         "kubelet" => Some(ProcessKind::Kubelet),
         "kubelite" => Some(ProcessKind::Kubelite),
-        "k3s" if matches!(argv.get(1).map(String::as_str), Some("server" | "agent")) => Some(ProcessKind::K3s),
+        "k3s" if matches!(argv.get(1).map(String::as_str), Some("server" | "agent")) => {
+            Some(ProcessKind::K3s)
+        }
         _ => None,
     }
 }
@@ -120,7 +122,12 @@ pub fn run_version(exe: &Path, timeout: Duration) -> Option<String> {
     }
     let mut out = String::new();
     use std::io::Read;
-    child.stdout.take()?.take(64 * 1024).read_to_string(&mut out).ok()?;
+    child
+        .stdout
+        .take()?
+        .take(64 * 1024)
+        .read_to_string(&mut out)
+        .ok()?;
     Some(out)
 }
 
@@ -136,18 +143,31 @@ mod tests {
     #[test]
     fn classifies() {
         let v = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
-        assert_eq!(classify(&v("/usr/bin/kubelet --v=2")), Some(ProcessKind::Kubelet));
-        assert_eq!(classify(&v("/usr/local/bin/k3s server")), Some(ProcessKind::K3s));
+        assert_eq!(
+            classify(&v("/usr/bin/kubelet --v=2")),
+            Some(ProcessKind::Kubelet)
+        );
+        assert_eq!(
+            classify(&v("/usr/local/bin/k3s server")),
+            Some(ProcessKind::K3s)
+        );
         assert_eq!(classify(&v("/usr/local/bin/k3s kubectl get")), None);
-        assert_eq!(classify(&v("/snap/microk8s/123/kubelite --kubelet-args-file=x")), Some(ProcessKind::Kubelite));
+        assert_eq!(
+            classify(&v("/snap/microk8s/123/kubelite --kubelet-args-file=x")),
+            Some(ProcessKind::Kubelite)
+        );
         assert_eq!(classify(&v("/usr/bin/containerd")), None);
     }
 
     #[test]
     fn versions_from_output() {
-        assert_eq!(parse_version_output("Kubernetes v1.34.2\n").map(|v| v.minor()), Some(34));
         assert_eq!(
-            parse_version_output("k3s version v1.33.4+k3s1 (abc)\ngo version go1.24.5\n").map(|v| v.to_string()),
+            parse_version_output("Kubernetes v1.34.2\n").map(|v| v.minor()),
+            Some(34)
+        );
+        assert_eq!(
+            parse_version_output("k3s version v1.33.4+k3s1 (abc)\ngo version go1.24.5\n")
+                .map(|v| v.to_string()),
             Some("1.33.4".to_owned())
         );
         assert_eq!(parse_version_output("sleep (GNU coreutils) 9.1"), None);

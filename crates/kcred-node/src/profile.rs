@@ -141,7 +141,8 @@ pub fn detect(fs: &dyn NodeFiles) -> Result<Profile, DetectError> {
     if fs.is_dir("/kind") {
         return Ok(Profile::Kind);
     }
-    if fs.exists("/var/lib/kubelet/kubeadm-flags.env") || fs.exists("/etc/kubernetes/kubelet.conf") {
+    if fs.exists("/var/lib/kubelet/kubeadm-flags.env") || fs.exists("/etc/kubernetes/kubelet.conf")
+    {
         return Ok(Profile::Kubeadm);
     }
     Err(DetectError::Unknown)
@@ -228,9 +229,14 @@ fn cmd(parts: &[&str]) -> Restart {
 }
 
 fn unit_exists(fs: &dyn NodeFiles, unit: &str) -> bool {
-    ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system", "/usr/local/lib/systemd/system"]
-        .iter()
-        .any(|d| fs.exists(&join(d, unit)))
+    [
+        "/etc/systemd/system",
+        "/usr/lib/systemd/system",
+        "/lib/systemd/system",
+        "/usr/local/lib/systemd/system",
+    ]
+    .iter()
+    .any(|d| fs.exists(&join(d, unit)))
 }
 
 /// k3s/RKE2 config files in the order k3s reads them: `config.yaml`, then
@@ -268,7 +274,10 @@ impl Layout {
                     "/etc/default/kubelet"
                 };
                 let (bin_dir, config_path) = if profile == Profile::Kind {
-                    ("/var/lib/kubelet/credential-provider", "/etc/kubernetes/credential-providers/config.yaml")
+                    (
+                        "/var/lib/kubelet/credential-provider",
+                        "/etc/kubernetes/credential-providers/config.yaml",
+                    )
                 } else {
                     (
                         "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec",
@@ -308,15 +317,23 @@ impl Layout {
                     }
                     v
                 };
-                let unit = if unit_exists(fs, &format!("{agent}.service")) && !unit_exists(fs, &format!("{server}.service")) {
+                let unit = if unit_exists(fs, &format!("{agent}.service"))
+                    && !unit_exists(fs, &format!("{server}.service"))
+                {
                     agent
                 } else {
                     server
                 };
                 Layout {
                     profile,
-                    bin_dir: setting(flags::BIN_DIR_FLAG, "/var/lib/rancher/credentialprovider/bin"),
-                    config_path: setting(flags::CONFIG_FLAG, "/var/lib/rancher/credentialprovider/config.yaml"),
+                    bin_dir: setting(
+                        flags::BIN_DIR_FLAG,
+                        "/var/lib/rancher/credentialprovider/bin",
+                    ),
+                    config_path: setting(
+                        flags::CONFIG_FLAG,
+                        "/var/lib/rancher/credentialprovider/config.yaml",
+                    ),
                     flag_sources: files
                         .into_iter()
                         .map(|path| FlagSource {
@@ -339,7 +356,9 @@ impl Layout {
                 writable_flags: None,
                 flags_implicit: true,
                 kubelet_config: Some("/etc/kubernetes/kubelet/config.json".into()),
-                gate: GateTarget::KubeletConfigDropIn(format!("/etc/kubernetes/kubelet/config.json.d/{KUBELET_DROP_IN}")),
+                gate: GateTarget::KubeletConfigDropIn(format!(
+                    "/etc/kubernetes/kubelet/config.json.d/{KUBELET_DROP_IN}"
+                )),
                 restart: cmd(&["systemctl", "restart", "kubelet"]),
             },
             Profile::Aks => Layout {
@@ -406,16 +425,37 @@ mod tests {
     #[test]
     fn detects_each_distribution() {
         let cases: Vec<(MemFs, Result<Profile, DetectError>)> = vec![
-            (MemFs::new().file("/etc/os-release", "NAME=Talos\nID=talos\n"), Ok(Profile::Talos)),
-            (MemFs::new().file("/etc/os-release", "ID=bottlerocket\n"), Err(DetectError::Bottlerocket)),
-            (MemFs::new().file("/etc/os-release", "ID=\"rhcos\"\n"), Err(DetectError::OpenShift)),
-            (MemFs::new().file("/var/snap/microk8s/current/args/kubelet", ""), Ok(Profile::Microk8s)),
+            (
+                MemFs::new().file("/etc/os-release", "NAME=Talos\nID=talos\n"),
+                Ok(Profile::Talos),
+            ),
+            (
+                MemFs::new().file("/etc/os-release", "ID=bottlerocket\n"),
+                Err(DetectError::Bottlerocket),
+            ),
+            (
+                MemFs::new().file("/etc/os-release", "ID=\"rhcos\"\n"),
+                Err(DetectError::OpenShift),
+            ),
+            (
+                MemFs::new().file("/var/snap/microk8s/current/args/kubelet", ""),
+                Ok(Profile::Microk8s),
+            ),
             (MemFs::new().dir("/etc/rancher/rke2"), Ok(Profile::Rke2)),
             (MemFs::new().dir("/etc/rancher/k3s"), Ok(Profile::K3s)),
-            (MemFs::new().dir("/etc/eks/image-credential-provider"), Ok(Profile::Eks)),
-            (MemFs::new().file("/etc/default/kubelet", "KUBELET_FLAGS=--v=2\n"), Ok(Profile::Aks)),
+            (
+                MemFs::new().dir("/etc/eks/image-credential-provider"),
+                Ok(Profile::Eks),
+            ),
+            (
+                MemFs::new().file("/etc/default/kubelet", "KUBELET_FLAGS=--v=2\n"),
+                Ok(Profile::Aks),
+            ),
             (MemFs::new().dir("/kind"), Ok(Profile::Kind)),
-            (MemFs::new().file("/var/lib/kubelet/kubeadm-flags.env", ""), Ok(Profile::Kubeadm)),
+            (
+                MemFs::new().file("/var/lib/kubelet/kubeadm-flags.env", ""),
+                Ok(Profile::Kubeadm),
+            ),
             (MemFs::new(), Err(DetectError::Unknown)),
         ];
         for (fs, want) in cases {
@@ -440,8 +480,14 @@ mod tests {
     #[test]
     fn k3s_paths_follow_its_settings() {
         let fs = MemFs::new()
-            .file("/etc/rancher/k3s/config.yaml", "image-credential-provider-config: /a.yaml\n")
-            .file("/etc/rancher/k3s/config.yaml.d/50-x.yaml", "image-credential-provider-config: /b.yaml\n")
+            .file(
+                "/etc/rancher/k3s/config.yaml",
+                "image-credential-provider-config: /a.yaml\n",
+            )
+            .file(
+                "/etc/rancher/k3s/config.yaml.d/50-x.yaml",
+                "image-credential-provider-config: /b.yaml\n",
+            )
             .file("/etc/systemd/system/k3s-agent.service", "");
         let l = Layout::for_profile(Profile::K3s, &fs);
         assert_eq!(l.config_path, "/b.yaml");

@@ -9,11 +9,21 @@ use std::process::{Command, ExitStatus};
 use crate::fs::{join, NodeFiles, RootFs};
 
 /// Where the host's `systemctl`/`snap` may be.
-const HOST_BIN_DIRS: [&str; 6] = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin", "/snap/bin"];
+const HOST_BIN_DIRS: [&str; 6] = [
+    "/usr/bin",
+    "/bin",
+    "/usr/sbin",
+    "/sbin",
+    "/usr/local/bin",
+    "/snap/bin",
+];
 
 /// Finds a program in the node's usual directories (node path).
 pub fn find_host_program(root: &RootFs, name: &str) -> Option<String> {
-    HOST_BIN_DIRS.iter().map(|d| join(d, name)).find(|p| root.exists(p))
+    HOST_BIN_DIRS
+        .iter()
+        .map(|d| join(d, name))
+        .find(|p| root.exists(p))
 }
 
 /// Why the restart could not run.
@@ -36,8 +46,11 @@ pub enum RestartError {
 /// Runs `command` (e.g. `systemctl restart kubelet`) on the node under `root`: directly when
 /// `root` is `/`, else inside PID 1's mount namespace.
 pub fn restart_in_host(root: &RootFs, command: &[String]) -> Result<ExitStatus, RestartError> {
-    let (prog, rest) = command.split_first().ok_or_else(|| RestartError::NotFound(String::new()))?;
-    let program = find_host_program(root, prog).ok_or_else(|| RestartError::NotFound(prog.clone()))?;
+    let (prog, rest) = command
+        .split_first()
+        .ok_or_else(|| RestartError::NotFound(String::new()))?;
+    let program =
+        find_host_program(root, prog).ok_or_else(|| RestartError::NotFound(prog.clone()))?;
     let line = command.join(" ");
     let io = |source| RestartError::Io {
         command: line.clone(),
