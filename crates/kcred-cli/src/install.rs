@@ -53,7 +53,9 @@ pub struct Args {
     /// The node's kubelet version (default: asked from the running kubelet).
     #[arg(long, value_name = "V", env = "KCRED_KUBELET_VERSION", value_parser = kcred_kubelet::parse_kubelet_version_arg)]
     pub kubelet_version: Option<KubeletVersion>,
-    /// Where kcred's plugin binaries are (default: the directory of this kcred binary).
+    /// Where kcred's plugin binaries are (default: this kcred's directory, then
+    /// ../libexec/kubernetes/kubelet-plugins/credential-provider/exec next to it, as in the
+    /// packages and the OCI image).
     #[arg(long, value_name = "DIR")]
     pub bin_dir_source: Option<PathBuf>,
     /// Print a unified diff of every file instead of writing.
@@ -171,19 +173,21 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let state = load_state(&root)?;
     let (version, version_source) = kubelet_version(args.kubelet_version, &args.root);
 
-    // The binaries the request may install.
-    let source_dir = match &args.bin_dir_source {
-        Some(d) => d.clone(),
-        None => std::env::current_exe()
-            .context("finding kcred's own directory (pass --bin-dir-source)")?
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default(),
+    // The binaries the request may install: --bin-dir-source, else kcred's own directory,
+    // then the package/image plugin directory next to it (../libexec/kubernetes/…/exec).
+    let source_dirs: Vec<PathBuf> = match &args.bin_dir_source {
+        Some(d) => vec![d.clone()],
+        None => {
+            let own = std::env::current_exe()
+                .context("finding kcred's own directory (pass --bin-dir-source)")?
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let packaged = own.join("../libexec/kubernetes/kubelet-plugins/credential-provider/exec");
+            vec![own, packaged]
+        }
     };
-    let mut wanted: Vec<String> = presets
-        .iter()
-        .map(|p| p.provider_name().to_owned())
-        .collect();
+    let mut wanted: Vec<String> = presets.iter().map(|p| p.provider_name().to_owned()).collect();
     for (_, bytes) in &fragments {
         if let Ok(c) = kcred_api::config::decode_config(bytes) {
             wanted.extend(c.providers.into_iter().map(|p| p.name));
@@ -191,11 +195,15 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     }
     let mut binaries = BTreeMap::new();
     for name in wanted {
-        let path = source_dir.join(&name);
-        if path.is_file() {
-            binaries.insert(name, read_capped(&path)?);
-        } else if is_kcred_plugin(&name) && profile != Some(Profile::Talos) {
-            eprintln!("note: {} not found", path.display());
+        match source_dirs.iter().map(|d| d.join(&name)).find(|p| p.is_file()) {
+            Some(path) => {
+                binaries.insert(name, read_capped(&path)?);
+            }
+            None if is_kcred_plugin(&name) && profile != Some(Profile::Talos) => {
+                let dirs: Vec<String> = source_dirs.iter().map(|d| d.display().to_string()).collect();
+                eprintln!("note: {name} not found in {}", dirs.join(" or "));
+            }
+            None => {}
         }
     }
 
