@@ -14,7 +14,7 @@ use crate::output::{Exit, OutputFormat};
 
 /// Arguments of `kcred doctor`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The node's root directory. Running kubelets are looked up in /proc only when it is
     /// / or /host (the DaemonSet's mount with hostPID), or with --kubelet-pid.
     #[arg(long, default_value = "/")]
@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 /// Finds the kubelet process: the given PID, or a search of /proc for the host's root.
-pub fn find_process(
+pub(crate) fn find_process(
     root: &Path,
     pid: Option<u32>,
 ) -> anyhow::Result<(Option<KubeletProcess>, Vec<u32>)> {
@@ -71,7 +71,7 @@ pub fn find_process(
 }
 
 /// Runs every check; shared with `kcred install --restart-kubelet`.
-pub fn diagnose(
+pub(crate) fn diagnose(
     root: &Path,
     profile: Option<Profile>,
     version: Option<KubeletVersion>,
@@ -95,7 +95,7 @@ pub fn diagnose(
 }
 
 /// Runs `kcred doctor`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let profile = crate::install::parse_profile(&args.profile)?;
     let report = diagnose(&args.root, profile, args.kubelet_version, args.kubelet_pid)?;
     match args.output {

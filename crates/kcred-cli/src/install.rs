@@ -25,7 +25,7 @@ const MAX_INPUT: u64 = 512 << 20;
 
 /// Arguments of `kcred install`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The node's root directory (the DaemonSet mounts the host's / at /host).
     #[arg(long, default_value = "/")]
     pub root: PathBuf,
@@ -75,7 +75,7 @@ pub struct Args {
 
 /// Arguments of `kcred uninstall`.
 #[derive(Debug, clap::Args)]
-pub struct UninstallArgs {
+pub(crate) struct UninstallArgs {
     /// The node's root directory.
     #[arg(long, default_value = "/")]
     pub root: PathBuf,
@@ -110,7 +110,10 @@ fn read_capped(path: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The kubelet version to validate against, and where it came from.
-pub fn kubelet_version(given: Option<KubeletVersion>, root: &Path) -> (KubeletVersion, String) {
+pub(crate) fn kubelet_version(
+    given: Option<KubeletVersion>,
+    root: &Path,
+) -> (KubeletVersion, String) {
     if let Some(v) = given {
         return (v, "--kubelet-version".into());
     }
@@ -130,7 +133,7 @@ pub fn kubelet_version(given: Option<KubeletVersion>, root: &Path) -> (KubeletVe
     )
 }
 
-pub fn parse_profile(s: &str) -> anyhow::Result<Option<Profile>> {
+pub(crate) fn parse_profile(s: &str) -> anyhow::Result<Option<Profile>> {
     if s == "auto" {
         return Ok(None);
     }
@@ -140,7 +143,7 @@ pub fn parse_profile(s: &str) -> anyhow::Result<Option<Profile>> {
 }
 
 /// Runs `kcred install`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let profile = parse_profile(&args.profile)?;
     let mut presets = Vec::new();
     for name in &args.enable {
@@ -183,11 +186,15 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
-            let packaged = own.join("../libexec/kubernetes/kubelet-plugins/credential-provider/exec");
+            let packaged =
+                own.join("../libexec/kubernetes/kubelet-plugins/credential-provider/exec");
             vec![own, packaged]
         }
     };
-    let mut wanted: Vec<String> = presets.iter().map(|p| p.provider_name().to_owned()).collect();
+    let mut wanted: Vec<String> = presets
+        .iter()
+        .map(|p| p.provider_name().to_owned())
+        .collect();
     for (_, bytes) in &fragments {
         if let Ok(c) = kcred_api::config::decode_config(bytes) {
             wanted.extend(c.providers.into_iter().map(|p| p.name));
@@ -195,12 +202,19 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     }
     let mut binaries = BTreeMap::new();
     for name in wanted {
-        match source_dirs.iter().map(|d| d.join(&name)).find(|p| p.is_file()) {
+        match source_dirs
+            .iter()
+            .map(|d| d.join(&name))
+            .find(|p| p.is_file())
+        {
             Some(path) => {
                 binaries.insert(name, read_capped(&path)?);
             }
             None if is_kcred_plugin(&name) && profile != Some(Profile::Talos) => {
-                let dirs: Vec<String> = source_dirs.iter().map(|d| d.display().to_string()).collect();
+                let dirs: Vec<String> = source_dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect();
                 eprintln!("note: {name} not found in {}", dirs.join(" or "));
             }
             None => {}
@@ -338,7 +352,7 @@ fn install_args_for_manifest(args: &Args) -> Vec<String> {
 }
 
 /// Runs `kcred uninstall`.
-pub fn run_uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
+pub(crate) fn run_uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
     let root = RootFs::new(&args.root);
     let report = match apply::uninstall(&root, args.force, args.dry_run) {
         Ok(r) => r,

@@ -14,7 +14,7 @@ use kcred_kubelet::{parse_kubelet_version_arg, supported_range, KubeletVersion};
 
 /// The `--kubelet-version` flag.
 #[derive(Debug, Clone, Copy, clap::Args)]
-pub struct KubeletVersionArg {
+pub(crate) struct KubeletVersionArg {
     /// Emulate this kubelet: 1.NN (its newest patch kcred knows) or 1.NN.P, from 1.26 to 1.37.
     /// Decides the Go URL parsing of patterns, known apiVersions, feature-gate defaults and
     /// more (see docs/kubelet-versions.md).
@@ -29,7 +29,7 @@ pub struct KubeletVersionArg {
 }
 
 /// The text `kcred --version` prints after the package version.
-pub fn version_text() -> String {
+pub(crate) fn version_text() -> String {
     format!(
         "{} (emulates kubelet {}; default --kubelet-version {})",
         env!("CARGO_PKG_VERSION"),
