@@ -68,6 +68,13 @@ pub(crate) struct Args {
     /// mount namespace when --root is not /; the DaemonSet uses this).
     #[arg(long)]
     pub restart_kubelet: bool,
+    /// After installing, annotate this Node with the installed kcred version, profile and
+    /// providers, using the pod's service account (the DaemonSet passes its node name).
+    #[arg(long, value_name = "NODE")]
+    pub(crate) annotate_node: Option<String>,
+    /// Where the service-account token and ca.crt for --annotate-node are.
+    #[arg(long, value_name = "DIR", default_value = kcred_node::node_api::SERVICE_ACCOUNT_DIR)]
+    pub(crate) service_account_dir: PathBuf,
     /// The installer image in --print-manifests output.
     #[arg(long, value_name = "IMAGE", default_value = manifests::DEFAULT_IMAGE)]
     pub image: String,
@@ -270,6 +277,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     for note in &plan.notes {
         println!("note: {note}");
     }
+    if plan.changes.is_empty() && !args.dry_run {
+        println!("nothing to change");
+        annotate(args, &plan)?;
+        return Ok(Exit::Yes);
+    }
     if plan.changes.is_empty() {
         println!("nothing to change");
         return Ok(Exit::Yes);
@@ -311,17 +323,49 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
         let status = kcred_node::restart::restart_in_host(&root, command)?;
         anyhow::ensure!(status.success(), "{} failed: {status}", command.join(" "));
         println!("kubelet restarted");
+        annotate(args, &plan)?;
         Ok(Exit::Yes)
     } else if plan.restart_needed() {
         println!(
             "kubelet restart needed: yes ({})",
             plan.layout.restart.command.join(" ")
         );
+        annotate(args, &plan)?;
         Ok(Exit::Restart)
     } else {
         println!("kubelet restart needed: no");
+        annotate(args, &plan)?;
         Ok(Exit::Yes)
     }
+}
+
+/// With `--annotate-node`, records the installed version, profile and providers on the
+/// Node object (in-cluster credentials).
+fn annotate(args: &Args, plan: &kcred_node::plan::Plan) -> anyhow::Result<()> {
+    let Some(node) = &args.annotate_node else {
+        return Ok(());
+    };
+    use kcred_node::node_api::{
+        InCluster, PROFILE_ANNOTATION, PROVIDERS_ANNOTATION, VERSION_ANNOTATION,
+    };
+    let api = InCluster::from_env(&args.service_account_dir)?;
+    let mut ann = BTreeMap::new();
+    ann.insert(
+        VERSION_ANNOTATION.to_owned(),
+        env!("CARGO_PKG_VERSION").to_owned(),
+    );
+    ann.insert(
+        PROFILE_ANNOTATION.to_owned(),
+        plan.profile.name().to_owned(),
+    );
+    let owned: Vec<&str> = plan.owned_providers.iter().map(String::as_str).collect();
+    ann.insert(PROVIDERS_ANNOTATION.to_owned(), owned.join(","));
+    api.annotate_node(node, &ann)?;
+    println!(
+        "annotated node {node}: {VERSION_ANNOTATION}={}",
+        env!("CARGO_PKG_VERSION")
+    );
+    Ok(())
 }
 
 /// The `kcred install` arguments the DaemonSet passes (everything but root/dry-run/image).

@@ -120,8 +120,18 @@ fn daemonset_shape() {
             .map(|v| v.as_str().unwrap())
             .collect();
         assert_eq!(
-            &cmd[..4],
-            &["kcred", "install", "--root=/host", "--restart-kubelet"]
+            &cmd[..5],
+            &[
+                "kcred",
+                "install",
+                "--root=/host",
+                "--restart-kubelet",
+                "--annotate-node=$(NODE_NAME)"
+            ]
+        );
+        assert_eq!(
+            init["env"][0]["valueFrom"]["fieldRef"]["fieldPath"],
+            "spec.nodeName"
         );
         assert!(cmd.contains(&"--enable=gcp"));
         assert_eq!(
@@ -132,14 +142,25 @@ fn daemonset_shape() {
             ds["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/version"],
             env!("CARGO_PKG_VERSION")
         );
-        assert!(
-            !all.iter().any(|d| d["kind"] == "ClusterRole"),
-            "no token mode, no RBAC"
+        let roles: Vec<&str> = all
+            .iter()
+            .filter(|d| d["kind"] == "ClusterRole")
+            .map(|d| d["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            roles,
+            ["kcred-installer"],
+            "no token mode, no node-audience RBAC"
         );
     }
     let yaml = render(&["--provider-config", "examples/node/ecr-token-mode.yaml"]);
     let all = docs(&yaml);
-    let role = all.iter().find(|d| d["kind"] == "ClusterRole").unwrap();
+    let role = all
+        .iter()
+        .find(|d| {
+            d["kind"] == "ClusterRole" && d["metadata"]["name"] == "kcred-node-token-audiences"
+        })
+        .unwrap();
     assert_eq!(
         role["rules"][0]["verbs"][0],
         "request-serviceaccounts-token-audience"
@@ -147,7 +168,10 @@ fn daemonset_shape() {
     assert_eq!(role["rules"][0]["resources"][0], "sts.amazonaws.com");
     let binding = all
         .iter()
-        .find(|d| d["kind"] == "ClusterRoleBinding")
+        .find(|d| {
+            d["kind"] == "ClusterRoleBinding"
+                && d["metadata"]["name"] == "kcred-node-token-audiences"
+        })
         .unwrap();
     assert_eq!(binding["subjects"][0]["name"], "system:nodes");
 }

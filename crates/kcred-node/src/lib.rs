@@ -18,6 +18,7 @@ pub mod flags;
 pub mod fs;
 pub mod kubelet;
 pub mod manifests;
+pub mod node_api;
 pub mod plan;
 pub mod preset;
 pub mod process;

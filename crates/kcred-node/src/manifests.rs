@@ -133,6 +133,7 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
         "install".into(),
         "--root=/host".into(),
         "--restart-kubelet".into(),
+        "--annotate-node=$(NODE_NAME)".into(),
     ];
     args.extend(opts.install_args.iter().cloned());
     for (i, (file, bytes)) in opts.fragments.iter().enumerate() {
@@ -175,7 +176,20 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
             "metadata": {"name": "kcred-installer", "namespace": NAMESPACE, "labels": labels},
-            "automountServiceAccountToken": false,
+        }),
+        // The installer annotates its own node with what it installed.
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "kcred-installer", "labels": labels},
+            "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "patch"]}],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "kcred-installer", "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kcred-installer"},
+            "subjects": [{"kind": "ServiceAccount", "name": "kcred-installer", "namespace": NAMESPACE}],
         }),
     ];
     let mut volumes =
@@ -214,7 +228,6 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
                 "metadata": {"labels": pod_labels, "annotations": {INSTALL_HASH_ANNOTATION: install_hash}},
                 "spec": {
                     "serviceAccountName": "kcred-installer",
-                    "automountServiceAccountToken": false,
                     "hostPID": true,
                     "priorityClassName": "system-node-critical",
                     "nodeSelector": {"kubernetes.io/os": "linux"},
@@ -223,6 +236,7 @@ pub fn render(opts: &ManifestOptions) -> Result<String, ManifestError> {
                         "name": "install",
                         "image": opts.image,
                         "command": command,
+                        "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
                         "securityContext": {"privileged": true},
                         "volumeMounts": mounts,
                         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "256Mi"}},
@@ -269,7 +283,7 @@ mod tests {
             .split("---\n")
             .map(|d| serde_yaml_ng::from_str(d).unwrap())
             .collect();
-        assert_eq!(docs.len(), 6);
+        assert_eq!(docs.len(), 8);
     }
 
     #[test]
@@ -282,6 +296,6 @@ mod tests {
             fragments: vec![],
         })
         .unwrap();
-        assert!(!out.contains("ClusterRole"));
+        assert!(!out.contains("kcred-node-token-audiences"));
     }
 }
