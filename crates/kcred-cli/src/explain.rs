@@ -57,12 +57,12 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let loaded = match load_path(&args.config) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return Ok(Exit::Usage);
         }
     };
     if let Err(e) = validate(&loaded.providers, gates) {
-        eprintln!("error: failed to validate credential provider config: {e}");
+        errln!("error: failed to validate credential provider config: {e}");
         return Ok(Exit::Usage);
     }
     let verdicts: Vec<ProviderVerdict<'_>> = loaded
@@ -89,26 +89,26 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
                 "providers": verdicts.iter().map(|v| provider_json(v, gates)).collect::<Vec<_>>(),
                 "matching_providers": matching,
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Text => {
-            println!("image:      {}", args.image);
-            println!("normalised: {}", image.target.raw());
-            println!(
+            outln!("image:      {}", args.image);
+            outln!("normalised: {}", image.target.raw());
+            outln!(
                 "config:     {} ({}, hash {})",
                 args.config.display(),
                 count(loaded.files.len(), "file"),
                 loaded.hash
             );
             for v in &verdicts {
-                println!();
+                outln!();
                 print_provider(v, gates);
             }
-            println!();
+            outln!();
             if matching.is_empty() {
-                println!("result: no provider matches; the kubelet runs no plugin for this image");
+                outln!("result: no provider matches; the kubelet runs no plugin for this image");
             } else {
-                println!(
+                outln!(
                     "result: {} of {} match; the kubelet runs, in this order: {}",
                     matching.len(),
                     count(verdicts.len(), "provider"),
@@ -185,7 +185,7 @@ fn print_provider(v: &ProviderVerdict<'_>, gates: FeatureGates) {
         Some(pattern) => format!("match via {}", strconv_quote(pattern)),
         None => "no match".to_owned(),
     };
-    println!("provider {}: {verdict}", strconv_quote(&p.name));
+    outln!("provider {}: {verdict}", strconv_quote(&p.name));
     let cache = p
         .default_cache_duration
         .map(|d| d.to_string())
@@ -195,10 +195,10 @@ fn print_provider(v: &ProviderVerdict<'_>, gates: FeatureGates) {
         details.push_str(", ");
         details.push_str(&mode);
     }
-    println!("  {details}");
+    outln!("  {details}");
     for pattern in &v.patterns {
         let mark = if pattern.matched { "+" } else { "-" };
-        println!(
+        outln!(
             "  {mark} {}: {}",
             strconv_quote(&pattern.pattern),
             pattern.reason

@@ -109,7 +109,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         .map(metrics::MetricsSink::open)
         .transpose()?;
     if !gates.service_account_token_for_credential_providers && args.pod.service_account.is_some() {
-        eprintln!(
+        errln!(
             "note: KubeletServiceAccountTokenForCredentialProviders is off: the kubelet passes no pod or service account to providers, so those flags are ignored"
         );
     }
@@ -124,7 +124,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let host = match Host::load(&args.config, &args.bin_dir, options) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return Ok(Exit::Usage);
         }
     };
@@ -136,7 +136,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let report = match report {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             if let Some(sink) = metrics_sink {
                 sink.write(&host.gather_metrics())?;
             }
@@ -155,13 +155,13 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let verdict = Verdict::of(&report);
     match args.output {
         GetFormat::Table => render::print_table(&view, verdict),
-        GetFormat::Json => println!(
+        GetFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&render::json(&view, verdict))?
         ),
         GetFormat::Dockerconfigjson | GetFormat::AuthJson => {
-            let doc = authfile::document(args.output, &registry, report.credentials.first());
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            let doc = authfile::document(args.output, &registry, report.credentials.first())?;
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
     }
     report_on_stderr(&view, verdict);
@@ -264,13 +264,13 @@ impl GetView<'_> {
 fn report_on_stderr(view: &GetView<'_>, verdict: Verdict) {
     for outcome in &view.report.outcomes {
         if let Some(e) = &outcome.error {
-            eprintln!(
+            errln!(
                 "error: provider {} failed: {}",
                 strconv_quote(&outcome.provider),
                 e.trim_end()
             );
             if let Some(detail) = view.detail(outcome) {
-                eprintln!("detail: {detail}");
+                errln!("detail: {detail}");
             }
         }
     }
@@ -279,16 +279,16 @@ fn report_on_stderr(view: &GetView<'_>, verdict: Verdict) {
     }
     let found = view.report.credentials.len();
     match verdict {
-        Verdict::Found if found > 1 => eprintln!(
+        Verdict::Found if found > 1 => errln!(
             "note: the kubelet would try {found} credentials in order; the file holds the first (see --output table)"
         ),
         Verdict::Found => {}
-        Verdict::ProviderFailed if found > 0 => eprintln!(
+        Verdict::ProviderFailed if found > 0 => errln!(
             "note: the kubelet would still try the {} found; the file holds the first",
             output::count(found, "credential")
         ),
         Verdict::ProviderFailed | Verdict::NoCredentials | Verdict::NoProviderMatched => {
-            eprintln!("note: {}", render::anonymous_notice(view, verdict));
+            errln!("note: {}", render::anonymous_notice(view, verdict));
         }
     }
 }

@@ -3,10 +3,12 @@
 //! Thin glue: each subcommand lives in its own module with an `Args` struct and a `run`
 //! function returning the process exit code.
 
+#[macro_use]
+mod output;
+
 mod explain;
 mod get;
 mod matching;
-mod output;
 mod validate;
 
 use std::process::ExitCode;
@@ -42,11 +44,12 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args),
         Command::Get(args) => get::run(&args),
     };
-    match result {
-        Ok(exit) => exit.into(),
+    let exit = match result {
+        Ok(exit) => exit,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            output::Exit::Usage.into()
+            errln!("error: {e:#}");
+            output::Exit::Usage
         }
-    }
+    };
+    output::finish(exit)
 }

@@ -33,7 +33,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let pattern = match MatchImage::parse(&args.pattern) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: invalid pattern {}: match image is invalid: {e}",
                 strconv_quote(&args.pattern)
             );
@@ -42,7 +42,7 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     };
     let outcome = pattern.check(&image.target);
     for warning in pattern_warnings(&args.pattern) {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     match args.output {
         OutputFormat::Json => {
@@ -51,13 +51,13 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
             doc["normalised"] = json!(image.target.raw());
             doc["pattern_parts"] = pattern_parts(&pattern);
             doc["image_parts"] = target_parts(&image.target);
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Text => {
-            println!("image:      {}", args.image);
-            println!("normalised: {}", image.target.raw());
-            println!("pattern:    {}", args.pattern);
-            println!(
+            outln!("image:      {}", args.image);
+            outln!("normalised: {}", image.target.raw());
+            outln!("pattern:    {}", args.pattern);
+            outln!(
                 "result:     {}",
                 if outcome.is_match() {
                     "match"
@@ -65,10 +65,10 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
                     "no match"
                 }
             );
-            println!("reason:     {outcome}");
+            outln!("reason:     {outcome}");
             // Only worth saying when normalisation changed more than the tag or digest.
             if !outcome.is_match() && !args.image.starts_with(image.target.raw()) {
-                println!(
+                outln!(
                     "note:       the kubelet matches the normalised name {}, not the image as written",
                     strconv_quote(image.target.raw())
                 );
@@ -93,14 +93,14 @@ pub fn parse_image(image: &str) -> Option<NormalisedImage> {
     let reference = match ImageRef::parse(image) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: invalid image {}: {e}", strconv_quote(image));
+            errln!("error: invalid image {}: {e}", strconv_quote(image));
             return None;
         }
     };
     match MatchTarget::parse(reference.name()) {
         Ok(target) => Some(NormalisedImage { target }),
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: normalised image {} is not a valid URL: {e}",
                 strconv_quote(reference.name())
             );

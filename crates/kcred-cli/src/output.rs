@@ -1,9 +1,55 @@
-//! What the subcommands share: output format, exit codes, feature-gate flag handling.
+//! What the subcommands share: output format, exit codes, feature-gate flag handling, and
+//! the only way they print.
+//!
+//! Every subcommand prints through `outln!`/`out!` (stdout) and `errln!`/`err!` (stderr),
+//! never `println!`/`eprintln!` (which panic when the stream fails; clippy's
+//! `disallowed-macros` in this crate's `clippy.toml` enforces it). A failed stdout write
+//! (full disk, `| head -c1` closing the pipe) is recorded, later stdout writes are skipped,
+//! and [`finish`] turns it into `error: cannot write to stdout: <cause>` on stderr and
+//! [`Exit::Output`] (3). A failed stderr write is ignored: there is nowhere left to report it.
 
+use std::fmt;
+use std::io::{self, Write as _};
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use anyhow::Context as _;
 use kcred_config::FeatureGates;
+
+/// `print!` that records a stdout failure instead of panicking.
+#[allow(unused_macros)] // the layer is complete: print! has its counterpart too
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// `println!` that records a stdout failure instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` that ignores a failing stderr instead of panicking.
+macro_rules! err {
+    ($($arg:tt)*) => {
+        $crate::output::write_stderr(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` that ignores a failing stderr instead of panicking.
+macro_rules! errln {
+    () => {
+        $crate::output::write_stderr(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
 
 /// The process exit status of a subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +60,45 @@ pub enum Exit {
     No = 1,
     /// 2: the question could not be asked (invalid pattern, image, config or flag).
     Usage = 2,
+    /// 3: the answer could not be written: stdout failed (closed pipe, full disk).
+    Output = 3,
+}
+
+/// The first error stdout gave, if any; once set, stdout is not written again.
+static STDOUT_ERROR: Mutex<Option<io::Error>> = Mutex::new(None);
+
+/// Writes to stdout, recording the first failure instead of panicking (see the module docs).
+pub fn write_stdout(args: fmt::Arguments<'_>) {
+    let mut failed = STDOUT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
+    if failed.is_some() {
+        return;
+    }
+    if let Err(e) = io::stdout().lock().write_fmt(args) {
+        *failed = Some(e);
+    }
+}
+
+/// Writes to stderr, ignoring failures (there is nowhere left to report them).
+pub fn write_stderr(args: fmt::Arguments<'_>) {
+    let _ = io::stderr().lock().write_fmt(args);
+}
+
+/// Flushes stdout and returns the process's exit status: `exit`, or [`Exit::Output`] (with
+/// the cause on stderr) when stdout failed at any point of the run.
+pub fn finish(exit: Exit) -> ExitCode {
+    let mut failed = STDOUT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
+    if failed.is_none() {
+        if let Err(e) = io::stdout().lock().flush() {
+            *failed = Some(e);
+        }
+    }
+    match failed.take() {
+        None => exit.into(),
+        Some(e) => {
+            write_stderr(format_args!("error: cannot write to stdout: {e}\n"));
+            Exit::Output.into()
+        }
+    }
 }
 
 impl From<Exit> for ExitCode {
@@ -39,9 +124,7 @@ pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
     if let Some(spec) = spec {
         let ignored = gates.apply(spec).context("invalid --feature-gates")?;
         for name in ignored {
-            eprintln!(
-                "note: ignoring feature gate {name}: it does not affect credential providers"
-            );
+            errln!("note: ignoring feature gate {name}: it does not affect credential providers");
         }
     }
     Ok(gates)

@@ -29,26 +29,26 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
     let loaded = match load_path(&args.path) {
         Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return Ok(Exit::No);
         }
     };
     if let Err(e) = validate(&loaded.providers, gates) {
-        eprintln!("error: failed to validate credential provider config: {e}");
+        errln!("error: failed to validate credential provider config: {e}");
         return Ok(Exit::No);
     }
     let lints = lint(&loaded.providers);
     for l in &lints {
-        eprintln!("warning: {l}");
+        errln!("warning: {l}");
     }
     if args.deny_warnings && !lints.is_empty() {
-        eprintln!(
+        errln!(
             "error: {} and --deny-warnings is set",
             count(lints.len(), "warning")
         );
         return Ok(Exit::No);
     }
-    println!(
+    outln!(
         "valid: {} from {} (hash {})",
         count(loaded.providers.len(), "provider"),
         count(loaded.files.len(), "file"),
