@@ -19,7 +19,9 @@ use crate::cache::{
 use crate::clock::{Clock, SystemClock};
 use crate::exec::{ExecLimits, ExecOutcome, PluginRunner};
 use crate::metrics::HostMetrics;
-use crate::registry_flight::{wait_for_leader, Admission, RegistryFlights, RegistryScope};
+use crate::registry_flight::{
+    wait_for_leader, Admission, FlightEnd, RegistryFlights, RegistryScope,
+};
 use crate::service_account::{
     NoTokenSource, PodContext, ServiceAccountMode, ServiceAccountRequest, ServiceAccountTokenSource,
 };
@@ -243,18 +245,29 @@ impl PluginProvider {
             Err(e) => return out.fail(format!("Error generating singleflight key: {e}")),
         };
         let registry = parse_registry(image);
-        let mut _leader = None;
+        let mut leader = None;
         if self.context.coalesce_registries && !self.group.in_flight(&sf_key) {
             let scope = match CacheKey::new(registry, &sa_key) {
                 Ok(k) => k,
                 Err(e) => return out.fail(e.to_string()),
             };
             match self.flights.admit(registry, scope.as_bytes(), &sf_key) {
-                Admission::Lead(guard) => _leader = Some(guard),
+                Admission::Lead(guard) => leader = Some(guard),
                 Admission::Bypass => {}
                 Admission::Wait(done) => {
                     out.trace.waited_for_registry = true;
-                    wait_for_leader(done).await;
+                    if let FlightEnd::Failed {
+                        image: leader_image,
+                        error,
+                    } = wait_for_leader(done).await
+                    {
+                        // Bounded by one plugin timeout: share the failure, do not exec.
+                        return out.fail(format!(
+                            "not run: kcred coalesced this lookup with the run of plugin {} for image {} of the same registry, which failed: {error}",
+                            strconv_quote(self.name()),
+                            strconv_quote(&leader_image)
+                        ));
+                    }
                     match self.cached(image, &sa_key, &mut out) {
                         Err(e) => return out.fail(e),
                         Ok(true) => return out.finish(),
@@ -280,14 +293,17 @@ impl PluginProvider {
             duration: shared.value.duration,
             joined: !shared.executed,
         });
-        let response = match shared.value.result {
-            Ok(r) => r,
+        let outcome = match shared.value.result {
+            Ok(response) => self.use_response(image, &response, sa.as_ref(), &sa_key, out),
             Err(e) => {
                 let detail = e.detail().map(str::to_owned);
-                return out.fail_with_detail(e.to_string(), detail);
+                out.fail_with_detail(e.to_string(), detail)
             }
         };
-        self.use_response(image, &response, sa.as_ref(), &sa_key, out)
+        if let (Some(leader), Some(error)) = (leader.as_mut(), &outcome.error) {
+            leader.fail(image, error);
+        }
+        outcome
     }
 
     /// Step 3: looks the image up; `Ok(true)` when `out` now holds a cached config.
