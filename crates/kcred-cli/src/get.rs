@@ -4,7 +4,9 @@
 //!
 //! Exit 0 = at least one credential and no provider failed; 1 = a matching provider failed
 //! (its error, with the plugin's stderr, goes to stderr) or no credential was found (the
-//! kubelet would pull anonymously); 2 = bad flags, image, config, bin dir or token file.
+//! kubelet would pull anonymously); 2 = bad flags, image, config, bin dir or token file;
+//! 3 = stdout failed; 128 + N = stopped by signal N (SIGINT, SIGTERM, SIGHUP) after the
+//! running plugins were killed and reaped.
 //!
 //! Secrets (passwords, the service-account token) are printed only by the
 //! `dockerconfigjson` and `auth-json` outputs, or with `--show-secrets`.
@@ -132,10 +134,18 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let report = runtime.block_on(host.credentials(&args.image, &pod_context));
+    // SIGINT/SIGTERM/SIGHUP: the plugins are killed and reaped, nothing is printed on
+    // stdout, and the exit status is 128 + the signal's number.
+    let report = runtime.block_on(kcred_host::signals::until_signal(
+        host.credentials(&args.image, &pod_context),
+    ));
     let report = match report {
-        Ok(r) => r,
-        Err(e) => {
+        Err(interrupted) => {
+            errln!("error: {interrupted}");
+            return Ok(Exit::Signal(interrupted.exit_code()));
+        }
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             errln!("error: {e}");
             if let Some(sink) = metrics_sink {
                 sink.write(&host.gather_metrics())?;

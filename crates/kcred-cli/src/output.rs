@@ -55,13 +55,29 @@ macro_rules! errln {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// 0: a positive answer (valid config, pattern matches, some provider matches).
-    Yes = 0,
+    Yes,
     /// 1: a negative answer (invalid config, no match).
-    No = 1,
+    No,
     /// 2: the question could not be asked (invalid pattern, image, config or flag).
-    Usage = 2,
+    Usage,
     /// 3: the answer could not be written: stdout failed (closed pipe, full disk).
-    Output = 3,
+    Output,
+    /// 128 + N: stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129) after the
+    /// running plugins were killed and reaped.
+    Signal(u8),
+}
+
+impl Exit {
+    /// The numeric exit status.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Yes => 0,
+            Exit::No => 1,
+            Exit::Usage => 2,
+            Exit::Output => 3,
+            Exit::Signal(code) => code,
+        }
+    }
 }
 
 /// The first error stdout gave, if any; once set, stdout is not written again.
@@ -103,7 +119,7 @@ pub fn finish(exit: Exit) -> ExitCode {
 
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
-        ExitCode::from(e as u8)
+        ExitCode::from(e.code())
     }
 }
 

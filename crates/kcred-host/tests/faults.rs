@@ -125,3 +125,119 @@ async fn a_waiter_on_a_failed_registry_run_shares_the_failure() {
     assert!(!again.trace.waited_for_registry);
     assert_eq!(count_lines(&count), 2);
 }
+
+/// Pids a `--pid-file` holds (the plugin first, then its child).
+fn pids(file: &std::path::Path) -> Vec<u32> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.parse().ok())
+        .collect()
+}
+
+/// The state letter of `/proc/<pid>/stat` (`R`, `S`, `Z` ...), `None` when the process is
+/// gone (reaped).
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(") ")?.1;
+    after.chars().next()
+}
+
+/// Polls until `pid` is reaped (gone from /proc), at most 10 s.
+async fn wait_gone(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while proc_state(pid).is_some() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// Asserts the plugin (first pid) was reaped by kcred, and its grandchild is dead (gone, or
+/// a zombie waiting for init to reap it: killed either way, never still running).
+async fn assert_plugin_and_child_dead(pids: &[u32]) {
+    assert_eq!(pids.len(), 2, "plugin and its child: {pids:?}");
+    assert!(
+        wait_gone(pids[0]).await,
+        "plugin {} not reaped: state {:?}",
+        pids[0],
+        proc_state(pids[0])
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match proc_state(pids[1]) {
+            None | Some('Z') | Some('X') => break,
+            Some(state) => assert!(
+                Instant::now() < deadline,
+                "grandchild {} still running (state {state})",
+                pids[1]
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn hanging_host(bin: &BinDir, pid_file: &std::path::Path) -> kcred_host::Host {
+    let cfg = bin.file("config.json");
+    let doc = serde_json::json!({
+        "apiVersion": "kubelet.config.k8s.io/v1",
+        "kind": "CredentialProviderConfig",
+        "providers": [{
+            "name": "p",
+            "matchImages": ["r.io"],
+            "defaultCacheDuration": "1m",
+            "apiVersion": V1,
+            "args": ["--mode", "hang", "--spawn-child", "--pid-file", pid_file.to_str().unwrap()],
+        }],
+    });
+    std::fs::write(&cfg, doc.to_string()).unwrap();
+    let options = kcred_host::HostOptions {
+        exec_timeout: Duration::from_secs(120),
+        ..kcred_host::HostOptions::default()
+    };
+    kcred_host::Host::load(&cfg, bin.path(), options).unwrap()
+}
+
+/// Defect 2, library side: dropping a `Host::credentials` future (here: the caller gives
+/// up) kills the plugin's process group and reaps the plugin, on the same runtime.
+async fn dropped_lookup_kills_and_reaps_the_plugin() {
+    let bin = BinDir::new(&["p"]);
+    let pid_file = bin.file("pids");
+    let host = hanging_host(&bin, &pid_file);
+    let pod = PodContext::default();
+    let mut lookup = Box::pin(host.credentials("r.io/app", &pod));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pids(&pid_file).len() < 2 {
+        assert!(Instant::now() < deadline, "plugin did not start");
+        tokio::select! {
+            r = &mut lookup => panic!("a hanging lookup finished: {r:?}"),
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+    }
+    drop(lookup);
+    assert_plugin_and_child_dead(&pids(&pid_file)).await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn dropped_lookup_kills_and_reaps_the_plugin_current_thread() {
+    dropped_lookup_kills_and_reaps_the_plugin().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_lookup_kills_and_reaps_the_plugin_multi_thread() {
+    dropped_lookup_kills_and_reaps_the_plugin().await;
+}
+
+/// Defect 2, library side: a lookup cancelled by `tokio::time::timeout` does the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timed_out_lookup_kills_and_reaps_the_plugin() {
+    let bin = BinDir::new(&["p"]);
+    let pid_file = bin.file("pids");
+    let host = hanging_host(&bin, &pid_file);
+    let pod = PodContext::default();
+    let lookup = tokio::time::timeout(Duration::from_secs(2), host.credentials("r.io/app", &pod));
+    assert!(lookup.await.is_err(), "a hanging lookup finished");
+    assert_plugin_and_child_dead(&pids(&pid_file)).await;
+}

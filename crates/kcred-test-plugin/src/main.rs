@@ -17,8 +17,11 @@
 //! --print-env FILE        write the environment (NAME=VALUE lines) to FILE
 //! --pid-file FILE         append this process's pid (and a spawned child's) to FILE
 //! --spawn-child           start a copy of itself in `hang` mode that shares stdout/stderr
+//! --escape-child          with --spawn-child: the child calls setsid(2), leaving the
+//!                         plugin's process group and session (a group kill misses it)
 //! --skip-stdin            do not read a request (used by the spawned child)
 //! --stderr TEXT           write TEXT to stderr
+//! --stderr-token          write the request's serviceAccountToken to stderr
 //! --exit N                exit status (default 0; `fail` defaults to 1)
 //! --bytes N               size written by huge-stdout/huge-stderr (default 2 MiB)
 //! --signal N              signal raised by `crash` (default 9, SIGKILL)
@@ -82,6 +85,8 @@ struct Options {
     print_env: Option<String>,
     pid_file: Option<String>,
     spawn_child: bool,
+    escape_child: bool,
+    stderr_token: bool,
     skip_stdin: bool,
     stderr: Option<String>,
     exit: Option<u8>,
@@ -103,6 +108,8 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         print_env: None,
         pid_file: None,
         spawn_child: false,
+        escape_child: false,
+        stderr_token: false,
         skip_stdin: false,
         stderr: None,
         exit: None,
@@ -113,6 +120,14 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     while let Some(flag) = it.next() {
         if flag == "--spawn-child" {
             o.spawn_child = true;
+            continue;
+        }
+        if flag == "--escape-child" {
+            o.escape_child = true;
+            continue;
+        }
+        if flag == "--stderr-token" {
+            o.stderr_token = true;
             continue;
         }
         if flag == "--skip-stdin" {
@@ -243,6 +258,18 @@ fn run(o: &Options) -> Result<u8, String> {
         if let Some(p) = &o.pid_file {
             cmd.args(["--pid-file", p]);
         }
+        if o.escape_child {
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: setsid(2) is async-signal-safe and touches no memory of the parent.
+            unsafe {
+                cmd.pre_exec(|| {
+                    if libc::setsid() == -1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         // The child inherits stdout/stderr, so the host's pipes stay open while it lives.
         cmd.spawn().map_err(|e| format!("spawn child: {e}"))?;
     }
@@ -279,6 +306,13 @@ fn run(o: &Options) -> Result<u8, String> {
     }
     if let Some(text) = &o.stderr {
         eprint!("{text}");
+    }
+    if o.stderr_token {
+        let token = request
+            .get("serviceAccountToken")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        eprint!("token was {token}");
     }
     let sleep = o.sleep_ms.or(if o.mode == Mode::Slow {
         Some(1000)
