@@ -17,6 +17,7 @@ use crate::metrics::{HostMetrics, MetricsError};
 use crate::provider::{PluginProvider, ProvideOutcome, ProviderContext, ProviderError};
 use crate::registration::{check_bin_dir, look_path, RegistrationError};
 use crate::reload::{self, ReloadEvent};
+use crate::scrub::KnownSecrets;
 use crate::service_account::{NoTokenSource, PodContext, ServiceAccountTokenSource};
 
 /// How a [`Host`] runs its providers.
@@ -203,6 +204,7 @@ impl Host {
                 .feature_gates
                 .service_account_token_for_credential_providers,
             coalesce_registries: options.coalesce_registries,
+            secrets: KnownSecrets::new(),
         };
         let set = build_provider_set(config, bin_dir, &context, options.feature_gates, None)?;
         metrics.set_config_hash(&set.hash);
@@ -274,6 +276,20 @@ impl Host {
         let mut outcomes = Vec::with_capacity(set.providers.len());
         for provider in &set.providers {
             outcomes.push(provider.provide(&name, &pod).await);
+        }
+        // A provider's error may quote a secret another provider returned later in this
+        // lookup: scrub every error again with all the secrets known now.
+        let secrets = &self.shared.context.secrets;
+        for outcome in &mut outcomes {
+            for text in [
+                &mut outcome.error,
+                &mut outcome.error_detail,
+                &mut outcome.trace.error,
+            ] {
+                if let Some(t) = text.as_mut() {
+                    *t = secrets.scrub(t, &[]);
+                }
+            }
         }
         let credentials = external_keyring(&outcomes).lookup(&name);
         Ok(CredentialsReport {

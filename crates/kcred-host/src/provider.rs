@@ -22,6 +22,7 @@ use crate::metrics::HostMetrics;
 use crate::registry_flight::{
     wait_for_leader, Admission, FlightEnd, RegistryFlights, RegistryScope,
 };
+use crate::scrub::KnownSecrets;
 use crate::service_account::{
     NoTokenSource, PodContext, ServiceAccountMode, ServiceAccountRequest, ServiceAccountTokenSource,
 };
@@ -43,6 +44,9 @@ pub struct ProviderContext {
     pub service_account_gate: bool,
     /// kcred's registry coalescing (see [`crate::registry_flight`]); off = kubelet behaviour.
     pub coalesce_registries: bool,
+    /// The tokens sent and passwords received so far, scrubbed from echoed plugin stderr
+    /// (see [`crate::scrub`]); shared by the providers of a host.
+    pub secrets: KnownSecrets,
 }
 
 impl Default for ProviderContext {
@@ -54,6 +58,7 @@ impl Default for ProviderContext {
             token_source: Arc::new(NoTokenSource),
             service_account_gate: true,
             coalesce_registries: true,
+            secrets: KnownSecrets::new(),
         }
     }
 }
@@ -130,6 +135,7 @@ impl PluginProvider {
         if let Some(m) = &context.metrics {
             runner = runner.with_metrics(m.clone());
         }
+        runner = runner.with_secrets(context.secrets.clone());
         let match_images = definition
             .match_images
             .iter()
@@ -226,6 +232,7 @@ impl PluginProvider {
         };
         if let Some(sa) = &sa {
             out.service_account = Some(sa.coordinates.clone());
+            self.context.secrets.learn(sa.token.expose());
         }
         let sa_key = sa
             .as_ref()
@@ -349,6 +356,9 @@ impl PluginProvider {
         out.trace.cache_key_type = Some(response.cache_key_type.clone());
         out.trace.cache_duration = response.cache_duration.map(|d| d.to_string());
         out.trace.auth_keys = response.auth.keys().cloned().collect();
+        for auth in response.auth.values() {
+            self.context.secrets.learn(auth.password.expose());
+        }
         let registry = parse_registry(image);
         // 6. echoed token
         if let (Some(sa), Some(mode)) = (sa, &self.service_account) {

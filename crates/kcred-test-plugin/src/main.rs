@@ -22,6 +22,7 @@
 //! --skip-stdin            do not read a request (used by the spawned child)
 //! --stderr TEXT           write TEXT to stderr
 //! --stderr-token          write the request's serviceAccountToken to stderr
+//! --stderr-hex HEX        write the bytes HEX encodes to stderr (for control characters)
 //! --exit N                exit status (default 0; `fail` defaults to 1)
 //! --bytes N               size written by huge-stdout/huge-stderr (default 2 MiB)
 //! --signal N              signal raised by `crash` (default 9, SIGKILL)
@@ -89,6 +90,7 @@ struct Options {
     stderr_token: bool,
     skip_stdin: bool,
     stderr: Option<String>,
+    stderr_hex: Option<Vec<u8>>,
     exit: Option<u8>,
     bytes: usize,
     signal: i32,
@@ -112,6 +114,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         stderr_token: false,
         skip_stdin: false,
         stderr: None,
+        stderr_hex: None,
         exit: None,
         bytes: 2 * 1024 * 1024,
         signal: libc::SIGKILL,
@@ -163,6 +166,22 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--print-env" => o.print_env = Some(value),
             "--pid-file" => o.pid_file = Some(value),
             "--stderr" => o.stderr = Some(value),
+            "--stderr-hex" => {
+                let digits = value.as_bytes();
+                if digits.len() % 2 != 0 {
+                    return Err(format!("--stderr-hex {value}: odd length"));
+                }
+                let bytes = digits
+                    .chunks(2)
+                    .map(|pair| {
+                        std::str::from_utf8(pair)
+                            .ok()
+                            .and_then(|p| u8::from_str_radix(p, 16).ok())
+                            .ok_or_else(|| format!("--stderr-hex {value}: not hex"))
+                    })
+                    .collect::<Result<Vec<u8>, String>>()?;
+                o.stderr_hex = Some(bytes);
+            }
             "--exit" => o.exit = Some(value.parse().map_err(|e| format!("--exit {value}: {e}"))?),
             "--bytes" => {
                 o.bytes = usize::try_from(number(&value)?).map_err(|e| format!("--bytes: {e}"))?
@@ -306,6 +325,9 @@ fn run(o: &Options) -> Result<u8, String> {
     }
     if let Some(text) = &o.stderr {
         eprint!("{text}");
+    }
+    if let Some(bytes) = &o.stderr_hex {
+        let _ = std::io::stderr().write_all(bytes);
     }
     if o.stderr_token {
         let token = request
