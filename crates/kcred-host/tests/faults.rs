@@ -241,3 +241,91 @@ async fn timed_out_lookup_kills_and_reaps_the_plugin() {
     assert!(lookup.await.is_err(), "a hanging lookup finished");
     assert_plugin_and_child_dead(&pids(&pid_file)).await;
 }
+
+fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+/// Defect 3: a FIFO named `*.yaml` appearing in the watched config directory does not
+/// freeze the process. The watcher refuses it (a rejected reload naming the file) and
+/// lookups keep answering, on `flavor`. Runs on its own thread under a watchdog: before
+/// the fix the runtime froze and even `tokio::time::timeout` never fired.
+fn fifo_in_watched_dir_does_not_freeze(flavor: &'static str) {
+    let bin = BinDir::new(&["p"]);
+    let dir = tempfile::tempdir().unwrap();
+    let doc = serde_json::json!({
+        "apiVersion": "kubelet.config.k8s.io/v1",
+        "kind": "CredentialProviderConfig",
+        "providers": [{
+            "name": "p",
+            "matchImages": ["r.io"],
+            "defaultCacheDuration": "1m",
+            "apiVersion": V1,
+            "args": ["--auth", "r.io=u:pw-1234"],
+        }],
+    });
+    std::fs::write(dir.path().join("a.yaml"), doc.to_string()).unwrap();
+    let fifo = dir.path().join("b.yaml");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let config_dir = dir.path().to_path_buf();
+    let bin_path = bin.path().to_path_buf();
+    let fifo_in_thread = fifo.clone();
+    std::thread::spawn(move || {
+        let runtime = match flavor {
+            "current_thread" => tokio::runtime::Builder::new_current_thread(),
+            _ => tokio::runtime::Builder::new_multi_thread(),
+        }
+        .enable_all()
+        .build()
+        .unwrap();
+        let result = runtime.block_on(async move {
+            let host = kcred_host::Host::load(&config_dir, &bin_path, Default::default()).unwrap();
+            let mut events = host.reload_events();
+            let watcher = host.watch_config(Duration::from_millis(20));
+            mkfifo(&fifo_in_thread);
+            let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+                .await
+                .expect("a reload event")
+                .unwrap();
+            let lookup = tokio::time::timeout(
+                Duration::from_secs(10),
+                host.credentials("r.io/app", &PodContext::default()),
+            )
+            .await
+            .expect("lookup answered")
+            .unwrap();
+            watcher.abort();
+            (event, lookup.found())
+        });
+        let _ = tx.send(result);
+    });
+    let (event, found) = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(r) => r,
+        Err(_) => {
+            // Give the stuck reader EOF so the thread can end, then fail.
+            drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+            panic!("{flavor}: the runtime froze on a FIFO in the watched directory");
+        }
+    };
+    match event {
+        kcred_host::ReloadEvent::Rejected { reason } => {
+            assert!(reason.contains("b.yaml"), "{reason}");
+            assert!(reason.contains("named pipe (FIFO)"), "{reason}");
+        }
+        other => panic!("{flavor}: expected a rejected reload, got {other:?}"),
+    }
+    assert!(found, "{flavor}: the old providers stay in force");
+}
+
+#[test]
+fn fifo_in_watched_dir_does_not_freeze_current_thread() {
+    fifo_in_watched_dir_does_not_freeze("current_thread");
+}
+
+#[test]
+fn fifo_in_watched_dir_does_not_freeze_multi_thread() {
+    fifo_in_watched_dir_does_not_freeze("multi_thread");
+}
