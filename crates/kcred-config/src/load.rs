@@ -15,6 +15,13 @@ use crate::gopath::{self, GoPathError};
 /// The extensions a directory entry must have to be read (case-sensitive).
 pub const CONFIG_EXTENSIONS: [&str; 3] = [".json", ".yaml", ".yml"];
 
+/// kcred's limit on the size of one config file: 4 MiB. Real configs are a few KiB (a
+/// provider takes about 200 bytes, so this holds ~20,000 providers); the limit exists so a
+/// runaway or hostile file (a symlink to a huge file, a file being filled) cannot exhaust
+/// memory, and with the YAML decoder's node limit it bounds the decoder's memory. The
+/// kubelet has no limit.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// A read, decoded and merged configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadedConfig {
@@ -63,6 +70,31 @@ pub enum LoadError {
         /// The OS error.
         source: GoPathError,
     },
+    /// A config file (or the config path) is not a regular file: a FIFO, a device, a socket.
+    /// The kubelet would block on a FIFO or read a device forever; kcred refuses at once,
+    /// without reading.
+    #[error(
+        "unable to read file {}: {} is {kind}, not a regular file: kcred reads only regular config files",
+        go_quote_path(.file),
+        go_quote_path(.file)
+    )]
+    NotRegularFile {
+        /// The file.
+        file: PathBuf,
+        /// What it is instead (`a named pipe (FIFO)`, `a character device` ...).
+        kind: &'static str,
+    },
+    /// A config file is larger than [`MAX_CONFIG_FILE_BYTES`] (kcred only).
+    #[error(
+        "unable to read file {}: it is larger than kcred's limit of {limit} bytes for a config file",
+        go_quote_path(.file)
+    )]
+    TooLarge {
+        /// The file.
+        file: PathBuf,
+        /// The limit ([`MAX_CONFIG_FILE_BYTES`]).
+        limit: u64,
+    },
     /// A config file could not be decoded.
     #[error("error decoding config {}: {source}", go_quote_path(.file))]
     Decode {
@@ -85,6 +117,10 @@ pub enum LoadError {
 /// (symlinks and hidden files included) whose extension is exactly `.json`, `.yaml` or `.yml`,
 /// in byte order of the joined path. Files are read and decoded one at a time, so the first
 /// failing file is the one reported.
+///
+/// Unlike the kubelet, each file must be a regular file (after following symlinks) of at
+/// most [`MAX_CONFIG_FILE_BYTES`]: see [`read_config_file`]. This function blocks on file
+/// IO; async callers run it with `spawn_blocking`.
 pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
     if path.as_os_str().is_empty() {
         return Err(LoadError::EmptyPath);
@@ -99,7 +135,7 @@ pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
         vec![path.to_path_buf()]
     };
     merge(files.into_iter().map(|file| {
-        let bytes = read_file(&file)?;
+        let bytes = read_config_file(&file)?;
         Ok((file, bytes))
     }))
 }
@@ -162,17 +198,80 @@ fn list_config_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-fn read_file(file: &Path) -> Result<Vec<u8>, LoadError> {
+/// Reads one config file as [`load_path`] does: opened without blocking (a FIFO opens at
+/// once), refused unless it is a regular file once open (so a symlink is judged by its
+/// target, and a file swapped after a check cannot slip through), and read up to
+/// [`MAX_CONFIG_FILE_BYTES`] (more is [`LoadError::TooLarge`]).
+pub fn read_config_file(file: &Path) -> Result<Vec<u8>, LoadError> {
     use std::io::Read;
     let read_error = |op, e| LoadError::ReadFile {
         file: file.to_path_buf(),
         source: GoPathError::new(op, file, e),
     };
-    let mut f = std::fs::File::open(file).map_err(|e| read_error("open", e))?;
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes)
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = options.open(file).map_err(|e| read_error("open", e))?;
+    let meta = f.metadata().map_err(|e| read_error("stat", e))?;
+    #[cfg(unix)]
+    if meta.is_dir() {
+        // What the kubelet's os.ReadFile reports (a symlink to a directory in a config dir).
+        return Err(read_error(
+            "read",
+            std::io::Error::from_raw_os_error(libc::EISDIR),
+        ));
+    }
+    if !meta.is_file() {
+        return Err(LoadError::NotRegularFile {
+            file: file.to_path_buf(),
+            kind: file_kind(&meta.file_type()),
+        });
+    }
+    let too_large = || LoadError::TooLarge {
+        file: file.to_path_buf(),
+        limit: MAX_CONFIG_FILE_BYTES,
+    };
+    if meta.len() > MAX_CONFIG_FILE_BYTES {
+        return Err(too_large());
+    }
+    // The size may have changed since the stat: read one byte more than allowed, at most.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    f.take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
         .map_err(|e| read_error("read", e))?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(too_large());
+    }
     Ok(bytes)
+}
+
+/// What a non-regular file is, for [`LoadError::NotRegularFile`].
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 fn merge(
