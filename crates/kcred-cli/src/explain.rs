@@ -18,7 +18,7 @@ use crate::output::{self, count, Exit, OutputFormat};
 
 /// Arguments of `kcred explain`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// An image as written in a pod spec, e.g. 'nginx:1.27'.
     pub image: String,
     /// Config file or directory, as given to the kubelet's --image-credential-provider-config.
@@ -49,7 +49,7 @@ struct ProviderVerdict<'a> {
 }
 
 /// Runs `kcred explain`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let gates = output::feature_gates(args.feature_gates.as_deref())?;
     let Some(image) = parse_image(&args.image) else {
         return Ok(Exit::Usage);

@@ -15,7 +15,7 @@ use crate::output::{Exit, OutputFormat};
 
 /// Arguments of `kcred match`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A matchImages pattern, e.g. '*.dkr.ecr.*.amazonaws.com' or 'registry.io:5000/team'.
     pub pattern: String,
     /// An image as written in a pod spec, e.g. 'nginx:1.27' or 'registry.io/team/app@sha256:…'.
@@ -26,7 +26,7 @@ pub struct Args {
 }
 
 /// Runs `kcred match`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let Some(image) = parse_image(&args.image) else {
         return Ok(Exit::Usage);
     };
@@ -83,13 +83,13 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
 }
 
 /// An image parsed and normalised as the kubelet does, ready to be matched.
-pub struct NormalisedImage {
+pub(crate) struct NormalisedImage {
     /// The normalised name, parsed for matching.
     pub target: MatchTarget,
 }
 
 /// Parses and normalises an image, printing the error (as `error: …`) when it is invalid.
-pub fn parse_image(image: &str) -> Option<NormalisedImage> {
+pub(crate) fn parse_image(image: &str) -> Option<NormalisedImage> {
     let reference = match ImageRef::parse(image) {
         Ok(r) => r,
         Err(e) => {
@@ -129,7 +129,7 @@ fn pattern_warnings(pattern: &str) -> Vec<String> {
 }
 
 /// A stable identifier of the rule that decided the outcome.
-pub fn rule_id(outcome: &MatchOutcome<'_>) -> &'static str {
+pub(crate) fn rule_id(outcome: &MatchOutcome<'_>) -> &'static str {
     match outcome {
         MatchOutcome::Match => "match",
         MatchOutcome::PortDiffers { .. } => "port",
@@ -141,7 +141,7 @@ pub fn rule_id(outcome: &MatchOutcome<'_>) -> &'static str {
 }
 
 /// The JSON description of one pattern's outcome.
-pub fn outcome_json(pattern: &str, outcome: &MatchOutcome<'_>) -> Value {
+pub(crate) fn outcome_json(pattern: &str, outcome: &MatchOutcome<'_>) -> Value {
     let mut v = json!({
         "pattern": pattern,
         "match": outcome.is_match(),
@@ -165,7 +165,7 @@ fn pattern_parts(p: &MatchImage) -> Value {
 }
 
 /// The parts of a normalised image the kubelet compares.
-pub fn target_parts(t: &MatchTarget) -> Value {
+pub(crate) fn target_parts(t: &MatchTarget) -> Value {
     json!({
         "labels": t.labels().collect::<Vec<_>>(),
         "port": t.port(),

@@ -84,7 +84,7 @@ impl Exit {
 static STDOUT_ERROR: Mutex<Option<io::Error>> = Mutex::new(None);
 
 /// Writes to stdout, recording the first failure instead of panicking (see the module docs).
-pub fn write_stdout(args: fmt::Arguments<'_>) {
+pub(crate) fn write_stdout(args: fmt::Arguments<'_>) {
     let mut failed = STDOUT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
     if failed.is_some() {
         return;
@@ -95,13 +95,13 @@ pub fn write_stdout(args: fmt::Arguments<'_>) {
 }
 
 /// Writes to stderr, ignoring failures (there is nowhere left to report them).
-pub fn write_stderr(args: fmt::Arguments<'_>) {
+pub(crate) fn write_stderr(args: fmt::Arguments<'_>) {
     let _ = io::stderr().lock().write_fmt(args);
 }
 
 /// Flushes stdout and returns the process's exit status: `exit`, or [`Exit::Output`] (with
 /// the cause on stderr) when stdout failed at any point of the run.
-pub fn finish(exit: Exit) -> ExitCode {
+pub(crate) fn finish(exit: Exit) -> ExitCode {
     let mut failed = STDOUT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
     if failed.is_none() {
         if let Err(e) = io::stdout().lock().flush() {
@@ -125,7 +125,7 @@ impl From<Exit> for ExitCode {
 
 /// How results are printed on stdout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// Human-readable text.
     #[default]
     Text,
@@ -135,7 +135,7 @@ pub enum OutputFormat {
 
 /// Builds the feature gates from a kubelet-style `--feature-gates` value, noting on stderr
 /// the gates kcred does not know (they are ignored).
-pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
+pub(crate) fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
     let mut gates = FeatureGates::default();
     if let Some(spec) = spec {
         let ignored = gates.apply(spec).context("invalid --feature-gates")?;
@@ -147,7 +147,7 @@ pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
 }
 
 /// `1 provider`, `2 providers`.
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("{n} {noun}")
     } else {

@@ -12,7 +12,7 @@ use crate::output::{self, count, Exit};
 
 /// Arguments of `kcred validate`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Config file or directory, as given to the kubelet's --image-credential-provider-config.
     pub path: PathBuf,
     /// Kubelet feature gates, e.g. KubeletServiceAccountTokenForCredentialProviders=false.
@@ -24,7 +24,7 @@ pub struct Args {
 }
 
 /// Runs `kcred validate`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let gates = output::feature_gates(args.feature_gates.as_deref())?;
     let loaded = match load_path(&args.path) {
         Ok(loaded) => loaded,

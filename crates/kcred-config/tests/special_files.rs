@@ -100,7 +100,8 @@ fn files_over_the_cap_are_refused_unread() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.yaml");
     let mut content = CONFIG.as_bytes().to_vec();
-    content.resize(MAX_CONFIG_FILE_BYTES as usize + 1, b'\n');
+    // Padding of spaces: a long blank last line (newlines would hit the YAML node limit).
+    content.resize(MAX_CONFIG_FILE_BYTES as usize + 1, b' ');
     std::fs::write(&big, &content).unwrap();
     let err = load_with_watchdog(&big, None).unwrap_err();
     assert!(matches!(err, LoadError::TooLarge { .. }), "{err:?}");

@@ -52,6 +52,7 @@ impl Default for HostOptions {
 
 /// Why a host could not be built or a lookup could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HostError {
     /// Bin dir or plugin executable problems (§2.1 steps 1 and 5).
     #[error(transparent)]
@@ -281,14 +282,13 @@ impl Host {
         // lookup: scrub every error again with all the secrets known now.
         let secrets = &self.shared.context.secrets;
         for outcome in &mut outcomes {
-            for text in [
-                &mut outcome.error,
-                &mut outcome.error_detail,
-                &mut outcome.trace.error,
-            ] {
-                if let Some(t) = text.as_mut() {
-                    *t = secrets.scrub(t, &[]);
+            if let Err(failure) = &mut outcome.result {
+                if let Some(stderr) = failure.plugin_stderr_mut() {
+                    *stderr = secrets.scrub(stderr, &[]);
                 }
+            }
+            if let Some(text) = outcome.trace.error.as_mut() {
+                *text = secrets.scrub(text, &[]);
             }
         }
         let credentials = external_keyring(&outcomes).lookup(&name);

@@ -18,7 +18,7 @@ pub fn external_keyring(outcomes: &[ProvideOutcome]) -> DockerKeyring {
     let mut keyring = DockerKeyring::new();
     for outcome in outcomes {
         // Locations Go's url.Parse rejects are skipped, as the kubelet does (it only logs them).
-        let _skipped = keyring.add(outcome.service_account.clone(), &outcome.docker_config);
+        let _skipped = keyring.add(outcome.service_account().cloned(), outcome.docker_config());
     }
     keyring
 }

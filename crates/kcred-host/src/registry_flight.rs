@@ -21,6 +21,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
 
+use crate::provider::ProvideFailure;
+
 /// What a registry's answers are known to cover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RegistryScope {
@@ -53,8 +55,8 @@ pub enum FlightEnd {
     Failed {
         /// The image the leader was asked about.
         image: String,
-        /// The leader's error.
-        error: String,
+        /// The leader's failure.
+        error: ProvideFailure,
     },
 }
 
@@ -148,14 +150,14 @@ pub struct FlightGuard<'a> {
     scope_key: Vec<u8>,
     id: u64,
     done: watch::Sender<FlightEnd>,
-    failure: Option<(String, String)>,
+    failure: Option<(String, ProvideFailure)>,
 }
 
 impl FlightGuard<'_> {
     /// Records that the leading call for `image` failed with `error`: the waiters get
     /// [`FlightEnd::Failed`] when the guard is dropped.
-    pub fn fail(&mut self, image: &str, error: &str) {
-        self.failure = Some((image.to_owned(), error.to_owned()));
+    pub fn fail(&mut self, image: &str, error: ProvideFailure) {
+        self.failure = Some((image.to_owned(), error));
     }
 }
 
@@ -226,13 +228,14 @@ mod tests {
             Admission::Wait(rx) => rx,
             other => panic!("expected Wait, got {other:?}"),
         };
-        guard.fail("r.io/a", "boom");
+        let failure = ProvideFailure::InvalidCacheKeyType("boom".into());
+        guard.fail("r.io/a", failure.clone());
         drop(guard);
         assert_eq!(
             wait_for_leader(rx).await,
             FlightEnd::Failed {
                 image: "r.io/a".into(),
-                error: "boom".into()
+                error: failure
             }
         );
     }

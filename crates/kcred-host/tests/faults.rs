@@ -9,6 +9,11 @@ use std::time::{Duration, Instant};
 use common::*;
 use kcred_host::{ExecLimits, PodContext};
 
+/// The outcome's failure as text (empty when it succeeded).
+fn error_text(outcome: &kcred_host::ProvideOutcome) -> String {
+    outcome.error().map(|e| e.to_string()).unwrap_or_default()
+}
+
 /// A context with coalescing on and a `timeout` exec deadline.
 fn coalescing_context(timeout: Duration) -> kcred_host::ProviderContext {
     let (mut ctx, _) = context();
@@ -49,15 +54,11 @@ async fn a_waiter_on_a_timed_out_registry_run_does_not_exec_again() {
     let leader = leader.await.unwrap();
 
     assert!(
-        leader
-            .error
-            .as_deref()
-            .unwrap_or("")
-            .contains("context deadline exceeded"),
+        error_text(&leader).contains("context deadline exceeded"),
         "{leader:?}"
     );
     assert!(waiter.trace.waited_for_registry, "{}", waiter.trace);
-    let err = waiter.error.as_deref().unwrap_or("");
+    let err = error_text(&waiter);
     assert!(err.contains("context deadline exceeded"), "{err}");
     assert!(
         err.contains("\"r.io/a\""),
@@ -101,27 +102,13 @@ async fn a_waiter_on_a_failed_registry_run_shares_the_failure() {
     }
     let waiter = p.provide("r.io/b", &PodContext::default()).await;
     let leader = leader.await.unwrap();
-    assert!(
-        leader
-            .error
-            .as_deref()
-            .unwrap_or("")
-            .contains("exit status 1"),
-        "{leader:?}"
-    );
+    assert!(error_text(&leader).contains("exit status 1"), "{leader:?}");
     assert!(waiter.trace.waited_for_registry);
-    assert!(
-        waiter
-            .error
-            .as_deref()
-            .unwrap_or("")
-            .contains("exit status 1"),
-        "{waiter:?}"
-    );
+    assert!(error_text(&waiter).contains("exit status 1"), "{waiter:?}");
     assert_eq!(count_lines(&count), 1);
     // Nothing was cached: the next lookup runs the plugin again.
     let again = p.provide("r.io/b", &PodContext::default()).await;
-    assert!(again.error.is_some());
+    assert!(again.error().is_some());
     assert!(!again.trace.waited_for_registry);
     assert_eq!(count_lines(&count), 2);
 }

@@ -29,7 +29,7 @@ const DOCKER_HUB_LEGACY_KEY: &str = "https://index.docker.io/v1/";
 /// The file for `format` (`Dockerconfigjson` or `AuthJson`) holding `credential` under
 /// `registry`; `{"auths":{}}` when there is no credential (an anonymous pull). Fails when
 /// the username contains ':' (see the module docs).
-pub fn document(
+pub(super) fn document(
     format: GetFormat,
     registry: &str,
     credential: Option<&TrackedAuthConfig>,
