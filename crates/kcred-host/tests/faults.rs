@@ -316,3 +316,108 @@ fn fifo_in_watched_dir_does_not_freeze_current_thread() {
 fn fifo_in_watched_dir_does_not_freeze_multi_thread() {
     fifo_in_watched_dir_does_not_freeze("multi_thread");
 }
+
+/// A runner for the test plugin `p` with `args` and a `timeout` deadline.
+fn runner(bin: &BinDir, args: &[&str], timeout: Duration) -> kcred_host::PluginRunner {
+    kcred_host::PluginRunner::new(
+        "p",
+        bin.plugin("p"),
+        args.iter().map(|s| s.to_string()).collect(),
+        Vec::new(),
+        kcred_api::ApiVersion::V1,
+        ExecLimits {
+            timeout,
+            output_limit: 64 * 1024,
+        },
+    )
+}
+
+/// Runs `r` once; the error text (or "ok") and the time taken.
+async fn run_once(r: &kcred_host::PluginRunner) -> (String, Duration) {
+    let started = Instant::now();
+    let outcome = r
+        .exec("r.io/app", None, &std::collections::BTreeMap::new())
+        .await;
+    let text = match outcome.result {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    (text, started.elapsed())
+}
+
+/// Slow output: a plugin that keeps writing (one byte every 50 ms) is still stopped at the
+/// deadline: the deadline covers the whole run, output does not extend it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_output_does_not_extend_the_deadline() {
+    let bin = BinDir::new(&["p"]);
+    let r = runner(
+        &bin,
+        &["--auth", "r.io=u:p", "--trickle-ms", "50"],
+        Duration::from_millis(700),
+    );
+    let (text, took) = run_once(&r).await;
+    assert!(text.contains(": context deadline exceeded: "), "{text}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+/// A grandchild holding stdout after the plugin answered and exited: the run ends at the
+/// deadline (the pipe never reaches EOF), and the grandchild, in the plugin's process
+/// group, is killed with it. (The kubelet's `cmd.Run` would wait for the pipe forever.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grandchild_holding_stdout_is_killed_at_the_deadline() {
+    let bin = BinDir::new(&["p"]);
+    let pid_file = bin.file("pids");
+    let r = runner(
+        &bin,
+        &[
+            "--auth",
+            "r.io=u:p",
+            "--spawn-child",
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+        ],
+        Duration::from_millis(700),
+    );
+    let (text, took) = run_once(&r).await;
+    assert!(text.contains(": context deadline exceeded: "), "{text}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_plugin_and_child_dead(&pids(&pid_file)).await;
+}
+
+/// A grandchild that escapes the process group with setsid(2) and holds stdout: kcred is
+/// not held past the deadline and reaps the plugin, but cannot kill the escaped process
+/// (it left the group on purpose; only a cgroup could catch it). Its pipes are closed, so
+/// its next write fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setsid_escapee_does_not_hold_kcred_past_the_deadline() {
+    let bin = BinDir::new(&["p"]);
+    let pid_file = bin.file("pids");
+    let r = runner(
+        &bin,
+        &[
+            "--auth",
+            "r.io=u:p",
+            "--spawn-child",
+            "--escape-child",
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+        ],
+        Duration::from_millis(700),
+    );
+    let (text, took) = run_once(&r).await;
+    let pids = pids(&pid_file);
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    let escapee_state = proc_state(pids[1]);
+    // Clean up the escapee before asserting.
+    // SAFETY: kill(2) has no memory-safety preconditions; the pid is the escaped child's.
+    unsafe {
+        libc::kill(i32::try_from(pids[1]).unwrap(), libc::SIGKILL);
+    }
+    assert!(text.contains(": context deadline exceeded: "), "{text}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert!(wait_gone(pids[0]).await, "plugin not reaped");
+    assert!(
+        matches!(escapee_state, Some(s) if s != 'Z'),
+        "the escapee is outside the group and still running: {escapee_state:?}"
+    );
+}

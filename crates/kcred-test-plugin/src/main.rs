@@ -12,6 +12,7 @@
 //! --api-version V         answer in V instead of the request's apiVersion
 //! --response TEXT         print TEXT (plus a newline) verbatim instead of building an answer
 //! --sleep-ms N            sleep N ms before answering (any mode; `slow` defaults to 1000)
+//! --trickle-ms N          write the answer one byte every N ms (slow output)
 //! --count-file PATH       append one line (the requested image) per invocation
 //! --print-request FILE    write the exact stdin bytes received to FILE
 //! --print-env FILE        write the environment (NAME=VALUE lines) to FILE
@@ -81,6 +82,7 @@ struct Options {
     api_version: Option<String>,
     response: Option<String>,
     sleep_ms: Option<u64>,
+    trickle_ms: Option<u64>,
     count_file: Option<String>,
     print_request: Option<String>,
     print_env: Option<String>,
@@ -105,6 +107,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         api_version: None,
         response: None,
         sleep_ms: None,
+        trickle_ms: None,
         count_file: None,
         print_request: None,
         print_env: None,
@@ -161,6 +164,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--api-version" => o.api_version = Some(value),
             "--response" => o.response = Some(value),
             "--sleep-ms" => o.sleep_ms = Some(number(&value)?),
+            "--trickle-ms" => o.trickle_ms = Some(number(&value)?),
             "--count-file" => o.count_file = Some(value),
             "--print-request" => o.print_request = Some(value),
             "--print-env" => o.print_env = Some(value),
@@ -382,8 +386,20 @@ fn run(o: &Options) -> Result<u8, String> {
                     build_answer(o, &request, kind, version).to_string()
                 }
             };
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.write_all(b"\n");
+            match o.trickle_ms {
+                Some(ms) => {
+                    for byte in text.bytes().chain(std::iter::once(b'\n')) {
+                        if out.write_all(&[byte]).and_then(|()| out.flush()).is_err() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(ms));
+                    }
+                }
+                None => {
+                    let _ = out.write_all(text.as_bytes());
+                    let _ = out.write_all(b"\n");
+                }
+            }
         }
     }
     let _ = out.flush();
