@@ -88,13 +88,16 @@ pub(crate) struct Args {
     pub metrics: Option<PathBuf>,
     #[command(flatten)]
     pub pod: pod::PodArgs,
+    #[command(flatten)]
+    pub kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred get`.
 pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
-    let gates = output::feature_gates(args.feature_gates.as_deref())?;
+    let kubelet = args.kubelet.kubelet_version;
+    let gates = output::feature_gates_for(args.feature_gates.as_deref(), kubelet)?;
     let exec_timeout = exec_timeout(&args.timeout)?;
-    let Some(image) = parse_image(&args.image) else {
+    let Some(image) = parse_image(&args.image, kubelet) else {
         return Ok(Exit::Usage);
     };
     let registry = match ImageRef::parse(&args.image) {
@@ -121,6 +124,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
         token_source,
         // One pull: coalescing cannot change anything, keep the kubelet's behaviour.
         coalesce_registries: false,
+        kubelet_version: kubelet,
         ..HostOptions::default()
     };
     let host = match Host::load(&args.config, &args.bin_dir, options) {

@@ -8,12 +8,13 @@ mod output;
 
 mod explain;
 mod get;
+mod kubelet_version;
 mod matching;
 mod validate;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Check kubelet image credential provider configs and matching, as the kubelet does.
 #[derive(Debug, Parser)]
@@ -37,7 +38,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `kcred --version` also says which kubelets kcred emulates and the default.
+    let version: &'static str = Box::leak(kubelet_version::version_text().into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Match(args) => matching::run(&args),

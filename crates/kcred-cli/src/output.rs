@@ -53,7 +53,7 @@ macro_rules! errln {
 
 /// The process exit status of a subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// 0: a positive answer (valid config, pattern matches, some provider matches).
     Yes,
     /// 1: a negative answer (invalid config, no match).
@@ -69,7 +69,7 @@ pub enum Exit {
 
 impl Exit {
     /// The numeric exit status.
-    pub fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             Exit::Yes => 0,
             Exit::No => 1,
@@ -141,6 +141,23 @@ pub(crate) fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> 
         let ignored = gates.apply(spec).context("invalid --feature-gates")?;
         for name in ignored {
             errln!("note: ignoring feature gate {name}: it does not affect credential providers");
+        }
+    }
+    Ok(gates)
+}
+
+/// [`feature_gates`] starting from the defaults of a given kubelet (the service-account token
+/// gate is off in 1.33 and absent before).
+pub(crate) fn feature_gates_for(
+    spec: Option<&str>,
+    kubelet: kcred_kubelet::KubeletVersion,
+) -> anyhow::Result<FeatureGates> {
+    let mut gates = FeatureGates::for_kubelet(kubelet);
+    let given = feature_gates(spec)?;
+    if let Some(spec) = spec {
+        // Only gates named in the flag override the version's defaults.
+        if spec.contains(kcred_config::feature_gates::SERVICE_ACCOUNT_TOKEN_GATE) {
+            gates = given;
         }
     }
     Ok(gates)

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use kcred_api::config::{decode_config, ConfigDecodeError, CredentialProvider};
 use kcred_api::gostr::strconv_quote;
+use kcred_kubelet::KubeletVersion;
 use sha2::{Digest, Sha256};
 
 use crate::gofmt::{go_quote_path, path_bytes};
@@ -110,6 +111,43 @@ pub enum LoadError {
         /// The repeated name.
         name: String,
     },
+    /// A kubelet before 1.34 reads the config path as one file (`os.ReadFile`), so a
+    /// directory or an unreadable path fails here.
+    #[error("unable to read external registry credential provider configuration from {}: {source}", go_quote_path(.path))]
+    ReadConfigFile {
+        /// The configured path.
+        path: PathBuf,
+        /// The OS error.
+        source: GoPathError,
+    },
+    /// A field this kubelet's config types do not have (`tokenAttributes` before 1.33,
+    /// `tokenAttributes.cacheType` in 1.33): its strict decoding refuses the file.
+    #[error("error decoding config {}: strict decoding error: unknown field {}", go_quote_path(.file), strconv_quote(.field))]
+    UnknownField {
+        /// The file.
+        file: PathBuf,
+        /// The field path, e.g. `providers[0].tokenAttributes`.
+        field: String,
+        /// The kubelet asked for.
+        kubelet: KubeletVersion,
+    },
+}
+
+impl LoadError {
+    /// Why this kubelet, unlike newer ones, refuses the config, when that is the reason.
+    pub fn version_note(&self) -> Option<String> {
+        match self {
+            LoadError::UnknownField { field, kubelet, .. } if field.ends_with(".cacheType") => {
+                Some(format!(
+                    "kubelet {kubelet} has no tokenAttributes.cacheType (added in 1.34, kubernetes/kubernetes#132617)"
+                ))
+            }
+            LoadError::UnknownField { kubelet, .. } => Some(format!(
+                "kubelet {kubelet} has no tokenAttributes (service-account token mode, added in 1.33, kubernetes/kubernetes#128372)"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the config at `path` as the kubelet's `--image-credential-provider-config` (1.34+).
@@ -123,8 +161,24 @@ pub enum LoadError {
 /// most [`MAX_CONFIG_FILE_BYTES`]: see [`read_config_file`]. This function blocks on file
 /// IO; async callers run it with `spawn_blocking`.
 pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
+    load_path_for(path, KubeletVersion::NEWEST)
+}
+
+/// [`load_path`] as a given kubelet reads its config: before 1.34 the path is one file
+/// (no directories), and fields its config types lack are unknown.
+pub fn load_path_for(path: &Path, kubelet: KubeletVersion) -> Result<LoadedConfig, LoadError> {
     if path.as_os_str().is_empty() {
         return Err(LoadError::EmptyPath);
+    }
+    if !kubelet.config_directory() {
+        let bytes = read_whole(path).map_err(|fault| match fault {
+            ReadFault::Os(source) => LoadError::ReadConfigFile {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other.into_load_error(path),
+        })?;
+        return merge(std::iter::once(Ok((path.to_path_buf(), bytes))), kubelet);
     }
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Access {
         path: path.to_path_buf(),
@@ -135,10 +189,13 @@ pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
     } else {
         vec![path.to_path_buf()]
     };
-    merge(files.into_iter().map(|file| {
-        let bytes = read_config_file(&file)?;
-        Ok((file, bytes))
-    }))
+    merge(
+        files.into_iter().map(|file| {
+            let bytes = read_config_file(&file)?;
+            Ok((file, bytes))
+        }),
+        kubelet,
+    )
 }
 
 /// Decodes, merges and hashes files already read, in the order given.
@@ -146,7 +203,15 @@ pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
 /// This is [`load_path`] without the file system: the same messages, the same hash.
 /// An empty list gives no providers (validation then rejects the config).
 pub fn load_files(files: Vec<(PathBuf, Vec<u8>)>) -> Result<LoadedConfig, LoadError> {
-    merge(files.into_iter().map(Ok))
+    load_files_for(files, KubeletVersion::NEWEST)
+}
+
+/// [`load_files`] with the config types of a given kubelet.
+pub fn load_files_for(
+    files: Vec<(PathBuf, Vec<u8>)>,
+    kubelet: KubeletVersion,
+) -> Result<LoadedConfig, LoadError> {
+    merge(files.into_iter().map(Ok), kubelet)
 }
 
 /// The kubelet's config hash: `sha256:` + hex of SHA-256 over, for each file in order,
@@ -204,11 +269,43 @@ fn list_config_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 /// target, and a file swapped after a check cannot slip through), and read up to
 /// [`MAX_CONFIG_FILE_BYTES`] (more is [`LoadError::TooLarge`]).
 pub fn read_config_file(file: &Path) -> Result<Vec<u8>, LoadError> {
+    read_whole(file).map_err(|fault| fault.into_load_error(file))
+}
+
+/// Why [`read_whole`] failed.
+enum ReadFault {
+    /// Go's `os.ReadFile` error (open or read).
+    Os(GoPathError),
+    /// Not a regular file: what it is.
+    NotRegular(&'static str),
+    /// Over [`MAX_CONFIG_FILE_BYTES`].
+    TooLarge,
+}
+
+impl ReadFault {
+    fn into_load_error(self, file: &Path) -> LoadError {
+        match self {
+            ReadFault::Os(source) => LoadError::ReadFile {
+                file: file.to_path_buf(),
+                source,
+            },
+            ReadFault::NotRegular(kind) => LoadError::NotRegularFile {
+                file: file.to_path_buf(),
+                kind,
+            },
+            ReadFault::TooLarge => LoadError::TooLarge {
+                file: file.to_path_buf(),
+                limit: MAX_CONFIG_FILE_BYTES,
+            },
+        }
+    }
+}
+
+/// Go `os.ReadFile` made safe: open without blocking, only a regular file (a directory
+/// gives `os.ReadFile`'s `read <f>: is a directory`), at most [`MAX_CONFIG_FILE_BYTES`].
+fn read_whole(file: &Path) -> Result<Vec<u8>, ReadFault> {
     use std::io::Read;
-    let read_error = |op, e| LoadError::ReadFile {
-        file: file.to_path_buf(),
-        source: GoPathError::new(op, file, e),
-    };
+    let os = |op, e| ReadFault::Os(GoPathError::new(op, file, e));
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -216,36 +313,26 @@ pub fn read_config_file(file: &Path) -> Result<Vec<u8>, LoadError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let f = options.open(file).map_err(|e| read_error("open", e))?;
-    let meta = f.metadata().map_err(|e| read_error("stat", e))?;
+    let f = options.open(file).map_err(|e| os("open", e))?;
+    let meta = f.metadata().map_err(|e| os("stat", e))?;
     #[cfg(unix)]
     if meta.is_dir() {
         // What the kubelet's os.ReadFile reports (a symlink to a directory in a config dir).
-        return Err(read_error(
-            "read",
-            std::io::Error::from_raw_os_error(libc::EISDIR),
-        ));
+        return Err(os("read", std::io::Error::from_raw_os_error(libc::EISDIR)));
     }
     if !meta.is_file() {
-        return Err(LoadError::NotRegularFile {
-            file: file.to_path_buf(),
-            kind: file_kind(&meta.file_type()),
-        });
+        return Err(ReadFault::NotRegular(file_kind(&meta.file_type())));
     }
-    let too_large = || LoadError::TooLarge {
-        file: file.to_path_buf(),
-        limit: MAX_CONFIG_FILE_BYTES,
-    };
     if meta.len() > MAX_CONFIG_FILE_BYTES {
-        return Err(too_large());
+        return Err(ReadFault::TooLarge);
     }
     // The size may have changed since the stat: read one byte more than allowed, at most.
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     f.take(MAX_CONFIG_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| read_error("read", e))?;
+        .map_err(|e| os("read", e))?;
     if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
-        return Err(too_large());
+        return Err(ReadFault::TooLarge);
     }
     Ok(bytes)
 }
@@ -275,8 +362,31 @@ fn file_kind(t: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// The first field of `config` that `kubelet`'s config types do not have.
+fn unknown_field(
+    config: &kcred_api::config::CredentialProviderConfig,
+    kubelet: KubeletVersion,
+) -> Option<String> {
+    let support = kubelet.token_attributes();
+    config
+        .providers
+        .iter()
+        .enumerate()
+        .find_map(|(i, provider)| {
+            let attrs = provider.token_attributes.as_ref()?;
+            match support {
+                None => Some(format!("providers[{i}].tokenAttributes")),
+                Some(s) if !s.cache_type_required && !attrs.cache_type.is_empty() => {
+                    Some(format!("providers[{i}].tokenAttributes.cacheType"))
+                }
+                Some(_) => None,
+            }
+        })
+}
+
 fn merge(
     files: impl IntoIterator<Item = Result<(PathBuf, Vec<u8>), LoadError>>,
+    kubelet: KubeletVersion,
 ) -> Result<LoadedConfig, LoadError> {
     let mut hasher = Sha256::new();
     let mut decoded = Vec::new();
@@ -288,6 +398,13 @@ fn merge(
             file: file.clone(),
             source,
         })?;
+        if let Some(field) = unknown_field(&config, kubelet) {
+            return Err(LoadError::UnknownField {
+                file,
+                field,
+                kubelet,
+            });
+        }
         decoded.push(config);
         paths.push(file);
     }

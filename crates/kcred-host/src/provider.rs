@@ -14,7 +14,6 @@ use kcred_match::pattern::{MatchImage, MatchTarget};
 
 use crate::cache::{
     parse_registry, single_flight_key, CacheKey, KeyTooLong, ProviderCache, ServiceAccountCacheKey,
-    GLOBAL_CACHE_KEY,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::exec::{ExecError, ExecLimits, ExecOutcome, PluginRunner};
@@ -48,6 +47,9 @@ pub struct ProviderContext {
     /// The tokens sent and passwords received so far, scrubbed from echoed plugin stderr
     /// (see [`crate::scrub`]); shared by the providers of a host.
     pub secrets: KnownSecrets,
+    /// The kubelet emulated: Go URL parsing of `matchImages`, global cache key, echoed-token
+    /// check.
+    pub kubelet: kcred_kubelet::KubeletVersion,
 }
 
 impl Default for ProviderContext {
@@ -60,6 +62,7 @@ impl Default for ProviderContext {
             service_account_gate: true,
             coalesce_registries: true,
             secrets: KnownSecrets::new(),
+            kubelet: kcred_kubelet::KubeletVersion::NEWEST,
         }
     }
 }
@@ -239,7 +242,10 @@ impl PluginProvider {
         let match_images = definition
             .match_images
             .iter()
-            .map(|p| (p.clone(), MatchImage::parse(p).map_err(|e| e.to_string())))
+            .map(|p| {
+                let parsed = MatchImage::parse_as(p, context.kubelet.url_parsing());
+                (p.clone(), parsed.map_err(|e| e.to_string()))
+            })
             .collect();
         let service_account = ServiceAccountMode::from_attributes(
             definition.token_attributes.as_ref(),
@@ -250,7 +256,8 @@ impl PluginProvider {
             match_images,
             runner,
             service_account,
-            cache: ProviderCache::new(context.clock.clone()),
+            cache: ProviderCache::new(context.clock.clone())
+                .with_global_key(context.kubelet.global_cache_key()),
             group: Group::new(),
             flights: RegistryFlights::new(),
             definition,
@@ -290,7 +297,7 @@ impl PluginProvider {
 
     /// `isImageAllowed`: the first pattern matching `image`, or why none did.
     pub fn match_image(&self, image: &str) -> MatchTrace {
-        let target = match MatchTarget::parse(image) {
+        let target = match MatchTarget::parse_as(image, self.context.kubelet.url_parsing()) {
             Ok(t) => t,
             Err(e) => {
                 return MatchTrace::NotMatched {
@@ -456,8 +463,9 @@ impl PluginProvider {
             self.context.secrets.learn(auth.password.expose());
         }
         let registry = parse_registry(image);
-        // 6. echoed token
-        if let (Some(sa), Some(mode)) = (sa, &self.service_account) {
+        // 6. echoed token (1.34+)
+        let echo_check = self.context.kubelet.echoed_token_check();
+        if let (true, Some(sa), Some(mode)) = (echo_check, sa, &self.service_account) {
             if !sa.token.is_empty()
                 && !mode.caches_per_token()
                 && response.auth.values().any(|a| a.password == sa.token)
@@ -476,7 +484,7 @@ impl PluginProvider {
         let base = match key_type {
             CacheKeyType::Image => image,
             CacheKeyType::Registry => registry,
-            CacheKeyType::Global => GLOBAL_CACHE_KEY,
+            CacheKeyType::Global => self.context.kubelet.global_cache_key(),
         };
         // 8. DockerConfig
         let config: DockerConfig = response
