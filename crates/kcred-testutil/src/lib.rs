@@ -9,7 +9,6 @@
 pub mod aad_stub;
 pub mod google_sts_stub;
 pub mod http_stub;
-pub mod json;
 pub mod kubelet;
 pub mod moto;
 pub mod oidc_idp;
