@@ -3,8 +3,10 @@
 //!
 //! Trust: the system bundle (or `SSL_CERT_FILE`), `SSL_CERT_DIR`, plus an optional extra CA
 //! file (tests, private CAs). Uses `ureq` 3 with rustls and ring, as kcred-acr and kcred-gcp
-//! do. (A shared HTTP/trust crate for the workspace was planned in parallel; until it lands
-//! this module keeps its own few lines of trust setup.)
+//! do. It does not go through `kcred-http` (the plugins' shared client, which landed after
+//! this module): an IdP does not follow redirects and `check --ca-file` adds a CA to the
+//! system roots, while `kcred-http` follows redirects and trusts either the system roots or
+//! one CA file. Moving here needs those two options there.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
