@@ -241,6 +241,19 @@ def main():
               "https://r.io/v2/", "r.io/team/app", "[::1]:5000", "https://user@r.io", "r.io?x"]:
         add("docker_helper_server_url", s)
 
+    # Workload identity (kcred-oidc): kube-apiserver's keys and documents (issue 15).
+    oidc = load("oidc_discovery_cases.json")
+    for pem in oidc["keys"].values():
+        add("oidc_public_key_pem", pem)
+    add("oidc_public_key_pem", oidc["keys"]["rsa"] + oidc["keys"]["ecdsa"])
+    for case in oidc["cases"]:
+        for k in ("want_keyset", "want_config"):
+            if k in case:
+                add("oidc_documents", case[k])
+    header = base64.urlsafe_b64encode(b'{"alg":"RS256","kid":"JHJehTTTZlsspKHT-GaJxK7Kd1NQgZJu3fyK6K_QDYU"}').rstrip(b"=")
+    claims = base64.urlsafe_b64encode(b'{"aud":["api://AzureADTokenExchange"],"exp":1700003600,"iat":1700000000,"iss":"https://issuer.example.com","sub":"system:serviceaccount:team:puller"}').rstrip(b"=")
+    add("oidc_jwt", header + b"." + claims + b"." + base64.urlsafe_b64encode(MARKER.encode()).rstrip(b"="))
+
     total = 0
     for target, bucket in sorted(seeds.items()):
         d = os.path.join(out, target)
