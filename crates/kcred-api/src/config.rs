@@ -121,6 +121,7 @@ impl ConfigVersion {
 /// Why a config file could not be decoded. `Display` is the kubelet's message (without
 /// the `error decoding config "<file>": ` prefix that file loading adds).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigDecodeError {
     /// apimachinery's strict decoder rejected the document.
     #[error(transparent)]

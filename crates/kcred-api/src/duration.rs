@@ -27,6 +27,7 @@ const LIMIT: u64 = 1 << 63;
 
 /// Why `time.ParseDuration` rejected its input. `Display` is Go's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DurationError {
     /// Not of the form `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, empty, or out of range.
     #[error("time: invalid duration {}", time_quote(.input))]

@@ -18,7 +18,7 @@ const MAX_NESTING_DEPTH: usize = 10_000;
 
 /// A parsed JSON value. Objects keep their entries in order, duplicates included.
 #[derive(Debug, PartialEq)]
-pub(crate) enum Value {
+pub enum Value {
     /// `null`
     Null,
     /// `true` / `false`
@@ -35,7 +35,7 @@ pub(crate) enum Value {
 
 impl Value {
     /// How Go's type errors name this kind of JSON value ("string", "number", ...).
-    pub(crate) fn go_kind(&self) -> &'static str {
+    pub fn go_kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "bool",
@@ -69,7 +69,7 @@ fn take_children(value: &mut Value, out: &mut Vec<Value>) {
 
 /// A JSON syntax error, with Go's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SyntaxError {
+pub struct SyntaxError {
     msg: String,
 }
 
@@ -87,14 +87,17 @@ impl SyntaxError {
     }
 }
 
+impl std::error::Error for SyntaxError {}
+
 impl fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.msg)
     }
 }
 
-/// Parses one JSON document (surrounding whitespace allowed, nothing else).
-pub(crate) fn parse(data: &[u8]) -> Result<Value, SyntaxError> {
+/// Parses one JSON document (surrounding whitespace allowed, nothing else), as Go's
+/// `json.Unmarshal` checks it before decoding.
+pub fn parse(data: &[u8]) -> Result<Value, SyntaxError> {
     Parser { data, pos: 0 }.document()
 }
 

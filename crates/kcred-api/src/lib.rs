@@ -6,6 +6,10 @@
 //! - [`duration`]: Go `time.ParseDuration` / `Duration.String`.
 //! - [`strict`]: strict JSON/YAML decoding (unknown fields and duplicate keys are errors).
 //! - [`secret`]: [`Secret`], a string that is redacted in `Debug` and `Display`.
+//! - [`go`]: **the one home of Go semantics** for every kcred crate, organised by Go package
+//!   (`go::strconv::parse_bool`, `go::json::equal_fold`, `go::os::errno_text`,
+//!   `go::lenient::decode_request`, ...). The modules below remain where they are; `go`
+//!   names them by their Go package.
 //! - [`gostr`]: Go standard-library string formatting kcred reproduces (`strconv.Quote` /
 //!   `%q`, `time`'s quote, `encoding/json` string encoding, `utf8` rune decoding,
 //!   `unicode.ToLower`), shared by every kcred crate.
@@ -20,8 +24,11 @@
 //! (Go-compatible JSON reading and writing), `yaml` (YAML to JSON as `sigs.k8s.io/yaml`
 //! does) and `scheme` (the kinds the kubelet's scheme registers).
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod duration;
+pub mod go;
 mod gojson;
 pub mod gostr;
 pub mod request;

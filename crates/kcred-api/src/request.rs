@@ -26,6 +26,7 @@ pub struct CredentialProviderRequest {
 
 /// Why a plugin could not decode its stdin. `Display` never includes the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RequestDecodeError {
     /// apimachinery's strict decoder rejected the document (quoted documents redacted).
     #[error(transparent)]

@@ -78,6 +78,7 @@ impl CacheKeyType {
 /// decoding failure it deliberately omits the cause (it may quote secrets), which
 /// [`ResponseDecodeError::detail`] gives, with the document itself redacted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResponseDecodeError {
     /// Check 1: stdout is not JSON, or `apiVersion`/`kind` are not strings.
     #[error("error reading GVK from response: {0}")]
@@ -108,6 +109,7 @@ impl ResponseDecodeError {
 
 /// The cause of a check-3 failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResponseDecodeCause {
     /// apimachinery's strict decoder rejected the document.
     #[error(transparent)]

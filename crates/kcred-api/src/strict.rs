@@ -96,6 +96,7 @@ impl GroupVersionKind {
 
 /// Why the kind sniff failed. `Display` is apimachinery's message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InterpretError {
     /// The data is not JSON, or `apiVersion`/`kind` is not a string.
     #[error("couldn't get version/kind; json parse error: {0}")]
@@ -140,6 +141,7 @@ impl std::error::Error for UnmarshalTypeError {}
 
 /// A fatal error while decoding a value into its field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FieldError {
     /// The value has the wrong JSON type.
     #[error(transparent)]
@@ -198,6 +200,7 @@ impl std::error::Error for StrictDecodingError {}
 
 /// Why apimachinery's strict `UniversalDecoder` rejected a document. `Display` is its message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The YAML could not be converted to JSON.
     #[error("{0}")]
@@ -279,9 +282,10 @@ pub(crate) fn interpret_value(value: &Value) -> Result<GroupVersionKind, Interpr
         Value::Object(entries) => {
             for (key, v) in entries {
                 // Go prefers an exact match, then accepts a case-insensitive one.
-                let field = if key == "apiVersion" || go_equal_fold(key, "apiVersion") {
+                let field = if key == "apiVersion" || crate::go::json::equal_fold(key, "apiVersion")
+                {
                     "apiVersion"
-                } else if key == "kind" || go_equal_fold(key, "kind") {
+                } else if key == "kind" || crate::go::json::equal_fold(key, "kind") {
                     "kind"
                 } else {
                     continue;
@@ -331,27 +335,6 @@ fn parse_group_version(gv: &str) -> Result<(String, String), InterpretError> {
         }
         Some(_) => Err(InterpretError::GroupVersion(gv.to_owned())),
     }
-}
-
-/// `bytes.EqualFold(key, name)` for an ASCII `name`: ASCII letters fold, and so do the
-/// two non-ASCII characters that fold to ASCII letters (KELVIN SIGN, LONG S).
-fn go_equal_fold(key: &str, name: &str) -> bool {
-    let mut key_chars = key.chars();
-    for n in name.chars() {
-        let Some(k) = key_chars.next() else {
-            return false;
-        };
-        let folded = match k {
-            '\u{212A}' => 'k',
-            '\u{17F}' => 's',
-            c if c.is_ascii() => c.to_ascii_lowercase(),
-            _ => return false,
-        };
-        if folded != n.to_ascii_lowercase() {
-            return false;
-        }
-    }
-    key_chars.next().is_none()
 }
 
 /// A document that passed steps 1–3 (format, kind sniff, kind and version present).
@@ -449,10 +432,55 @@ pub(crate) struct GoStruct<'a> {
     pub(crate) inline_type_meta: bool,
 }
 
+/// How a decoder matches object keys to struct fields and which strictness violations it
+/// reports. The default is `sigs.k8s.io/json` in strict mode, what the kubelet uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldPolicy {
+    /// Keys that match no field exactly are looked up with Go `encoding/json`'s folding
+    /// ([`crate::go::json::fold_name`]): `json.Unmarshal` does this, apimachinery's
+    /// codecs (`sigs.k8s.io/json`, case-sensitive) do not.
+    pub fold_keys: bool,
+    /// Unknown fields are reported (strict) rather than ignored.
+    pub report_unknown: bool,
+    /// Repeated keys are reported (strict) rather than the last one winning.
+    pub report_duplicates: bool,
+}
+
+impl FieldPolicy {
+    /// `sigs.k8s.io/json` strict: exact keys, unknown and duplicate keys reported.
+    pub const STRICT: FieldPolicy = FieldPolicy {
+        fold_keys: false,
+        report_unknown: true,
+        report_duplicates: true,
+    };
+    /// apimachinery's non-strict codec (`UniversalDecoder` without strict mode): exact keys,
+    /// unknown fields ignored, the last repeated key wins.
+    pub const CASE_SENSITIVE_LENIENT: FieldPolicy = FieldPolicy {
+        fold_keys: false,
+        report_unknown: false,
+        report_duplicates: false,
+    };
+    /// Go `encoding/json` `json.Unmarshal`: folded keys, unknown fields ignored, the last
+    /// repeated key wins.
+    pub const ENCODING_JSON: FieldPolicy = FieldPolicy {
+        fold_keys: true,
+        report_unknown: false,
+        report_duplicates: false,
+    };
+}
+
+impl Default for FieldPolicy {
+    fn default() -> Self {
+        FieldPolicy::STRICT
+    }
+}
+
 /// Decodes parsed JSON into Go-shaped types with `sigs.k8s.io/json` strict semantics:
 /// type errors (first one wins) with Go's error context, strict issues with Go's path.
+/// [`FieldPolicy`] relaxes it to the other Go decoders.
 #[derive(Debug, Default)]
 pub(crate) struct Walker {
+    policy: FieldPolicy,
     /// The struct type of the current error context.
     ctx_struct: Option<&'static str>,
     /// The JSON field names from the root (Go `errorContext.FieldStack`).
@@ -467,6 +495,24 @@ pub(crate) struct Walker {
 impl Walker {
     pub(crate) fn new() -> Walker {
         Walker::default()
+    }
+
+    /// A walker with another key-matching and strictness policy.
+    pub(crate) fn with_policy(policy: FieldPolicy) -> Walker {
+        Walker {
+            policy,
+            ..Walker::default()
+        }
+    }
+
+    /// The first type error, if any (decoding goes on after one, as in Go).
+    pub(crate) fn type_error_seen(&self) -> Option<&UnmarshalTypeError> {
+        self.saved.as_ref()
+    }
+
+    /// The strictness violations collected so far.
+    pub(crate) fn strict_issues(&self) -> &[StrictIssue] {
+        &self.issues
     }
 
     /// A type error with the current context.
@@ -487,7 +533,12 @@ impl Walker {
     }
 
     fn strict_issue(&mut self, unknown: bool, field: &str) {
-        if self.issues.len() >= MAX_STRICT_ISSUES {
+        let report = if unknown {
+            self.policy.report_unknown
+        } else {
+            self.policy.report_duplicates
+        };
+        if !report || self.issues.len() >= MAX_STRICT_ISSUES {
             return;
         }
         let path = if self.path.is_empty() {
@@ -530,7 +581,7 @@ impl Walker {
         };
         let mut seen: u64 = 0;
         for (key, v) in entries {
-            let Some(index) = spec.fields.iter().position(|f| f == key) else {
+            let Some(index) = self.field_index(spec.fields, key) else {
                 self.strict_issue(true, key);
                 continue;
             };
@@ -559,6 +610,16 @@ impl Walker {
             result?;
         }
         Ok(())
+    }
+
+    /// Go's field lookup: the exact name, else (when the policy folds keys) the first field
+    /// whose folded name equals the key's.
+    fn field_index(&self, fields: &[&str], key: &str) -> Option<usize> {
+        if self.policy.fold_keys {
+            crate::go::json::field_index(fields, key)
+        } else {
+            fields.iter().position(|f| *f == key)
+        }
     }
 
     /// Decodes an array into a slice; `null` empties it, another type is a type error.

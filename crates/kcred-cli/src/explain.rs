@@ -20,7 +20,7 @@ use crate::output::{self, count, Exit, OutputFormat};
 
 /// Arguments of `kcred explain`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// An image as written in a pod spec, e.g. 'nginx:1.27'.
     pub image: String,
     /// Config file or directory, as given to the kubelet's --image-credential-provider-config.
@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// One pattern's verdict.
@@ -53,7 +53,7 @@ struct ProviderVerdict<'a> {
 }
 
 /// Runs `kcred explain`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let kubelet = args.kubelet.kubelet_version;
     let gates = output::feature_gates_for(args.feature_gates.as_deref(), kubelet)?;
     let Some(image) = parse_image(&args.image, kubelet) else {

@@ -28,7 +28,7 @@ use crate::output::{self, Exit};
 
 /// How `kcred get` prints its answer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum GetFormat {
+pub(crate) enum GetFormat {
     /// Human-readable report; passwords redacted unless --show-secrets.
     #[default]
     Table,
@@ -51,7 +51,7 @@ impl GetFormat {
 
 /// Arguments of `kcred get`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// An image as written in a pod spec, e.g. 'registry.example.com/team/app:v1'.
     pub image: String,
     /// Config file or directory, as given to the kubelet's --image-credential-provider-config.
@@ -87,11 +87,11 @@ pub struct Args {
     #[command(flatten)]
     pub pod: pod::PodArgs,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred get`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let kubelet = args.kubelet.kubelet_version;
     let gates = output::feature_gates_for(args.feature_gates.as_deref(), kubelet)?;
     let exec_timeout = exec_timeout(&args.timeout)?;
@@ -186,7 +186,7 @@ fn exec_timeout(text: &str) -> anyhow::Result<Duration> {
 
 /// The overall answer, which decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Credentials found and every matching provider answered.
     Found,
     /// A matching provider failed (its credentials, if any, are missing from the result).
@@ -199,7 +199,7 @@ pub enum Verdict {
 
 impl Verdict {
     fn of(report: &CredentialsReport) -> Verdict {
-        if report.outcomes.iter().any(|o| o.error.is_some()) {
+        if report.outcomes.iter().any(|o| o.error().is_some()) {
             Verdict::ProviderFailed
         } else if report.found() {
             Verdict::Found
@@ -216,7 +216,7 @@ impl Verdict {
     }
 
     /// The stable identifier used in the JSON output.
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Verdict::Found => "found",
             Verdict::ProviderFailed => "provider-failed",
@@ -234,7 +234,7 @@ impl Verdict {
 }
 
 /// Everything the renderers need.
-pub struct GetView<'a> {
+pub(crate) struct GetView<'a> {
     /// The command line.
     pub args: &'a Args,
     /// The normalised image (what the providers were asked about).
@@ -255,11 +255,8 @@ pub struct GetView<'a> {
 impl GetView<'_> {
     /// `-v`: what the kubelet's error for `outcome` leaves out (the decoder's cause of a
     /// response that failed the strict decode, redacted), if anything.
-    pub fn detail<'o>(&self, outcome: &'o kcred_host::ProvideOutcome) -> Option<&'o str> {
-        outcome
-            .error_detail
-            .as_deref()
-            .filter(|_| self.args.verbose)
+    pub(crate) fn detail<'o>(&self, outcome: &'o kcred_host::ProvideOutcome) -> Option<&'o str> {
+        outcome.error_detail().filter(|_| self.args.verbose)
     }
 }
 
@@ -267,11 +264,11 @@ impl GetView<'_> {
 /// file, also the notes the table and json outputs give in their result.
 fn report_on_stderr(view: &GetView<'_>, verdict: Verdict) {
     for outcome in &view.report.outcomes {
-        if let Some(e) = &outcome.error {
+        if let Some(e) = outcome.error() {
             eprintln!(
                 "error: provider {} failed: {}",
                 strconv_quote(&outcome.provider),
-                e.trim_end()
+                e.to_string().trim_end()
             );
             if let Some(detail) = view.detail(outcome) {
                 eprintln!("detail: {detail}");

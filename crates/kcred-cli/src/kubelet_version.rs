@@ -4,7 +4,7 @@
 //!
 //! ```ignore
 //! #[command(flatten)]
-//! pub kubelet: crate::kubelet_version::KubeletVersionArg,
+//! pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 //! ```
 //!
 //! A malformed, unknown or unsupported value is a clap usage error: exit 2, with a message
@@ -14,7 +14,7 @@ use kcred_kubelet::{parse_kubelet_version_arg, supported_range, KubeletVersion};
 
 /// The `--kubelet-version` flag.
 #[derive(Debug, Clone, Copy, clap::Args)]
-pub struct KubeletVersionArg {
+pub(crate) struct KubeletVersionArg {
     /// Emulate this kubelet: 1.NN (its newest patch kcred knows) or 1.NN.P, from 1.26 to 1.37.
     /// Decides the Go URL parsing of patterns, known apiVersions, feature-gate defaults and
     /// more (see docs/kubelet-versions.md).
@@ -25,11 +25,11 @@ pub struct KubeletVersionArg {
         default_value_t = KubeletVersion::NEWEST,
         value_parser = parse_kubelet_version_arg,
     )]
-    pub kubelet_version: KubeletVersion,
+    pub(crate) kubelet_version: KubeletVersion,
 }
 
 /// The text `kcred --version` prints after the package version.
-pub fn version_text() -> String {
+pub(crate) fn version_text() -> String {
     format!(
         "{} (emulates kubelet {}; default --kubelet-version {})",
         env!("CARGO_PKG_VERSION"),

@@ -22,7 +22,7 @@ use crate::output::{Exit, OutputFormat};
 
 /// Arguments of `kcred match`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// A matchImages pattern, e.g. '*.dkr.ecr.*.amazonaws.com' or 'registry.io:5000/team'.
     pub pattern: String,
     /// An image as written in a pod spec, e.g. 'nginx:1.27' or 'registry.io/team/app@sha256:…'.
@@ -31,11 +31,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred match`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let kubelet = args.kubelet.kubelet_version;
     let Some(image) = parse_image(&args.image, kubelet) else {
         return Ok(Exit::Usage);
@@ -97,14 +97,14 @@ pub fn run(args: &Args) -> anyhow::Result<Exit> {
 }
 
 /// An image parsed and normalised as the kubelet does, ready to be matched.
-pub struct NormalisedImage {
+pub(crate) struct NormalisedImage {
     /// The normalised name, parsed for matching.
     pub target: MatchTarget,
 }
 
 /// Why `kubelet` refuses `pattern`, as `note:` lines: the Go change (e.g. "kubelet 1.37 (Go
 /// 1.26): colons in the host are rejected (…)") and which kubelets accept it.
-pub fn explain_rejection(pattern: &str, kubelet: KubeletVersion) -> Vec<String> {
+pub(crate) fn explain_rejection(pattern: &str, kubelet: KubeletVersion) -> Vec<String> {
     let mut lines = Vec::new();
     // Go's own URL syntax (bad escapes, ports, characters) needs no version story.
     let rule = rejecting_rule(pattern, kubelet.url_parsing())
@@ -120,7 +120,7 @@ pub fn explain_rejection(pattern: &str, kubelet: KubeletVersion) -> Vec<String> 
 }
 
 /// Parses and normalises an image, printing the error (as `error: …`) when it is invalid.
-pub fn parse_image(image: &str, kubelet: KubeletVersion) -> Option<NormalisedImage> {
+pub(crate) fn parse_image(image: &str, kubelet: KubeletVersion) -> Option<NormalisedImage> {
     let reference = match ImageRef::parse(image) {
         Ok(r) => r,
         Err(e) => {
@@ -160,7 +160,7 @@ fn pattern_warnings(pattern: &str, kubelet: KubeletVersion) -> Vec<String> {
 }
 
 /// A stable identifier of the rule that decided the outcome.
-pub fn rule_id(outcome: &MatchOutcome<'_>) -> &'static str {
+pub(crate) fn rule_id(outcome: &MatchOutcome<'_>) -> &'static str {
     match outcome {
         MatchOutcome::Match => "match",
         MatchOutcome::PortDiffers { .. } => "port",
@@ -172,7 +172,7 @@ pub fn rule_id(outcome: &MatchOutcome<'_>) -> &'static str {
 }
 
 /// The JSON description of one pattern's outcome.
-pub fn outcome_json(pattern: &str, outcome: &MatchOutcome<'_>) -> Value {
+pub(crate) fn outcome_json(pattern: &str, outcome: &MatchOutcome<'_>) -> Value {
     let mut v = json!({
         "pattern": pattern,
         "match": outcome.is_match(),
@@ -196,7 +196,7 @@ fn pattern_parts(p: &MatchImage) -> Value {
 }
 
 /// The parts of a normalised image the kubelet compares.
-pub fn target_parts(t: &MatchTarget) -> Value {
+pub(crate) fn target_parts(t: &MatchTarget) -> Value {
     json!({
         "labels": t.labels().collect::<Vec<_>>(),
         "port": t.port(),

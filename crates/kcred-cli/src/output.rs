@@ -24,7 +24,7 @@ impl From<Exit> for ExitCode {
 
 /// How results are printed on stdout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// Human-readable text.
     #[default]
     Text,
@@ -34,7 +34,7 @@ pub enum OutputFormat {
 
 /// Builds the feature gates from a kubelet-style `--feature-gates` value, noting on stderr
 /// the gates kcred does not know (they are ignored).
-pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
+pub(crate) fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
     let mut gates = FeatureGates::default();
     if let Some(spec) = spec {
         let ignored = gates.apply(spec).context("invalid --feature-gates")?;
@@ -49,7 +49,7 @@ pub fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> {
 
 /// [`feature_gates`] starting from the defaults of a given kubelet (the service-account token
 /// gate is off in 1.33 and absent before).
-pub fn feature_gates_for(
+pub(crate) fn feature_gates_for(
     spec: Option<&str>,
     kubelet: kcred_kubelet::KubeletVersion,
 ) -> anyhow::Result<FeatureGates> {
@@ -65,7 +65,7 @@ pub fn feature_gates_for(
 }
 
 /// `1 provider`, `2 providers`.
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("{n} {noun}")
     } else {

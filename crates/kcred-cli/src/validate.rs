@@ -18,7 +18,7 @@ use crate::output::{self, count, Exit};
 
 /// Arguments of `kcred validate`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Config file or directory, as given to the kubelet's --image-credential-provider-config.
     pub path: PathBuf,
     /// Kubelet feature gates, e.g. KubeletServiceAccountTokenForCredentialProviders=false.
@@ -28,11 +28,11 @@ pub struct Args {
     #[arg(long)]
     pub deny_warnings: bool,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred validate`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let kubelet = args.kubelet.kubelet_version;
     let gates = output::feature_gates_for(args.feature_gates.as_deref(), kubelet)?;
     let loaded = match load_path_for(&args.path, kubelet) {

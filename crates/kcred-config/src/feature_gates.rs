@@ -1,6 +1,6 @@
 //! The kubelet feature gates that change how the config is validated.
 
-use kcred_api::gostr::strconv_quote;
+use kcred_api::go::strconv::{parse_bool, ParseBoolError};
 
 /// Name of the gate that allows `tokenAttributes` (service-account token mode).
 pub const SERVICE_ACCOUNT_TOKEN_GATE: &str = "KubeletServiceAccountTokenForCredentialProviders";
@@ -22,17 +22,20 @@ impl Default for FeatureGates {
 
 /// A malformed `--feature-gates` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FeatureGateError {
     /// An entry without `=`.
     #[error("missing bool value for {0}")]
     MissingValue(String),
     /// A value `strconv.ParseBool` rejects.
-    #[error("invalid value of {name}={value}, err: strconv.ParseBool: parsing {}: invalid syntax", strconv_quote(.value))]
+    #[error("invalid value of {name}={value}, err: {source}")]
     InvalidValue {
         /// The gate's name.
         name: String,
         /// The value as written.
         value: String,
+        /// Go's `strconv.ParseBool` error.
+        source: ParseBoolError,
     },
 }
 
@@ -63,9 +66,10 @@ impl FeatureGates {
                 return Err(FeatureGateError::MissingValue(entry.to_owned()));
             };
             let (name, value) = (name.trim(), value.trim());
-            let enabled = parse_go_bool(value).ok_or_else(|| FeatureGateError::InvalidValue {
+            let enabled = parse_bool(value).map_err(|source| FeatureGateError::InvalidValue {
                 name: name.to_owned(),
                 value: value.to_owned(),
+                source,
             })?;
             if name == SERVICE_ACCOUNT_TOKEN_GATE {
                 self.service_account_token_for_credential_providers = enabled;
@@ -74,15 +78,6 @@ impl FeatureGates {
             }
         }
         Ok(ignored)
-    }
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_go_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
     }
 }
 

@@ -10,6 +10,7 @@ use kcred_api::gostr::strconv_quote;
 
 /// The kinds of `field.Error` the kubelet's config validation produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorType {
     /// `field.Required`: `Required value`.
     Required,

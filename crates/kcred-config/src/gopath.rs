@@ -133,16 +133,7 @@ impl std::error::Error for GoPathError {
 /// Go's `syscall.Errno.Error()` text: the C library's message starting in lowercase,
 /// without Rust's ` (os error N)` suffix.
 fn go_errno_text(e: &io::Error) -> String {
-    let text = e.to_string();
-    let text = match (e.raw_os_error(), text.rfind(" (os error ")) {
-        (Some(_), Some(i)) => &text[..i],
-        _ => text.as_str(),
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    kcred_api::go::os::errno_text(e)
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 //! - [`FeatureGates`]: the kubelet feature gates validation depends on.
 //! - [`field`], [`qualified_name`], [`gofmt`]: apimachinery and Go formatting building blocks.
 
+#![forbid(unsafe_code)]
+
 pub mod feature_gates;
 pub mod field;
 pub mod gofmt;

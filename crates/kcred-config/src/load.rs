@@ -30,6 +30,7 @@ pub struct LoadedConfig {
 
 /// Why a configuration could not be read. `Display` is the kubelet's message.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The path is the empty string.
     #[error("credential provider config path is empty")]

@@ -107,9 +107,9 @@ impl Resolver {
             .outcomes
             .iter()
             .filter_map(|o| {
-                o.error.as_ref().map(|e| ProviderFailure {
+                o.error().map(|e| ProviderFailure {
                     provider: o.provider.clone(),
-                    error: e.clone(),
+                    error: e.to_string(),
                 })
             })
             .collect();

@@ -65,7 +65,8 @@ pub enum DockerConfigError {
 pub fn decode_auth_field(field: &str) -> Result<(String, Secret), DockerConfigError> {
     kcred_match::keyring::decode_auth_field(field).map_err(|e| match e {
         AuthFieldError::Base64 { offset } => DockerConfigError::AuthBase64 { offset },
-        AuthFieldError::MissingColon => DockerConfigError::AuthFormat,
+        // `AuthFieldError` is non-exhaustive: any other reason is a malformed field too.
+        AuthFieldError::MissingColon | _ => DockerConfigError::AuthFormat,
     })
 }
 

@@ -106,7 +106,7 @@ fn credentials_stored_in_pass_come_back_through_every_path() {
         .block_on(host.credentials(&format!("{REGISTRY}/team/app:v1"), &PodContext::default()))
         .unwrap();
     assert!(
-        report.outcomes.iter().all(|o| o.error.is_none()),
+        report.outcomes.iter().all(|o| o.error().is_none()),
         "{:?}",
         report.outcomes
     );

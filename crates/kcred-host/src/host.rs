@@ -71,6 +71,7 @@ impl Default for HostOptions {
 
 /// Why a host could not be built or a lookup could not start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HostError {
     /// Bin dir or plugin executable problems (§2.1 steps 1 and 5).
     #[error(transparent)]

@@ -27,7 +27,7 @@ pub fn external_keyring_as(
     let mut keyring = DockerKeyring::with_url_parsing(url_parsing);
     for outcome in outcomes {
         // Locations Go's url.Parse rejects are skipped, as the kubelet does (it only logs them).
-        let _skipped = keyring.add(outcome.service_account.clone(), &outcome.docker_config);
+        let _skipped = keyring.add(outcome.service_account().cloned(), outcome.docker_config());
     }
     keyring
 }

@@ -34,7 +34,10 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use exec::{ExecError, ExecLimits, PluginRunner};
 pub use host::{CredentialsReport, Host, HostError, HostOptions, ProviderSet};
 pub use metrics::HostMetrics;
-pub use provider::{PluginProvider, ProvideOutcome, ProviderContext, ProviderError};
+pub use provider::{
+    PluginProvider, ProvideFailure, ProvideOutcome, ProvidedCredentials, ProviderContext,
+    ProviderError,
+};
 pub use reload::ReloadEvent;
 pub use service_account::{
     PodContext, ServiceAccount, ServiceAccountCoordinates, ServiceAccountTokenSource,

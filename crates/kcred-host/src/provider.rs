@@ -13,14 +13,15 @@ use kcred_match::keyring::{DockerConfig, DockerConfigEntry};
 use kcred_match::pattern::{MatchImage, MatchTarget};
 
 use crate::cache::{
-    parse_registry, single_flight_key, CacheKey, ProviderCache, ServiceAccountCacheKey,
+    parse_registry, single_flight_key, CacheKey, KeyTooLong, ProviderCache, ServiceAccountCacheKey,
 };
 use crate::clock::{Clock, SystemClock};
-use crate::exec::{ExecLimits, ExecOutcome, PluginRunner};
+use crate::exec::{ExecError, ExecLimits, ExecOutcome, PluginRunner};
 use crate::metrics::HostMetrics;
 use crate::registry_flight::{wait_for_leader, Admission, RegistryFlights, RegistryScope};
 use crate::service_account::{
-    NoTokenSource, PodContext, ServiceAccountMode, ServiceAccountRequest, ServiceAccountTokenSource,
+    NoTokenSource, PodContext, ServiceAccountError, ServiceAccountMode, ServiceAccountRequest,
+    ServiceAccountTokenSource,
 };
 use crate::singleflight::Group;
 use crate::trace::{CacheTrace, ExecTrace, MatchTrace, ProvideTrace, StoreTrace};
@@ -59,28 +60,104 @@ impl Default for ProviderContext {
     }
 }
 
-/// What one provider returned for one image.
+/// What one provider returned for one image: the credentials, or why there are none.
 #[derive(Debug, Clone)]
 pub struct ProvideOutcome {
     /// The provider's name.
     pub provider: String,
-    /// The credentials (empty when the provider had none or failed).
-    pub docker_config: Arc<DockerConfig>,
-    /// The service account the credentials were obtained with (SA mode with a token).
-    pub service_account: Option<crate::service_account::ServiceAccountCoordinates>,
-    /// Why the config is empty, when something failed (the kubelet only logs this).
-    pub error: Option<String>,
-    /// What the kubelet's error leaves out, for verbose output: the decoder's cause when the
-    /// plugin's response failed the strict decode ([`crate::ExecError::detail`]). It never
-    /// holds a credential (the response's documents are redacted), but it may name the
-    /// response's fields and `auth` keys, so show it to the operator, not to other users.
-    pub error_detail: Option<String>,
+    /// The credentials (an empty config when the image did not match or the plugin had
+    /// none), or the failure, which the kubelet only logs: it then uses an empty config and
+    /// caches nothing.
+    pub result: Result<ProvidedCredentials, ProvideFailure>,
     /// What happened, step by step, for humans.
     pub trace: ProvideTrace,
 }
 
+/// Credentials a provider returned (possibly none).
+#[derive(Debug, Clone, Default)]
+pub struct ProvidedCredentials {
+    /// The credentials, keyed by the `auth` keys of the plugin's response.
+    pub docker_config: Arc<DockerConfig>,
+    /// The service account the credentials were obtained with (SA mode with a token).
+    pub service_account: Option<crate::service_account::ServiceAccountCoordinates>,
+}
+
+/// Why a provider returned no credentials for an image (`pluginProvider.provide`'s error
+/// paths). `Display` is the kubelet's log text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvideFailure {
+    /// Service-account mode could not get what the plugin needs (§4.1 step 2).
+    #[error(transparent)]
+    ServiceAccount(#[from] ServiceAccountError),
+    /// The cache lookup key could not be built.
+    #[error("Failed to get cached docker config: {0}")]
+    CacheLookup(KeyTooLong),
+    /// The singleflight key could not be built.
+    #[error("Error generating singleflight key: {0}")]
+    SingleFlightKey(KeyTooLong),
+    /// kcred's registry-coalescing scope key could not be built.
+    #[error("{0}")]
+    RegistryScope(KeyTooLong),
+    /// Running the plugin or decoding its response failed.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    /// The plugin echoed the service-account token as a password without `Token` caching.
+    #[error("Credential provider plugin returned the service account token as the password for image {}, which is not allowed when service account cache type is not set to 'Token'", strconv_quote(.image))]
+    EchoedToken {
+        /// The image of the request.
+        image: String,
+    },
+    /// The response's `cacheKeyType` is not `Image`, `Registry` or `Global`.
+    #[error("credential provider plugin did not return a valid cacheKeyType: {}", strconv_quote(.0))]
+    InvalidCacheKeyType(String),
+    /// The cache key for storing the response could not be built.
+    #[error("Error generating cache key: {0}")]
+    CacheKey(KeyTooLong),
+}
+
+impl ProvideFailure {
+    /// What the kubelet's message leaves out, for verbose output: the decoder's cause when
+    /// the plugin's response failed the strict decode ([`ExecError::detail`]). It never holds
+    /// a credential, but it may name the response's fields and `auth` keys, so show it to the
+    /// operator, not to other users.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            ProvideFailure::Exec(e) => e.detail(),
+            _ => None,
+        }
+    }
+}
+
+impl ProvideOutcome {
+    /// The credentials; empty when there are none or the provider failed.
+    pub fn docker_config(&self) -> &DockerConfig {
+        static EMPTY: DockerConfig = DockerConfig::new();
+        self.result.as_ref().map_or(&EMPTY, |p| &p.docker_config)
+    }
+
+    /// The service account the credentials were obtained with.
+    pub fn service_account(&self) -> Option<&crate::service_account::ServiceAccountCoordinates> {
+        self.result
+            .as_ref()
+            .ok()
+            .and_then(|p| p.service_account.as_ref())
+    }
+
+    /// The failure, if the provider failed.
+    pub fn error(&self) -> Option<&ProvideFailure> {
+        self.result.as_ref().err()
+    }
+
+    /// [`ProvideFailure::detail`] of the failure, if any.
+    pub fn error_detail(&self) -> Option<&str> {
+        self.error().and_then(ProvideFailure::detail)
+    }
+}
+
 /// A provider definition that cannot be run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProviderError {
     /// `apiVersion` is not one of the three versions (validation rejects this first).
     #[error("provider {name:?}: unsupported apiVersion {api_version:?}")]
@@ -226,7 +303,7 @@ impl PluginProvider {
             None => None,
             Some(mode) => match mode.resolve(pod, &*self.context.token_source).await {
                 Ok(sa) => sa,
-                Err(e) => return out.fail(e.to_string()),
+                Err(e) => return out.fail(e.into()),
             },
         };
         if let Some(sa) = &sa {
@@ -247,14 +324,14 @@ impl PluginProvider {
             sa.as_ref().map(|s| (s.token_hash.as_str(), &s.annotations)),
         ) {
             Ok(k) => k,
-            Err(e) => return out.fail(format!("Error generating singleflight key: {e}")),
+            Err(e) => return out.fail(ProvideFailure::SingleFlightKey(e)),
         };
         let registry = parse_registry(image);
         let mut _leader = None;
         if self.context.coalesce_registries && !self.group.in_flight(&sf_key) {
             let scope = match CacheKey::new(registry, &sa_key) {
                 Ok(k) => k,
-                Err(e) => return out.fail(e.to_string()),
+                Err(e) => return out.fail(ProvideFailure::RegistryScope(e)),
             };
             match self.flights.admit(registry, scope.as_bytes(), &sf_key) {
                 Admission::Lead(guard) => _leader = Some(guard),
@@ -289,10 +366,7 @@ impl PluginProvider {
         });
         let response = match shared.value.result {
             Ok(r) => r,
-            Err(e) => {
-                let detail = e.detail().map(str::to_owned);
-                return out.fail_with_detail(e.to_string(), detail);
-            }
+            Err(e) => return out.fail(e.into()),
         };
         self.use_response(image, &response, sa.as_ref(), &sa_key, out)
     }
@@ -303,11 +377,11 @@ impl PluginProvider {
         image: &str,
         sa_key: &ServiceAccountCacheKey,
         out: &mut Outcome,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, ProvideFailure> {
         let hit = self
             .cache
             .lookup(image, sa_key)
-            .map_err(|e| format!("Failed to get cached docker config: {e}"))?;
+            .map_err(ProvideFailure::CacheLookup)?;
         match hit {
             Some(hit) => {
                 if let Some(m) = &self.context.metrics {
@@ -348,17 +422,15 @@ impl PluginProvider {
                 && !mode.caches_per_token()
                 && response.auth.values().any(|a| a.password == sa.token)
             {
-                return out.fail(format!(
-                    "Credential provider plugin returned the service account token as the password for image {}, which is not allowed when service account cache type is not set to 'Token'",
-                    strconv_quote(image)
-                ));
+                return out.fail(ProvideFailure::EchoedToken {
+                    image: image.to_owned(),
+                });
             }
         }
         // 7. cacheKeyType
         let Some(key_type) = CacheKeyType::parse(&response.cache_key_type) else {
-            return out.fail(format!(
-                "credential provider plugin did not return a valid cacheKeyType: {}",
-                strconv_quote(&response.cache_key_type)
+            return out.fail(ProvideFailure::InvalidCacheKeyType(
+                response.cache_key_type.clone(),
             ));
         };
         let base = match key_type {
@@ -403,7 +475,7 @@ impl PluginProvider {
             Some(ttl) => {
                 let key = match CacheKey::new(base, sa_key) {
                     Ok(k) => k,
-                    Err(e) => return out.fail(format!("Error generating cache key: {e}")),
+                    Err(e) => return out.fail(ProvideFailure::CacheKey(e)),
                 };
                 self.cache.insert_for(key, config.clone(), ttl);
                 out.trace.stored = StoreTrace::Stored {
@@ -447,28 +519,21 @@ impl Outcome {
     fn finish(self) -> ProvideOutcome {
         ProvideOutcome {
             provider: self.provider,
-            docker_config: self.docker_config,
-            service_account: self.service_account,
-            error: None,
-            error_detail: None,
+            result: Ok(ProvidedCredentials {
+                docker_config: self.docker_config,
+                service_account: self.service_account,
+            }),
             trace: self.trace,
         }
     }
 
-    fn fail(self, error: String) -> ProvideOutcome {
-        self.fail_with_detail(error, None)
-    }
-
-    fn fail_with_detail(self, error: String, detail: Option<String>) -> ProvideOutcome {
+    fn fail(self, error: ProvideFailure) -> ProvideOutcome {
         let mut trace = self.trace;
-        trace.error = Some(error.clone());
+        trace.error = Some(error.to_string());
         trace.auth_keys.clear();
         ProvideOutcome {
             provider: self.provider,
-            docker_config: Arc::new(DockerConfig::new()),
-            service_account: None,
-            error: Some(error),
-            error_detail: detail,
+            result: Err(error),
             trace,
         }
     }

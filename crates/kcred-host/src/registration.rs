@@ -35,6 +35,7 @@ impl std::error::Error for GoPathError {}
 
 /// Why the bin dir or a plugin executable is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistrationError {
     /// `stat(binDir)` found nothing.
     #[error("plugin binary directory {} did not exist", .0.display())]

@@ -146,6 +146,7 @@ pub fn token_hash(token: &Secret) -> String {
 /// Why a provider in SA mode returned nothing without running the plugin. The texts are
 /// the kubelet's log lines.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServiceAccountError {
     /// `requireServiceAccount` is true and the pod has no service account.
     #[error("Service account name is empty for pod {namespace}/{pod}")]

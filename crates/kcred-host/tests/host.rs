@@ -13,8 +13,8 @@ use kcred_api::Secret;
 use kcred_host::keyring::external_keyring;
 use kcred_host::trace::ProvideTrace;
 use kcred_host::{
-    CredentialsReport, Host, HostError, HostOptions, PodContext, ProvideOutcome, ReloadEvent,
-    ServiceAccount, ServiceAccountCoordinates, StaticTokenSource,
+    CredentialsReport, Host, HostError, HostOptions, PodContext, ProvideOutcome,
+    ProvidedCredentials, ReloadEvent, ServiceAccount, ServiceAccountCoordinates, StaticTokenSource,
 };
 use kcred_match::keyring::{DockerConfig, DockerConfigEntry};
 use serde_json::{json, Value};
@@ -120,14 +120,14 @@ fn outcome(provider: &str, cfg: &Value, coords: &Value) -> ProvideOutcome {
         .collect();
     ProvideOutcome {
         provider: provider.to_owned(),
-        docker_config: Arc::new(docker_config),
-        service_account: coords.as_object().map(|_| ServiceAccountCoordinates {
-            namespace: coords["namespace"].as_str().unwrap().to_owned(),
-            name: coords["name"].as_str().unwrap().to_owned(),
-            uid: coords["uid"].as_str().unwrap().to_owned(),
+        result: Ok(ProvidedCredentials {
+            docker_config: Arc::new(docker_config),
+            service_account: coords.as_object().map(|_| ServiceAccountCoordinates {
+                namespace: coords["namespace"].as_str().unwrap().to_owned(),
+                name: coords["name"].as_str().unwrap().to_owned(),
+                uid: coords["uid"].as_str().unwrap().to_owned(),
+            }),
         }),
-        error: None,
-        error_detail: None,
         trace: ProvideTrace::new("test.registry.io/image:tag"),
     }
 }
@@ -171,9 +171,12 @@ fn external_keyring_assembly_rows() {
         for c in &found {
             // Each credential traces back to the provider and `auth` entry it came from.
             let from = &outcomes[c.config_index];
-            let entry = from.docker_config.get(&*c.location).expect("origin entry");
+            let entry = from
+                .docker_config()
+                .get(&*c.location)
+                .expect("origin entry");
             assert_eq!(entry.username, c.username, "{what}");
-            assert_eq!(from.service_account, c.source, "{what}");
+            assert_eq!(from.service_account().cloned(), c.source, "{what}");
         }
         if let Some(want) = row["expected_some_credential_has_service_account_source"].as_bool() {
             assert_eq!(found.iter().any(|c| c.source.is_some()), want, "{what}");
@@ -442,9 +445,9 @@ async fn external_keyring_construction_row() {
     });
     let report = host.credentials("a.io/x", &pod).await.unwrap();
     assert!(
-        report.outcomes[0].error.is_none(),
+        report.outcomes[0].error().is_none(),
         "{:?}",
-        report.outcomes[0].error
+        report.outcomes[0].error()
     );
 
     write_config(
@@ -617,7 +620,7 @@ async fn echoed_token_needs_token_cache_type() {
         if refused {
             assert!(!report.found());
             assert_eq!(
-                report.outcomes[0].error.as_deref(),
+                report.outcomes[0].error().map(ToString::to_string).as_deref(),
                 Some("Credential provider plugin returned the service account token as the password for image \"r.io/app\", which is not allowed when service account cache type is not set to 'Token'")
             );
             assert!(provider.cache().is_empty());
@@ -848,19 +851,19 @@ async fn credentials_name_their_provider_and_decode_failures_keep_their_cause() 
 
     let undecodable = &report.outcomes[0];
     assert_eq!(
-        undecodable.error.as_deref(),
+        undecodable.error().map(ToString::to_string).as_deref(),
         Some("error decoding credential provider plugin response from stdout")
     );
     assert_eq!(
-        undecodable.error_detail.as_deref(),
+        undecodable.error_detail(),
         Some("strict decoding error: unknown field \"auth.r.io.extra\"")
     );
     assert!(!format!("{undecodable:?}").contains(SECRET));
     let crashing = &report.outcomes[1];
-    assert!(crashing.error.is_some());
-    assert_eq!(crashing.error_detail, None, "its message is complete");
+    assert!(crashing.error().is_some());
+    assert_eq!(crashing.error_detail(), None, "its message is complete");
     for ok in &report.outcomes[2..] {
-        assert_eq!((&ok.error, &ok.error_detail), (&None, &None));
+        assert_eq!((ok.error(), ok.error_detail()), (None, None));
     }
 
     let found: Vec<_> = report

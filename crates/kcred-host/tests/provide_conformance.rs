@@ -181,15 +181,14 @@ async fn provide_rows() {
         let expected = &row["expected"];
 
         assert_eq!(
-            docker_config_json(&out.docker_config),
+            docker_config_json(out.docker_config()),
             expected["dockerConfig"],
             "{what}: {:?}",
-            out.error
+            out.error()
         );
         if let Some(coords) = expected.get("serviceAccountCoordinates") {
             let got = out
-                .service_account
-                .as_ref()
+                .service_account()
                 .map(|c| json!({"namespace": c.namespace, "name": c.name, "uid": c.uid}))
                 .unwrap_or(Value::Null);
             assert_eq!(&got, coords, "{what}");
@@ -207,7 +206,7 @@ async fn provide_rows() {
             assert_eq!(count_lines(&s.count_file()), 1, "{what}");
         }
         if let Some(log) = expected["log_contains"].as_str() {
-            let err = out.error.as_deref().unwrap_or_default();
+            let err = out.error().map(ToString::to_string).unwrap_or_default();
             assert!(err.contains(log), "{what}: {err:?} lacks {log:?}");
             assert!(p.cache().is_empty(), "{what}: nothing is cached on error");
         }
@@ -220,7 +219,7 @@ async fn provide_rows() {
             && expected.get("log_contains").is_none()
         {
             // Empty without an error: only "image not matched".
-            assert!(out.error.is_none(), "{what}: {:?}", out.error);
+            assert!(out.error().is_none(), "{what}: {:?}", out.error());
         }
     }
 }
@@ -249,7 +248,7 @@ async fn provide_concurrent_row() {
     for t in tasks {
         let out = t.await.unwrap();
         assert_eq!(
-            docker_config_json(&out.docker_config),
+            docker_config_json(out.docker_config()),
             row["expected"]["dockerConfig"]
         );
     }
@@ -292,8 +291,8 @@ async fn singleflight_row() {
         }
         for t in tasks {
             let out = t.await.unwrap();
-            assert!(out.error.is_none(), "{:?}", out.error);
-            assert_eq!(out.docker_config.len(), 1);
+            assert!(out.error().is_none(), "{:?}", out.error());
+            assert_eq!(out.docker_config().len(), 1);
         }
         assert_eq!(count_lines(&s.count_file()), want_execs, "phase {phase}");
     }
@@ -311,9 +310,9 @@ async fn cache_key_generation_rows() {
         let p = plugin_provider(&s.bin, s.def.clone(), ctx);
         let image = row["image"].as_str().unwrap();
         let first = p.provide(image, &s.pod).await;
-        assert!(first.error.is_none(), "{what}: {:?}", first.error);
+        assert!(first.error().is_none(), "{what}: {:?}", first.error());
         assert_eq!(
-            docker_config_json(&first.docker_config),
+            docker_config_json(first.docker_config()),
             row["expected"]["dockerConfig"],
             "{what}"
         );
@@ -340,7 +339,7 @@ async fn cache_key_generation_rows() {
         }
         let second = p.provide(image, &s.pod).await;
         assert_eq!(
-            docker_config_json(&second.docker_config),
+            docker_config_json(second.docker_config()),
             row["expected"]["dockerConfig"]
         );
         let served = row["expected"]["secondCallServedFromCache"]
@@ -387,7 +386,7 @@ async fn encode_request_rows() {
         }
         let p = plugin_provider(&bin, def, ctx);
         let out = p.provide(row["image"].as_str().unwrap(), &pod).await;
-        assert!(out.error.is_none(), "{:?}", out.error);
+        assert!(out.error().is_none(), "{:?}", out.error());
         let sent = String::from_utf8(std::fs::read(&request).unwrap()).unwrap();
         assert_eq!(
             sent,
@@ -421,8 +420,8 @@ async fn decode_response_rows() {
         let out = p.provide("a.registry.io/x", &PodContext::default()).await;
         let expected = &row["expected"];
         if expected["error"] == true {
-            assert!(out.error.is_some(), "{what}");
-            assert!(out.docker_config.is_empty());
+            assert!(out.error().is_some(), "{what}");
+            assert!(out.docker_config().is_empty());
             assert_eq!(
                 metrics.plugin_errors("p"),
                 0,
@@ -430,8 +429,8 @@ async fn decode_response_rows() {
             );
         } else {
             let d = &expected["decoded"];
-            assert!(out.error.is_none(), "{what}: {:?}", out.error);
-            assert_eq!(docker_config_json(&out.docker_config), d["auth"], "{what}");
+            assert!(out.error().is_none(), "{what}: {:?}", out.error());
+            assert_eq!(docker_config_json(out.docker_config()), d["auth"], "{what}");
             assert_eq!(
                 out.trace.cache_key_type.as_deref(),
                 d["cacheKeyType"].as_str()
@@ -459,11 +458,11 @@ async fn exec_rows() {
         let out = p.provide(row["image"].as_str().unwrap(), &s.pod).await;
         let expected = &row["expected"];
         assert_eq!(
-            docker_config_json(&out.docker_config),
+            docker_config_json(out.docker_config()),
             expected["dockerConfig"],
             "{what}"
         );
-        let err = out.error.clone().unwrap_or_default();
+        let err = out.error().map(ToString::to_string).unwrap_or_default();
         if let Some(e) = expected["error"].as_str() {
             assert_eq!(err, e, "{what}");
         }

@@ -22,6 +22,7 @@ const LOCALHOST: &str = "localhost";
 
 /// Why an image reference was rejected; `Display` gives distribution's / go-digest's text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImageError {
     /// The whole reference is 64 lowercase hex digits (an image ID, not a name).
     #[error("invalid repository name ({0}), cannot specify 64-byte hexadecimal strings")]

@@ -6,7 +6,7 @@
 //! - [`pattern`]: [`MatchImage`], a pre-parsed `matchImages` entry that says why it matched or not.
 //! - [`keyring`]: the docker keyring (`BasicDockerKeyring` Add / Lookup) and docker config files.
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod glob;
 mod gonetip;

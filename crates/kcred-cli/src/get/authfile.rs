@@ -22,7 +22,7 @@ const DOCKER_HUB_LEGACY_KEY: &str = "https://index.docker.io/v1/";
 
 /// The file for `format` (`Dockerconfigjson` or `AuthJson`) holding `credential` under
 /// `registry`; `{"auths":{}}` when there is no credential (an anonymous pull).
-pub fn document(
+pub(super) fn document(
     format: GetFormat,
     registry: &str,
     credential: Option<&TrackedAuthConfig>,

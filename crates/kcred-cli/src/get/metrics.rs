@@ -9,7 +9,7 @@ use anyhow::Context as _;
 
 /// Where `--metrics` sends the metrics text.
 #[derive(Debug)]
-pub enum MetricsSink {
+pub(super) enum MetricsSink {
     /// `--metrics` or `--metrics -`.
     Stderr,
     /// `--metrics FILE`, created (truncated) before the run.
@@ -24,7 +24,7 @@ pub enum MetricsSink {
 impl MetricsSink {
     /// The sink for a `--metrics` value: `-` is stderr, anything else a file, created now so
     /// that an unusable path fails before any plugin runs.
-    pub fn open(target: &Path) -> anyhow::Result<MetricsSink> {
+    pub(super) fn open(target: &Path) -> anyhow::Result<MetricsSink> {
         if target.as_os_str() == "-" {
             return Ok(MetricsSink::Stderr);
         }
@@ -37,7 +37,7 @@ impl MetricsSink {
     }
 
     /// Writes `text` (the Prometheus text format) to the sink.
-    pub fn write(self, text: &str) -> anyhow::Result<()> {
+    pub(super) fn write(self, text: &str) -> anyhow::Result<()> {
         match self {
             MetricsSink::Stderr => {
                 eprint!("{text}");

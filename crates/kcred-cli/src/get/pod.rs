@@ -13,7 +13,7 @@ use kcred_host::{PodContext, ServiceAccount, ServiceAccountTokenSource, StaticTo
 
 /// The pod and service-account flags of `kcred get`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct PodArgs {
+pub(crate) struct PodArgs {
     /// Namespace of the pod (and so of its service account).
     #[arg(long, value_name = "NS", default_value = "default")]
     pub namespace: String,
@@ -49,7 +49,7 @@ pub struct PodArgs {
 }
 
 /// The pod described by the flags.
-pub fn pod_context(args: &PodArgs) -> anyhow::Result<PodContext> {
+pub(super) fn pod_context(args: &PodArgs) -> anyhow::Result<PodContext> {
     let pod = PodContext::new(&args.namespace, &args.pod_name, &args.pod_uid);
     let Some(name) = &args.service_account else {
         return Ok(pod);
@@ -83,7 +83,7 @@ fn parse_annotations(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String
 
 /// Where tokens come from: the `--service-account-token` file, or a source that explains
 /// how to give one.
-pub fn token_source(args: &PodArgs) -> anyhow::Result<Arc<dyn ServiceAccountTokenSource>> {
+pub(super) fn token_source(args: &PodArgs) -> anyhow::Result<Arc<dyn ServiceAccountTokenSource>> {
     match &args.service_account_token {
         Some(path) => Ok(Arc::new(StaticTokenSource::new(read_token(path)?))),
         None => Ok(Arc::new(NoTokenGiven)),

@@ -43,7 +43,7 @@ fn coordinates(sa: &ServiceAccountCoordinates) -> String {
 }
 
 /// The line saying the kubelet pulls anonymously, and why.
-pub fn anonymous_notice(view: &GetView<'_>, verdict: Verdict) -> String {
+pub(super) fn anonymous_notice(view: &GetView<'_>, verdict: Verdict) -> String {
     let why = match verdict {
         Verdict::NoProviderMatched => "no provider matches it, so no plugin runs",
         Verdict::NoCredentials => "the providers that match it returned no credential for it",
@@ -60,7 +60,7 @@ fn summary(view: &GetView<'_>, verdict: Verdict) -> String {
         .report
         .outcomes
         .iter()
-        .filter(|o| o.error.is_some())
+        .filter(|o| o.error().is_some())
         .map(|o| strconv_quote(&o.provider))
         .collect();
     let n = view.report.credentials.len();
@@ -117,7 +117,7 @@ fn default_cache_duration(provider: Option<&PluginProvider>) -> String {
 }
 
 /// Prints the `table` output.
-pub fn print_table(view: &GetView<'_>, verdict: Verdict) {
+pub(super) fn print_table(view: &GetView<'_>, verdict: Verdict) {
     let set = view.host.providers();
     println!("image:      {}", view.args.image);
     println!("normalised: {}", view.normalised);
@@ -188,7 +188,7 @@ fn pod_line(view: &GetView<'_>) -> String {
 
 fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option<&PluginProvider>) {
     let trace = &outcome.trace;
-    let state = match (&trace.matched, &outcome.error) {
+    let state = match (&trace.matched, outcome.error()) {
         (MatchTrace::NotMatched { .. }, _) => "no match".to_owned(),
         (MatchTrace::Matched { pattern }, None) => {
             format!("matched via {}", strconv_quote(pattern))
@@ -204,7 +204,7 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
         }
         return;
     }
-    if let Some(sa) = &outcome.service_account {
+    if let Some(sa) = outcome.service_account() {
         println!("  service account: {}", coordinates(sa));
     }
     if let CacheTrace::Hit { base, expires_in } = trace.cache {
@@ -220,7 +220,7 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
     if let Some(t) = &trace.cache_key_type {
         println!("  cacheKeyType:    {t}");
     }
-    if trace.exec.is_some() && outcome.error.is_none() {
+    if trace.exec.is_some() && outcome.error().is_none() {
         match &trace.cache_duration {
             Some(d) => println!("  cacheDuration:   {d}"),
             None => println!(
@@ -235,12 +235,12 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
             StoreTrace::NotStored { reason } => println!("  kubelet cache:   none ({reason})"),
         }
     }
-    if outcome.error.is_none() {
-        if outcome.docker_config.is_empty() {
+    if outcome.error().is_none() {
+        if outcome.docker_config().is_empty() {
             println!("  auth:            (none)");
         } else {
             println!("  auth:");
-            for (key, entry) in outcome.docker_config.iter() {
+            for (key, entry) in outcome.docker_config().iter() {
                 let unused = if !applies(view, &outcome.provider, key) {
                     "  (does not apply to this image)"
                 } else {
@@ -255,8 +255,8 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
             }
         }
     }
-    if let Some(e) = &outcome.error {
-        println!("  error:           {}", e.trim_end());
+    if let Some(e) = outcome.error() {
+        println!("  error:           {}", e.to_string().trim_end());
     }
     if let Some(detail) = view.detail(outcome) {
         println!("  detail:          {detail}");
@@ -300,7 +300,7 @@ fn credential_line(cred: &TrackedAuthConfig, provider: Option<&str>, show: bool)
 }
 
 /// The `json` output.
-pub fn json(view: &GetView<'_>, verdict: Verdict) -> Value {
+pub(super) fn json(view: &GetView<'_>, verdict: Verdict) -> Value {
     let set = view.host.providers();
     let show = view.args.show_secrets;
     let pod = view.pod;
@@ -361,7 +361,7 @@ fn provider_json(
         StoreTrace::NotStored { .. } => Value::Null,
     };
     let auth: Vec<Value> = outcome
-        .docker_config
+        .docker_config()
         .iter()
         .map(|(key, entry)| {
             json!({
@@ -378,7 +378,7 @@ fn provider_json(
         "matched_pattern": matched_pattern,
         "not_matched_reasons": reasons,
         "defaultCacheDuration": default_cache_duration(provider),
-        "service_account": outcome.service_account.as_ref().map(coordinates_json),
+        "service_account": outcome.service_account().map(coordinates_json),
         "cache": cache,
         "exec": trace.exec.map(|e| json!({
             "duration": go_duration(e.duration),
@@ -389,7 +389,7 @@ fn provider_json(
         "cacheDuration": trace.cache_duration,
         "kubelet_cache": stored,
         "auth": auth,
-        "error": outcome.error,
+        "error": outcome.error().map(ToString::to_string),
     });
     if let Some(detail) = view.detail(outcome) {
         doc["error_detail"] = json!(detail);

@@ -7,14 +7,14 @@ use std::process::Command;
 
 /// The result of one `kcred` run.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
 /// Runs the built `kcred` binary with `args`.
-pub fn kcred<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+pub(crate) fn kcred<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_kcred"))
         .args(args)
         .output()
@@ -27,7 +27,7 @@ pub fn kcred<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
 }
 
 /// A v1 provider entry in YAML, with extra lines appended verbatim (indented 4 spaces).
-pub fn provider_yaml(name: &str, patterns: &[&str], extra: &str) -> String {
+pub(crate) fn provider_yaml(name: &str, patterns: &[&str], extra: &str) -> String {
     let images: Vec<String> = patterns.iter().map(|p| format!("\"{p}\"")).collect();
     format!(
         "  - name: {name}\n    matchImages: [{}]\n    defaultCacheDuration: 10m\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n{extra}",
@@ -36,7 +36,7 @@ pub fn provider_yaml(name: &str, patterns: &[&str], extra: &str) -> String {
 }
 
 /// A v1 `CredentialProviderConfig` document holding `providers` (from [`provider_yaml`]).
-pub fn config_yaml(providers: &[String]) -> String {
+pub(crate) fn config_yaml(providers: &[String]) -> String {
     format!(
         "kind: CredentialProviderConfig\napiVersion: kubelet.config.k8s.io/v1\nproviders:\n{}",
         providers.concat()
@@ -44,7 +44,7 @@ pub fn config_yaml(providers: &[String]) -> String {
 }
 
 /// Writes `content` to `dir/name` and returns the path.
-pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, content).expect("write");
     p
@@ -52,7 +52,7 @@ pub fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
 
 /// The reason kcred-match gives for `pattern` against an already-normalised image: the
 /// text the CLI must print verbatim.
-pub fn reason(pattern: &str, normalised: &str) -> String {
+pub(crate) fn reason(pattern: &str, normalised: &str) -> String {
     // Before CVE-2025-47912 (kubelet 1.34.1) so that glob classes parse; the match rules are
     // the same under every Go URL variant.
     let legacy = kcred_match::GoUrlParsing::BeforeCve2025_47912;

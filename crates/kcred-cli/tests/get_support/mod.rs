@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 /// Which real plugin binary a provider runs.
 #[derive(Debug, Clone, Copy)]
-pub enum Plugin {
+pub(crate) enum Plugin {
     /// `kcred-test-plugin` (configurable misbehaviour).
     Test,
     /// `static-credential-provider` (serves a docker config.json).
@@ -29,7 +29,7 @@ impl Plugin {
 
 /// The result of one `kcred` run.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -37,49 +37,49 @@ pub struct Run {
 
 impl Run {
     /// stdout and stderr together, for "never printed anywhere" checks.
-    pub fn all(&self) -> String {
+    pub(crate) fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
 
     /// stdout parsed as JSON.
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
 /// A temporary directory with `bin/` (plugins) and a config.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub dir: tempfile::TempDir,
 }
 
 impl Fixture {
-    pub fn new() -> Fixture {
+    pub(crate) fn new() -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir(dir.path().join("bin")).expect("bin dir");
         Fixture { dir }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn bin_dir(&self) -> PathBuf {
+    pub(crate) fn bin_dir(&self) -> PathBuf {
         self.path("bin")
     }
 
-    pub fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.path("config.yaml")
     }
 
     /// Installs `plugin` in the bin dir as `name` (a symlink, as package managers do).
-    pub fn plugin(&self, name: &str, plugin: Plugin) -> &Fixture {
+    pub(crate) fn plugin(&self, name: &str, plugin: Plugin) -> &Fixture {
         std::os::unix::fs::symlink(plugin.path(), self.bin_dir().join(name)).expect("symlink");
         self
     }
 
     /// Writes the config holding `providers` (see [`provider`]).
-    pub fn config(&self, providers: &[String]) -> &Fixture {
+    pub(crate) fn config(&self, providers: &[String]) -> &Fixture {
         let doc = format!(
             "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n{}",
             providers.concat()
@@ -89,19 +89,19 @@ impl Fixture {
     }
 
     /// Writes `content` to `name` in the fixture and returns its path.
-    pub fn write(&self, name: &str, content: &str) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, content: &str) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, content).expect("write");
         p
     }
 
     /// `kcred get IMAGE --config … --bin-dir … EXTRA…`
-    pub fn get(&self, image: &str, extra: &[&str]) -> Run {
+    pub(crate) fn get(&self, image: &str, extra: &[&str]) -> Run {
         self.get_with_stdin(image, extra, None)
     }
 
     /// Like [`Fixture::get`], feeding `stdin`.
-    pub fn get_with_stdin(&self, image: &str, extra: &[&str], stdin: Option<&str>) -> Run {
+    pub(crate) fn get_with_stdin(&self, image: &str, extra: &[&str], stdin: Option<&str>) -> Run {
         let mut args: Vec<String> = vec![
             "get".into(),
             image.into(),
@@ -116,7 +116,7 @@ impl Fixture {
 }
 
 /// Runs the built `kcred` binary.
-pub fn kcred<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Option<&str>) -> Run {
+pub(crate) fn kcred<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Option<&str>) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kcred"))
         .args(args)
         .stdin(if stdin.is_some() {
@@ -145,7 +145,7 @@ pub fn kcred<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Option<&str>) -> Run 
 }
 
 /// A v1 provider entry: `name`, `matchImages`, `args`, plus extra YAML lines (indented 4).
-pub fn provider(name: &str, patterns: &[&str], args: &[&str], extra: &str) -> String {
+pub(crate) fn provider(name: &str, patterns: &[&str], args: &[&str], extra: &str) -> String {
     let quote = |s: &&str| serde_json::to_string(s).expect("json string");
     let patterns: Vec<String> = patterns.iter().map(quote).collect();
     let args: Vec<String> = args.iter().map(quote).collect();
@@ -157,12 +157,12 @@ pub fn provider(name: &str, patterns: &[&str], args: &[&str], extra: &str) -> St
 }
 
 /// Reads a file the test plugin wrote, or `None` when it was never written.
-pub fn read_if_exists(path: &Path) -> Option<String> {
+pub(crate) fn read_if_exists(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
 
 /// base64 of `user:pass`, as auth files hold it.
-pub fn basic(user: &str, pass: &str) -> String {
+pub(crate) fn basic(user: &str, pass: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
 }

@@ -71,20 +71,7 @@ pub fn signal_name(sig: i32) -> String {
 /// Go's text for an OS error: the C library's message with a lower-case first letter
 /// (Go's errno table is glibc's, lower-cased), without Rust's ` (os error N)` suffix.
 pub fn os_error_text(err: &io::Error) -> String {
-    if err.raw_os_error().is_none() && err.kind() == io::ErrorKind::InvalidInput {
-        // Rust refuses NUL bytes itself; Go gets EINVAL from the kernel for them.
-        return "invalid argument".to_owned();
-    }
-    let full = err.to_string();
-    let text = match full.rfind(" (os error ") {
-        Some(i) => &full[..i],
-        None => full.as_str(),
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
+    kcred_api::go::os::errno_text(err)
 }
 
 /// Go's error for a process that could not be started: `fork/exec <path>: <errno text>`.

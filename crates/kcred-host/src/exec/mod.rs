@@ -49,6 +49,7 @@ impl Default for ExecLimits {
 
 /// Why the process part of an exec failed (`<err>` in the kubelet's message).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunFailure {
     /// The deadline passed and the plugin was killed.
     #[error("context deadline exceeded")]
@@ -74,6 +75,7 @@ pub enum RunFailure {
 
 /// A failed exec. `Run` errors increment the errors metric; `Response` errors do not (§4.3, §4.4).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ExecError {
     /// The process failed (§4.3).
     #[error(

@@ -36,6 +36,7 @@ impl Stream {
 
 /// How a run ended when it did not end with an exit status.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ProcessFailure {
     /// The process could not be started.
     Spawn(io::Error),

@@ -13,20 +13,20 @@ use kcred_host::provider::ProviderContext;
 use kcred_host::{ExecLimits, HostMetrics, PluginProvider};
 use serde_json::Value;
 
-pub const V1: &str = "credentialprovider.kubelet.k8s.io/v1";
+pub(crate) const V1: &str = "credentialprovider.kubelet.k8s.io/v1";
 
 /// The built `kcred-test-plugin` binary.
-pub fn plugin_bin() -> PathBuf {
+pub(crate) fn plugin_bin() -> PathBuf {
     kcred_testutil::bin("kcred-test-plugin", "kcred-test-plugin")
 }
 
 /// A temporary bin dir holding the test plugin under `names`.
-pub struct BinDir {
+pub(crate) struct BinDir {
     pub dir: tempfile::TempDir,
 }
 
 impl BinDir {
-    pub fn new(names: &[&str]) -> BinDir {
+    pub(crate) fn new(names: &[&str]) -> BinDir {
         let dir = tempfile::tempdir().expect("tempdir");
         let bin = plugin_bin();
         for name in names {
@@ -35,29 +35,29 @@ impl BinDir {
         BinDir { dir }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn plugin(&self, name: &str) -> PathBuf {
+    pub(crate) fn plugin(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// A file path inside the dir (for --count-file, --print-request ...).
-    pub fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 }
 
 /// Lines appended to a `--count-file` (0 when it does not exist).
-pub fn count_lines(path: &Path) -> usize {
+pub(crate) fn count_lines(path: &Path) -> usize {
     std::fs::read_to_string(path)
         .map(|s| s.lines().count())
         .unwrap_or(0)
 }
 
 /// A provider definition.
-pub fn provider(name: &str, match_images: &[&str], args: &[&str]) -> CredentialProvider {
+pub(crate) fn provider(name: &str, match_images: &[&str], args: &[&str]) -> CredentialProvider {
     CredentialProvider {
         name: name.to_owned(),
         match_images: match_images.iter().map(|s| s.to_string()).collect(),
@@ -70,7 +70,7 @@ pub fn provider(name: &str, match_images: &[&str], args: &[&str]) -> CredentialP
 }
 
 /// Token attributes for SA mode.
-pub fn token_attributes(
+pub(crate) fn token_attributes(
     cache_type: &str,
     require: bool,
     required: &[&str],
@@ -86,7 +86,7 @@ pub fn token_attributes(
 }
 
 /// A context with metrics and a short timeout.
-pub fn context() -> (ProviderContext, Arc<HostMetrics>) {
+pub(crate) fn context() -> (ProviderContext, Arc<HostMetrics>) {
     let metrics = Arc::new(HostMetrics::new().expect("metrics"));
     let ctx = ProviderContext {
         limits: ExecLimits {
@@ -100,7 +100,7 @@ pub fn context() -> (ProviderContext, Arc<HostMetrics>) {
 }
 
 /// Builds a provider whose plugin lives in `bin`.
-pub fn plugin_provider(
+pub(crate) fn plugin_provider(
     bin: &BinDir,
     def: CredentialProvider,
     ctx: ProviderContext,
@@ -110,7 +110,7 @@ pub fn plugin_provider(
 }
 
 /// Rows of a conformance table.
-pub fn conformance(file: &str) -> Vec<Value> {
+pub(crate) fn conformance(file: &str) -> Vec<Value> {
     let path = format!(
         "{}/../../tests/conformance/{file}",
         env!("CARGO_MANIFEST_DIR")
@@ -123,7 +123,7 @@ pub fn conformance(file: &str) -> Vec<Value> {
 }
 
 /// Rows of `response_cases.json` of one kind.
-pub fn response_rows(kind: &str) -> Vec<Value> {
+pub(crate) fn response_rows(kind: &str) -> Vec<Value> {
     conformance("response_cases.json")
         .into_iter()
         .filter(|r| r["kind"] == kind)
@@ -131,7 +131,7 @@ pub fn response_rows(kind: &str) -> Vec<Value> {
 }
 
 /// Decodes Go `%q`-style escapes (`\x00`, `\t`, `\\` ...) into bytes.
-pub fn go_unescape(s: &str) -> Vec<u8> {
+pub(crate) fn go_unescape(s: &str) -> Vec<u8> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -165,7 +165,7 @@ pub fn go_unescape(s: &str) -> Vec<u8> {
 }
 
 /// A JSON object of strings as a map.
-pub fn string_map(v: &Value) -> BTreeMap<String, String> {
+pub(crate) fn string_map(v: &Value) -> BTreeMap<String, String> {
     v.as_object()
         .map(|m| {
             m.iter()
@@ -176,7 +176,7 @@ pub fn string_map(v: &Value) -> BTreeMap<String, String> {
 }
 
 /// `{key: {username, password}}` of a docker config, for comparisons with tables.
-pub fn docker_config_json(cfg: &kcred_match::keyring::DockerConfig) -> Value {
+pub(crate) fn docker_config_json(cfg: &kcred_match::keyring::DockerConfig) -> Value {
     let mut m = serde_json::Map::new();
     for (k, e) in cfg {
         m.insert(
@@ -188,7 +188,7 @@ pub fn docker_config_json(cfg: &kcred_match::keyring::DockerConfig) -> Value {
 }
 
 /// The response text a row's `response` stands for.
-pub fn response_text(v: &Value) -> String {
+pub(crate) fn response_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -35,6 +35,7 @@ pub struct DockerConfigEntry {
 
 /// Why an `auth` field could not be decoded. Never shows the secret itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthFieldError {
     /// Not valid base64 (padded input is read as standard base64, unpadded input as raw
     /// standard base64, as the kubelet does).
@@ -124,15 +125,9 @@ enum EntryField {
     Auth,
 }
 
-/// Go `encoding/json` field-name folding for ASCII field names: ASCII letters fold to
-/// lowercase, and U+212A (Kelvin sign) and U+017F (long s) fold to `k` and `s`.
+/// Go `encoding/json`'s folded field-name match (KELVIN SIGN and LONG S included).
 fn go_json_name_eq(key: &str, field: &str) -> bool {
-    let mut folded = key.chars().map(|c| match c {
-        '\u{212A}' => 'k',
-        '\u{17F}' => 's',
-        c => c.to_ascii_lowercase(),
-    });
-    field.chars().all(|f| folded.next() == Some(f)) && folded.next().is_none()
+    kcred_api::go::json::equal_fold(key, field)
 }
 
 fn entry_field(key: &str) -> Option<EntryField> {
@@ -147,16 +142,99 @@ fn entry_field(key: &str) -> Option<EntryField> {
     .map(|(_, field)| field)
 }
 
-impl<'de> Deserialize<'de> for DockerConfigEntry {
+/// An entry's four string fields as written (Go's `dockerConfigEntryWithAuth`), before the
+/// `auth` field is decoded. Keys match with Go's folding, unknown keys are ignored, `null`
+/// leaves a field empty and a repeated key keeps the last value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawDockerConfigEntry {
+    /// `username`.
+    pub username: String,
+    /// `password`.
+    pub password: Secret,
+    /// `email`.
+    pub email: String,
+    /// `auth` (base64 of `username:password`; a secret too).
+    pub auth: Secret,
+}
+
+/// An entry whose `auth` field did not decode, as Go's `DockerConfigEntry.UnmarshalJSON`
+/// leaves it: `username` and `password` empty, `email` kept. The kubelet drops the whole
+/// file on this error; `auth-provider-gcp`'s conformance reports the entry too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialEntry {
+    /// The entry Go leaves behind.
+    pub entry: DockerConfigEntry,
+    /// Why `auth` did not decode.
+    pub error: AuthFieldError,
+}
+
+impl RawDockerConfigEntry {
+    /// Go's `DockerConfigEntry.UnmarshalJSON` after the JSON step: a non-empty `auth`
+    /// replaces `username` and `password`.
+    pub fn resolve(self) -> Result<DockerConfigEntry, PartialEntry> {
+        if self.auth.is_empty() {
+            return Ok(DockerConfigEntry {
+                username: self.username,
+                password: self.password,
+                email: self.email,
+            });
+        }
+        match decode_auth_field(self.auth.expose()) {
+            Ok((username, password)) => Ok(DockerConfigEntry {
+                username,
+                password,
+                email: self.email,
+            }),
+            Err(error) => Err(PartialEntry {
+                entry: DockerConfigEntry {
+                    email: self.email,
+                    ..DockerConfigEntry::default()
+                },
+                error,
+            }),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawDockerConfigEntry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for DockerConfigEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ResolvedEntryVisitor)
+    }
+}
+
+/// [`EntryVisitor`], then `auth` decoding inside the visit, so that an `auth` error carries
+/// the position of the entry's last byte as it always has.
+struct ResolvedEntryVisitor;
+
+impl<'de> Visitor<'de> for ResolvedEntryVisitor {
+    type Value = DockerConfigEntry;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        EntryVisitor.expecting(f)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(DockerConfigEntry::default())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        EntryVisitor
+            .visit_map(map)?
+            .resolve()
+            .map_err(|partial| de::Error::custom(partial.error))
     }
 }
 
 struct EntryVisitor;
 
 impl<'de> Visitor<'de> for EntryVisitor {
-    type Value = DockerConfigEntry;
+    type Value = RawDockerConfigEntry;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a docker config entry object")
@@ -164,43 +242,47 @@ impl<'de> Visitor<'de> for EntryVisitor {
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         // Go calls UnmarshalJSON("null"), which leaves the entry empty.
-        Ok(DockerConfigEntry::default())
+        Ok(RawDockerConfigEntry::default())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut username = String::new();
-        let mut password = String::new();
-        let mut email = String::new();
-        let mut auth = String::new();
+        let mut raw = RawDockerConfigEntry::default();
         while let Some(key) = map.next_key::<String>()? {
-            let slot = match entry_field(&key) {
-                Some(EntryField::Username) => &mut username,
-                Some(EntryField::Password) => &mut password,
-                Some(EntryField::Email) => &mut email,
-                Some(EntryField::Auth) => &mut auth,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
+            let Some(field) = entry_field(&key) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
             };
             if let Some(value) = map.next_value::<Option<String>>()? {
-                *slot = value;
+                match field {
+                    EntryField::Username => raw.username = value,
+                    EntryField::Password => raw.password = Secret::new(value),
+                    EntryField::Email => raw.email = value,
+                    EntryField::Auth => raw.auth = Secret::new(value),
+                }
             }
         }
-        if auth.is_empty() {
-            return Ok(DockerConfigEntry {
-                username,
-                password: Secret::new(password),
-                email,
-            });
-        }
-        let (username, password) = decode_auth_field(&auth).map_err(de::Error::custom)?;
-        Ok(DockerConfigEntry {
-            username,
-            password,
-            email,
-        })
+        Ok(raw)
     }
+}
+
+/// Decodes one entry object (Go `json.Unmarshal` into a `DockerConfigEntry`).
+///
+/// `Err(Ok(partial))`: the JSON was fine but `auth` did not decode ([`PartialEntry`]);
+/// `Err(Err(e))`: the JSON itself was rejected (Go leaves the entry untouched).
+///
+/// ```
+/// use kcred_match::keyring::decode_entry;
+/// let partial = decode_entry(br#"{"auth":"Zm9v","email":"e@x"}"#).unwrap_err().unwrap();
+/// assert_eq!(partial.entry.email, "e@x");
+/// assert_eq!(partial.entry.username, "");
+/// ```
+pub fn decode_entry(
+    bytes: &[u8],
+) -> Result<DockerConfigEntry, Result<PartialEntry, DockerConfigError>> {
+    decode::<RawDockerConfigEntry>(bytes)
+        .map_err(Err)?
+        .resolve()
+        .map_err(Ok)
 }
 
 /// `.dockercfg`: the bare map (Go `json.Unmarshal(contents, &DockerConfig)`).
@@ -213,8 +295,16 @@ impl<'de> Deserialize<'de> for BareMap {
 }
 
 /// `config.json`: Go's `DockerConfigJSON { Auths DockerConfig "auths"; HTTPHeaders
-/// map[string]string "HttpHeaders" }`; every other field is ignored.
-struct ConfigJson(DockerConfig);
+/// map[string]string "HttpHeaders" }`; every other field is ignored by the kubelet. The
+/// docker CLI's `credHelpers` keys and `credsStore` are collected for readers that report
+/// them (the kubelet never runs helpers); a value of another type is ignored, as the
+/// kubelet ignores these fields.
+#[derive(Default)]
+struct ConfigJson {
+    auths: DockerConfig,
+    cred_helpers: Vec<String>,
+    creds_store: Option<String>,
+}
 
 impl<'de> Deserialize<'de> for ConfigJson {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -232,25 +322,60 @@ impl<'de> Visitor<'de> for ConfigJsonVisitor {
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(ConfigJson(DockerConfig::new()))
+        Ok(ConfigJson::default())
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut auths = DockerConfig::new();
+        let mut cfg = ConfigJson::default();
         while let Some(key) = map.next_key::<String>()? {
             if go_json_name_eq(&key, "auths") {
                 match map.next_value::<Option<DockerConfig>>()? {
                     // Go decodes a repeated object into the same map, and null sets it to nil.
-                    Some(more) => auths.extend(more),
-                    None => auths.clear(),
+                    Some(more) => cfg.auths.extend(more),
+                    None => cfg.auths.clear(),
                 }
             } else if go_json_name_eq(&key, "httpheaders") {
                 map.next_value::<Option<BTreeMap<String, Option<String>>>>()?;
+            } else if go_json_name_eq(&key, "credhelpers") {
+                if let serde_json::Value::Object(helpers) = map.next_value()? {
+                    cfg.cred_helpers = helpers.into_iter().map(|(k, _)| k).collect();
+                }
+            } else if go_json_name_eq(&key, "credsstore") {
+                if let serde_json::Value::String(store) = map.next_value()? {
+                    cfg.creds_store = Some(store).filter(|s| !s.is_empty());
+                }
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(ConfigJson(auths))
+        Ok(cfg)
+    }
+}
+
+/// The top-level keys of a document, for [`DockerConfigFormat::Detect`].
+struct TopLevelKeys(Vec<String>);
+
+impl<'de> Deserialize<'de> for TopLevelKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeysVisitor;
+        impl<'de> Visitor<'de> for KeysVisitor {
+            type Value = TopLevelKeys;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a docker credential file object")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(TopLevelKeys(Vec::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(TopLevelKeys(keys))
+            }
+        }
+        deserializer.deserialize_any(KeysVisitor)
     }
 }
 
@@ -309,12 +434,81 @@ fn error_detail(e: &serde_json::Error) -> String {
 /// assert_eq!(cfg["r.io"].username, "u");
 /// ```
 pub fn parse_config_json(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
-    decode::<ConfigJson>(bytes).map(|c| c.0)
+    decode::<ConfigJson>(bytes).map(|c| c.auths)
 }
 
 /// Parses a legacy `.dockercfg` (the bare location → entry map).
 pub fn parse_dockercfg(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
     decode::<BareMap>(bytes).map(|c| c.0)
+}
+
+/// Which docker credential file format a document is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DockerConfigFormat {
+    /// `config.json`: `{"auths": {...}}` (the kubelet's `readDockerConfigJSONFileFromBytes`).
+    ConfigJson,
+    /// `.dockercfg`: the bare location → entry map (`readDockerConfigFileFromBytes`).
+    Dockercfg,
+    /// `config.json` when a top-level key folds (Go `encoding/json` folding) to `auths`,
+    /// `credsStore` or `credHelpers`, else `.dockercfg`: one file that may be either, as
+    /// `static-credential-provider` reads it.
+    Detect,
+}
+
+/// A docker credential file as read: its entries and what the docker CLI would do besides.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DockerConfigFile {
+    /// The entries (`auths` of a `config.json`, or the whole `.dockercfg` map), sorted by key.
+    pub auths: DockerConfig,
+    /// Whether the document was read as a `config.json` (else as a `.dockercfg`).
+    pub is_config_json: bool,
+    /// The registries of a `config.json`'s `credHelpers` (never run; for warnings).
+    pub cred_helpers: Vec<String>,
+    /// A `config.json`'s non-empty `credsStore` (never run; for warnings).
+    pub creds_store: Option<String>,
+}
+
+/// Reads a docker credential file in `format`, with the kubelet's rules for every format:
+/// Go `encoding/json` key folding (KELVIN SIGN and LONG S included), unknown fields ignored,
+/// `null` leaving a field empty and `"auths": null` clearing the entries read so far, a
+/// repeated `auths` merging into the same map, `auth` overriding `username`/`password`.
+/// This is the one docker config parser of kcred.
+///
+/// ```
+/// use kcred_match::keyring::{parse_docker_config, DockerConfigFormat};
+/// let doc = br#"{"credHelpers":{"gcr.io":"gcloud"},"auths":{"r.io":{"auth":"dTpw"}}}"#;
+/// let file = parse_docker_config(doc, DockerConfigFormat::Detect).unwrap();
+/// assert!(file.is_config_json);
+/// assert_eq!(file.auths["r.io"].username, "u");
+/// assert_eq!(file.cred_helpers, ["gcr.io"]);
+/// ```
+pub fn parse_docker_config(
+    bytes: &[u8],
+    format: DockerConfigFormat,
+) -> Result<DockerConfigFile, DockerConfigError> {
+    let is_config_json = match format {
+        DockerConfigFormat::ConfigJson => true,
+        DockerConfigFormat::Dockercfg => false,
+        DockerConfigFormat::Detect => decode::<TopLevelKeys>(bytes)?.0.iter().any(|k| {
+            ["auths", "credsstore", "credhelpers"]
+                .iter()
+                .any(|name| go_json_name_eq(k, name))
+        }),
+    };
+    if is_config_json {
+        let cfg = decode::<ConfigJson>(bytes)?;
+        Ok(DockerConfigFile {
+            auths: cfg.auths,
+            is_config_json,
+            cred_helpers: cfg.cred_helpers,
+            creds_store: cfg.creds_store,
+        })
+    } else {
+        Ok(DockerConfigFile {
+            auths: parse_dockercfg(bytes)?,
+            ..DockerConfigFile::default()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -337,6 +531,86 @@ mod tests {
         assert_eq!(
             decode("Zm9v!mJh"),
             Err(AuthFieldError::Base64 { offset: 4 })
+        );
+    }
+
+    #[test]
+    fn auths_null_and_repeats_follow_go() {
+        // null sets the map to nil; a later object starts a new map; a repeated key
+        // replaces the whole entry (Go zeroes the map element before decoding into it).
+        let cfg = parse_config_json(
+            br#"{"auths":{"a.io":{"username":"a"}},"auths":null,"AUTHS":{"b.io":{"username":"b"}},
+                "auths":{"b.io":{"email":"e"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.len(), 1);
+        assert_eq!(cfg["b.io"].username, "");
+        assert_eq!(cfg["b.io"].email, "e");
+        assert!(parse_config_json(br#"{"auths":{"a.io":{}},"auths":null}"#)
+            .unwrap()
+            .is_empty());
+        assert!(parse_config_json(br#"{"auths":null}"#).unwrap().is_empty());
+        // KELVIN SIGN / LONG S keys fold onto ASCII field names, other look-alikes do not.
+        let cfg = parse_config_json(
+            "{\"auth\u{17F}\":{\"r.io\":{\"u\u{17F}ername\":\"u\"}},\"\u{131}gnored\":1}"
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(cfg["r.io"].username, "u");
+        assert!(
+            parse_config_json("{\"\u{130}auths\":{\"r.io\":{}}}".as_bytes())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn detects_the_format_and_reports_helpers() {
+        let file = parse_docker_config(
+            br#"{"r.io":{"username":"u"},"credsStore":"desktop"}"#,
+            DockerConfigFormat::Detect,
+        )
+        .unwrap();
+        assert!(file.is_config_json);
+        assert!(file.auths.is_empty());
+        assert_eq!(file.creds_store.as_deref(), Some("desktop"));
+        let file = parse_docker_config(br#"{"r.io":{"username":"u"}}"#, DockerConfigFormat::Detect)
+            .unwrap();
+        assert!(!file.is_config_json);
+        assert_eq!(file.auths["r.io"].username, "u");
+        // Types the kubelet ignores stay ignored.
+        let file = parse_docker_config(
+            br#"{"credHelpers":[1],"credsStore":5,"auths":{}}"#,
+            DockerConfigFormat::ConfigJson,
+        )
+        .unwrap();
+        assert!(file.cred_helpers.is_empty());
+        assert_eq!(file.creds_store, None);
+        assert!(parse_docker_config(b"[]", DockerConfigFormat::Detect).is_err());
+        assert_eq!(
+            parse_docker_config(b"null", DockerConfigFormat::Detect).unwrap(),
+            DockerConfigFile::default()
+        );
+    }
+
+    #[test]
+    fn partial_entries_are_what_go_leaves() {
+        let partial = decode_entry(br#"{"username":"u","password":"p","email":"e","auth":"Zm9v"}"#)
+            .unwrap_err()
+            .unwrap();
+        assert_eq!(partial.error, AuthFieldError::MissingColon);
+        assert_eq!(
+            partial.entry,
+            DockerConfigEntry {
+                email: "e".into(),
+                ..DockerConfigEntry::default()
+            }
+        );
+        assert!(decode_entry(br#"{"username":1}"#).unwrap_err().is_err());
+        let entry = decode_entry(br#"{"Auth":"dTpw","EMAIL":"e"}"#).unwrap();
+        assert_eq!(
+            (entry.username.as_str(), entry.password.expose()),
+            ("u", "p")
         );
     }
 

@@ -26,8 +26,9 @@ use std::sync::Arc;
 use kcred_api::Secret;
 
 pub use docker_config::{
-    decode_auth_field, parse_config_json, parse_dockercfg, AuthFieldError, DockerConfig,
-    DockerConfigEntry, DockerConfigError,
+    decode_auth_field, decode_entry, parse_config_json, parse_docker_config, parse_dockercfg,
+    AuthFieldError, DockerConfig, DockerConfigEntry, DockerConfigError, DockerConfigFile,
+    DockerConfigFormat, PartialEntry, RawDockerConfigEntry,
 };
 
 use crate::gourl::{parse_after_scheme_as, GoUrlParsing, UrlError};
