@@ -7,7 +7,7 @@ use kcred_config::FeatureGates;
 
 /// The process exit status of a subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// 0: a positive answer (valid config, pattern matches, some provider matches).
     Yes = 0,
     /// 1: a negative answer (invalid config, no match).
