@@ -6,7 +6,7 @@
 //! `disallowed-macros` in this crate's `clippy.toml` enforces it). A failed stdout write
 //! (full disk, `| head -c1` closing the pipe) is recorded, later stdout writes are skipped,
 //! and [`finish`] turns it into `error: cannot write to stdout: <cause>` on stderr and
-//! [`Exit::Output`] (3). A failed stderr write is ignored: there is nowhere left to report it.
+//! [`Exit::Output`] (4). A failed stderr write is ignored: there is nowhere left to report it.
 
 use std::fmt;
 use std::io::{self, Write as _};
@@ -60,7 +60,9 @@ pub(crate) enum Exit {
     No,
     /// 2: the question could not be asked (invalid pattern, image, config or flag).
     Usage,
-    /// 3: the answer could not be written: stdout failed (closed pipe, full disk).
+    /// 3: `kcred install`/`uninstall` changed the node; the kubelet must restart.
+    Restart,
+    /// 4: the answer could not be written: stdout failed (closed pipe, full disk).
     Output,
     /// 128 + N: stopped by signal N (SIGINT 130, SIGTERM 143, SIGHUP 129) after the
     /// running plugins were killed and reaped.
@@ -74,7 +76,8 @@ impl Exit {
             Exit::Yes => 0,
             Exit::No => 1,
             Exit::Usage => 2,
-            Exit::Output => 3,
+            Exit::Restart => 3,
+            Exit::Output => 4,
             Exit::Signal(code) => code,
         }
     }

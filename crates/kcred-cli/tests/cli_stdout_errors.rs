@@ -1,6 +1,6 @@
 //! Issue 12, defect 1: a failing stdout (full disk, closed pipe) never panics any `kcred`
 //! subcommand. The run stops with "error: cannot write to stdout: …" on stderr and exit
-//! status 3 (`Exit::Output`).
+//! status 4 (`Exit::Output`).
 
 mod common;
 
@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use common::{config_yaml, provider_yaml, write};
 
 /// The exit status for "stdout could not be written".
-const EXIT_OUTPUT: i32 = 3;
+const EXIT_OUTPUT: i32 = 4;
 
 /// Runs `kcred args` with stdout on `/dev/full` (every write fails with ENOSPC).
 fn run_to_dev_full(args: &[&str]) -> (i32, String) {

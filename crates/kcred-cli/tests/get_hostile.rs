@@ -155,10 +155,10 @@ fn terminal_escapes_on_stderr_are_escaped() {
     }
 }
 
-/// Issue 12, defect 1: `kcred get` with a real plugin and stdout on a full disk: exit 3 and
+/// Issue 12, defect 1: `kcred get` with a real plugin and stdout on a full disk: exit 4 and
 /// the cause on stderr, never a panic, in every output format.
 #[test]
-fn get_to_a_full_disk_exits_3() {
+fn get_to_a_full_disk_exits_4() {
     let f = Fixture::new();
     f.plugin("p", Plugin::Test).config(&[provider(
         "p",
@@ -177,7 +177,7 @@ fn get_to_a_full_disk_exits_3() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("panicked"), "{format}: {stderr}");
-        assert_eq!(out.status.code(), Some(3), "{format}: {stderr}");
+        assert_eq!(out.status.code(), Some(4), "{format}: {stderr}");
         assert!(
             stderr.contains("error: cannot write to stdout: No space left on device"),
             "{format}: {stderr}"

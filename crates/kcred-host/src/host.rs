@@ -74,13 +74,13 @@ impl Default for HostOptions {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HostError {
-    /// Bin dir or plugin executable problems (§2.1 steps 1 and 5).
+    /// Bin dir or plugin executable problems (`RegisterCredentialProviderPlugins`).
     #[error(transparent)]
     Registration(#[from] RegistrationError),
-    /// The config could not be read (§2.2).
+    /// The config could not be read (`readCredentialProviderConfig`).
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// The config is invalid (§2.3).
+    /// The config is invalid (`validateCredentialProviderConfig`).
     #[error("failed to validate credential provider config: {0}")]
     Validate(ValidationErrors),
     /// A provider cannot be built.
@@ -174,7 +174,7 @@ pub struct Host {
 }
 
 impl Host {
-    /// Registers providers like the kubelet (§2.1): stat the bin dir, read and validate the
+    /// Registers providers like the kubelet's `RegisterCredentialProviderPlugins`: stat the bin dir, read and validate the
     /// config, set the config-hash metric, look up every plugin executable.
     pub fn load(
         config_path: impl AsRef<Path>,

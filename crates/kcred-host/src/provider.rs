@@ -1,4 +1,5 @@
-//! `pluginProvider.provide`: one provider's answer for one image (§4.1), with its cache,
+//! `pluginProvider.provide`: one provider's answer for one image (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/plugin.go`; steps in docs/host.md), with its cache,
 //! singleflight, service-account mode and a trace of what happened.
 
 use std::collections::BTreeMap;
@@ -94,7 +95,7 @@ pub struct ProvidedCredentials {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProvideFailure {
-    /// Service-account mode could not get what the plugin needs (§4.1 step 2).
+    /// Service-account mode could not get what the plugin needs (`provide` step 2).
     #[error(transparent)]
     ServiceAccount(#[from] ServiceAccountError),
     /// The cache lookup key could not be built.
@@ -320,7 +321,7 @@ impl PluginProvider {
         MatchTrace::NotMatched { reasons }
     }
 
-    /// `provide`: §4.1 exactly. Errors give an empty config with the error recorded;
+    /// `provide`: the kubelet's `pluginProvider.provide` exactly (docs/host.md lists the steps). Errors give an empty config with the error recorded;
     /// nothing is cached then.
     pub async fn provide(&self, image: &str, pod: &PodContext) -> ProvideOutcome {
         let mut out = Outcome::new(self.name(), image);
