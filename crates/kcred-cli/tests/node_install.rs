@@ -1,4 +1,3 @@
-#![allow(clippy::disallowed_macros)] // a test may print to its own stderr
 //! `kcred install`, `kcred uninstall` and `kcred doctor` on fake node roots built from each
 //! distribution's real file formats, with the real plugin binaries.
 //!
@@ -8,6 +7,7 @@
 //! world-writable or missing plugin makes doctor fail naming the file; uninstall restores
 //! the tree byte for byte. Token mode: the gate is turned on where the version needs it,
 //! and doctor fails naming the gate when it is off.
+#![allow(clippy::disallowed_macros)] // test output; the CLI itself prints through src/output.rs
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,8 @@
-#![allow(clippy::disallowed_macros)] // a test may print to its own stderr
 //! The DaemonSet installer manifests (`kcred install --print-manifests`, `deploy/`):
 //! validated offline against the Kubernetes OpenAPI schemas with PyPI's
 //! `kubernetes-validate --strict` (installed by scripts/test-all.sh into target/test-venv),
 //! and `deploy/` must be exactly what the renderer prints.
+#![allow(clippy::disallowed_macros)] // test output; the CLI itself prints through src/output.rs
 
 use std::path::PathBuf;
 use std::process::Command;
