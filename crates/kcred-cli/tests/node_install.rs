@@ -938,3 +938,108 @@ fn doctor_reads_a_running_kubelet() {
         "{r}"
     );
 }
+
+/// Provider `env` values may be secrets: a dry run shows them redacted, and neither install
+/// nor doctor prints them.
+#[test]
+fn env_values_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "/var/lib/kubelet/kubeadm-flags.env",
+        "KUBELET_KUBEADM_ARGS=\"\"\n",
+    );
+    write(root, "/etc/default/kubelet", "KUBELET_EXTRA_ARGS=\n");
+    add_interpreter(root);
+    let f = scratch.path().join("env.yaml");
+    std::fs::write(&f, "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- name: docker-credential-provider\n  matchImages: [\"registry.example.com\"]\n  defaultCacheDuration: 5m\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n  args: [\"--helper\", \"pass\"]\n  env:\n  - name: PASSWORD_STORE_GPG_OPTS\n    value: \"--passphrase s3cr3t-passphrase\"\n").unwrap();
+    let src = plugin_source();
+    let args = [
+        "install",
+        "--root",
+        root.to_str().unwrap(),
+        "--profile",
+        "kubeadm",
+        "--kubelet-version",
+        "1.34",
+        "--bin-dir-source",
+        src.to_str().unwrap(),
+        "--provider-config",
+        f.to_str().unwrap(),
+    ];
+    for extra in [&["--dry-run"][..], &[][..]] {
+        let out = run(&[&args[..], extra].concat());
+        let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains("s3cr3t"), "{all}");
+        if !extra.is_empty() {
+            assert!(
+                all.contains("<redacted>") && all.contains("are redacted in this diff"),
+                "{all}"
+            );
+        }
+    }
+    let out = run(&[
+        "doctor",
+        "--root",
+        root.to_str().unwrap(),
+        "--profile",
+        "kubeadm",
+        "--kubelet-version",
+        "1.34",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stdout(&out).contains("s3cr3t"));
+    // The value did reach the config.
+    let cfg = std::fs::read_to_string(root.join("etc/kubernetes/credential-providers/config.yaml"))
+        .unwrap();
+    assert!(cfg.contains("s3cr3t-passphrase"));
+}
+
+/// `--restart-kubelet` restarts only when doctor passes: with a plugin directory writable by
+/// others, doctor fails, the kubelet is left alone, exit 1.
+#[test]
+fn restart_waits_for_doctor() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "/var/lib/kubelet/kubeadm-flags.env",
+        "KUBELET_KUBEADM_ARGS=\"\"\n",
+    );
+    write(root, "/etc/default/kubelet", "KUBELET_EXTRA_ARGS=\n");
+    std::fs::create_dir_all(root.join("usr/libexec")).unwrap();
+    std::fs::set_permissions(
+        root.join("usr/libexec"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    add_interpreter(root);
+    let src = plugin_source();
+    let mut args = vec![
+        "install",
+        "--root",
+        root.to_str().unwrap(),
+        "--profile",
+        "kubeadm",
+        "--kubelet-version",
+        "1.34",
+        "--bin-dir-source",
+        src.to_str().unwrap(),
+        "--restart-kubelet",
+    ];
+    args.extend(INSTALL);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAIL  plugin")
+            && text.contains("parent directory /usr/libexec is writable by group or others"),
+        "{text}"
+    );
+    assert!(!text.contains("restarting the kubelet"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not restarting the kubelet"));
+}

@@ -105,6 +105,48 @@ pub struct Plan {
     pub talos_patch: Option<String>,
 }
 
+impl FileChange {
+    /// The before/after bytes safe to print: for a config whose providers set `env` (which
+    /// may hold secrets), both sides re-rendered with every env value replaced by
+    /// `<redacted>`; otherwise the bytes as they are. The flag says whether it redacted.
+    pub fn for_display(&self) -> (Option<Vec<u8>>, Vec<u8>, bool) {
+        if self.kind != ChangeKind::Config {
+            return (self.before.clone(), self.after.clone(), false);
+        }
+        let decode = |b: &[u8]| decode_config(b).ok().map(|c| c.providers);
+        let before = self.before.as_deref().map(decode);
+        let after = decode(&self.after);
+        let has_env = |p: &Option<Vec<CredentialProvider>>| {
+            p.as_ref()
+                .is_some_and(|ps| ps.iter().any(|p| !p.env.is_empty()))
+        };
+        let before_has = before.as_ref().is_some_and(has_env);
+        if !has_env(&after) && !before_has {
+            return (self.before.clone(), self.after.clone(), false);
+        }
+        let redact = |ps: Vec<CredentialProvider>| -> Vec<u8> {
+            let ps: Vec<CredentialProvider> = ps
+                .into_iter()
+                .map(|mut p| {
+                    for e in &mut p.env {
+                        e.value = "<redacted>".into();
+                    }
+                    p
+                })
+                .collect();
+            render_config(&self.path, &ps)
+        };
+        let before = match before {
+            None => None,
+            Some(Some(ps)) => Some(redact(ps)),
+            // An unreadable original: say so instead of showing it.
+            Some(None) => Some(b"<original not shown: it may hold secrets>\n".to_vec()),
+        };
+        let after = redact(after.unwrap_or_default());
+        (before, after, true)
+    }
+}
+
 impl Plan {
     /// Whether the kubelet must restart to pick up the changes (config, flags or gates).
     pub fn restart_needed(&self) -> bool {
