@@ -2,18 +2,20 @@
 //! credentials, and why each pattern matched or not.
 //!
 //! The config is read and validated first, as the kubelet does at startup (a config it
-//! would reject is an error, exit 2). Providers are listed in config order, which is the
-//! order the kubelet calls them in. Exit 0 = at least one provider matches, 1 = none.
+//! would reject is an error, exit 2). Providers are listed in the order the kubelet calls
+//! them in: config order from 1.33, sorted by name before (`--kubelet-version`). Exit 0 = at
+//! least one provider matches, 1 = none.
 
 use std::path::PathBuf;
 
 use kcred_api::config::CredentialProvider;
 use kcred_api::gostr::strconv_quote;
-use kcred_config::{load_path, validate, FeatureGates};
+use kcred_config::{load_path_for, validate_for, FeatureGates};
+use kcred_kubelet::{KubeletVersion, ProviderOrder};
 use kcred_match::pattern::{MatchImage, MatchTarget};
 use serde_json::{json, Value};
 
-use crate::matching::{outcome_json, parse_image, target_parts};
+use crate::matching::{explain_rejection, outcome_json, parse_image, target_parts};
 use crate::output::{self, count, Exit, OutputFormat};
 
 /// Arguments of `kcred explain`.
@@ -52,25 +54,39 @@ struct ProviderVerdict<'a> {
 
 /// Runs `kcred explain`.
 pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
-    let gates = output::feature_gates(args.feature_gates.as_deref())?;
-    let Some(image) = parse_image(&args.image) else {
+    let kubelet = args.kubelet.kubelet_version;
+    let gates = output::feature_gates_for(args.feature_gates.as_deref(), kubelet)?;
+    let Some(image) = parse_image(&args.image, kubelet) else {
         return Ok(Exit::Usage);
     };
-    let loaded = match load_path(&args.config) {
+    let loaded = match load_path_for(&args.config, kubelet) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
+            if let Some(note) = e.version_note() {
+                eprintln!("note: {note}");
+            }
             return Ok(Exit::Usage);
         }
     };
-    if let Err(e) = validate(&loaded.providers, gates) {
+    if let Err(e) = validate_for(&loaded.providers, gates, kubelet) {
         eprintln!("error: failed to validate credential provider config: {e}");
+        for pattern in loaded.providers.iter().flat_map(|p| &p.match_images) {
+            for line in explain_rejection(pattern, kubelet) {
+                if line.contains(&kubelet.describe()) {
+                    eprintln!("{line} (matchImages {})", strconv_quote(pattern));
+                }
+            }
+        }
         return Ok(Exit::Usage);
     }
-    let verdicts: Vec<ProviderVerdict<'_>> = loaded
-        .providers
-        .iter()
-        .map(|p| explain_provider(p, &image.target))
+    let mut providers: Vec<&CredentialProvider> = loaded.providers.iter().collect();
+    if kubelet.provider_order() == ProviderOrder::SortedByName {
+        providers.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    }
+    let verdicts: Vec<ProviderVerdict<'_>> = providers
+        .into_iter()
+        .map(|p| explain_provider(p, &image.target, kubelet))
         .collect();
     let matching: Vec<&str> = verdicts
         .iter()
@@ -90,6 +106,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
                 },
                 "providers": verdicts.iter().map(|v| provider_json(v, gates)).collect::<Vec<_>>(),
                 "matching_providers": matching,
+                "kubelet_version": kubelet.to_string(),
             });
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
@@ -129,13 +146,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
 fn explain_provider<'a>(
     provider: &'a CredentialProvider,
     target: &MatchTarget,
+    kubelet: KubeletVersion,
 ) -> ProviderVerdict<'a> {
     let mut matched_by = None;
     let patterns = provider
         .match_images
         .iter()
         .map(|raw| {
-            let verdict = match MatchImage::parse(raw) {
+            let verdict = match MatchImage::parse_as(raw, kubelet.url_parsing()) {
                 Ok(p) => {
                     let outcome = p.check(target);
                     PatternVerdict {

@@ -92,9 +92,10 @@ pub(crate) struct Args {
 
 /// Runs `kcred get`.
 pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
-    let gates = output::feature_gates(args.feature_gates.as_deref())?;
+    let kubelet = args.kubelet.kubelet_version;
+    let gates = output::feature_gates_for(args.feature_gates.as_deref(), kubelet)?;
     let exec_timeout = exec_timeout(&args.timeout)?;
-    let Some(image) = parse_image(&args.image) else {
+    let Some(image) = parse_image(&args.image, kubelet) else {
         return Ok(Exit::Usage);
     };
     let registry = match ImageRef::parse(&args.image) {
@@ -121,6 +122,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
         token_source,
         // One pull: coalescing cannot change anything, keep the kubelet's behaviour.
         coalesce_registries: false,
+        kubelet_version: kubelet,
         ..HostOptions::default()
     };
     let host = match Host::load(&args.config, &args.bin_dir, options) {

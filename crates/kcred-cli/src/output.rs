@@ -7,7 +7,7 @@ use kcred_config::FeatureGates;
 
 /// The process exit status of a subcommand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// 0: a positive answer (valid config, pattern matches, some provider matches).
     Yes = 0,
     /// 1: a negative answer (invalid config, no match).
@@ -44,6 +44,23 @@ pub(crate) fn feature_gates(spec: Option<&str>) -> anyhow::Result<FeatureGates> 
             eprintln!(
                 "note: ignoring feature gate {name}: it does not affect credential providers"
             );
+        }
+    }
+    Ok(gates)
+}
+
+/// [`feature_gates`] starting from the defaults of a given kubelet (the service-account token
+/// gate is off in 1.33 and absent before).
+pub(crate) fn feature_gates_for(
+    spec: Option<&str>,
+    kubelet: kcred_kubelet::KubeletVersion,
+) -> anyhow::Result<FeatureGates> {
+    let mut gates = FeatureGates::for_kubelet(kubelet);
+    let given = feature_gates(spec)?;
+    if let Some(spec) = spec {
+        // Only gates named in the flag override the version's defaults.
+        if spec.contains(kcred_config::feature_gates::SERVICE_ACCOUNT_TOKEN_GATE) {
+            gates = given;
         }
     }
     Ok(gates)

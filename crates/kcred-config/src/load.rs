@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use kcred_api::config::{decode_config, ConfigDecodeError, CredentialProvider};
 use kcred_api::gostr::strconv_quote;
+use kcred_kubelet::KubeletVersion;
 use sha2::{Digest, Sha256};
 
 use crate::gofmt::{go_quote_path, path_bytes};
@@ -78,6 +79,43 @@ pub enum LoadError {
         /// The repeated name.
         name: String,
     },
+    /// A kubelet before 1.34 reads the config path as one file (`os.ReadFile`), so a
+    /// directory or an unreadable path fails here.
+    #[error("unable to read external registry credential provider configuration from {}: {source}", go_quote_path(.path))]
+    ReadConfigFile {
+        /// The configured path.
+        path: PathBuf,
+        /// The OS error.
+        source: GoPathError,
+    },
+    /// A field this kubelet's config types do not have (`tokenAttributes` before 1.33,
+    /// `tokenAttributes.cacheType` in 1.33): its strict decoding refuses the file.
+    #[error("error decoding config {}: strict decoding error: unknown field {}", go_quote_path(.file), strconv_quote(.field))]
+    UnknownField {
+        /// The file.
+        file: PathBuf,
+        /// The field path, e.g. `providers[0].tokenAttributes`.
+        field: String,
+        /// The kubelet asked for.
+        kubelet: KubeletVersion,
+    },
+}
+
+impl LoadError {
+    /// Why this kubelet, unlike newer ones, refuses the config, when that is the reason.
+    pub fn version_note(&self) -> Option<String> {
+        match self {
+            LoadError::UnknownField { field, kubelet, .. } if field.ends_with(".cacheType") => {
+                Some(format!(
+                    "kubelet {kubelet} has no tokenAttributes.cacheType (added in 1.34, kubernetes/kubernetes#132617)"
+                ))
+            }
+            LoadError::UnknownField { kubelet, .. } => Some(format!(
+                "kubelet {kubelet} has no tokenAttributes (service-account token mode, added in 1.33, kubernetes/kubernetes#128372)"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the config at `path` as the kubelet's `--image-credential-provider-config` (1.34+).
@@ -87,8 +125,21 @@ pub enum LoadError {
 /// in byte order of the joined path. Files are read and decoded one at a time, so the first
 /// failing file is the one reported.
 pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
+    load_path_for(path, KubeletVersion::NEWEST)
+}
+
+/// [`load_path`] as a given kubelet reads its config: before 1.34 the path is one file
+/// (no directories), and fields its config types lack are unknown.
+pub fn load_path_for(path: &Path, kubelet: KubeletVersion) -> Result<LoadedConfig, LoadError> {
     if path.as_os_str().is_empty() {
         return Err(LoadError::EmptyPath);
+    }
+    if !kubelet.config_directory() {
+        let bytes = read_whole(path).map_err(|source| LoadError::ReadConfigFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        return merge(std::iter::once(Ok((path.to_path_buf(), bytes))), kubelet);
     }
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Access {
         path: path.to_path_buf(),
@@ -99,10 +150,13 @@ pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
     } else {
         vec![path.to_path_buf()]
     };
-    merge(files.into_iter().map(|file| {
-        let bytes = read_file(&file)?;
-        Ok((file, bytes))
-    }))
+    merge(
+        files.into_iter().map(|file| {
+            let bytes = read_file(&file)?;
+            Ok((file, bytes))
+        }),
+        kubelet,
+    )
 }
 
 /// Decodes, merges and hashes files already read, in the order given.
@@ -110,7 +164,15 @@ pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
 /// This is [`load_path`] without the file system: the same messages, the same hash.
 /// An empty list gives no providers (validation then rejects the config).
 pub fn load_files(files: Vec<(PathBuf, Vec<u8>)>) -> Result<LoadedConfig, LoadError> {
-    merge(files.into_iter().map(Ok))
+    load_files_for(files, KubeletVersion::NEWEST)
+}
+
+/// [`load_files`] with the config types of a given kubelet.
+pub fn load_files_for(
+    files: Vec<(PathBuf, Vec<u8>)>,
+    kubelet: KubeletVersion,
+) -> Result<LoadedConfig, LoadError> {
+    merge(files.into_iter().map(Ok), kubelet)
 }
 
 /// The kubelet's config hash: `sha256:` + hex of SHA-256 over, for each file in order,
@@ -164,20 +226,47 @@ fn list_config_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 fn read_file(file: &Path) -> Result<Vec<u8>, LoadError> {
-    use std::io::Read;
-    let read_error = |op, e| LoadError::ReadFile {
+    read_whole(file).map_err(|source| LoadError::ReadFile {
         file: file.to_path_buf(),
-        source: GoPathError::new(op, file, e),
-    };
-    let mut f = std::fs::File::open(file).map_err(|e| read_error("open", e))?;
+        source,
+    })
+}
+
+/// Go `os.ReadFile`: open, then read to the end.
+fn read_whole(file: &Path) -> Result<Vec<u8>, GoPathError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file).map_err(|e| GoPathError::new("open", file, e))?;
     let mut bytes = Vec::new();
     f.read_to_end(&mut bytes)
-        .map_err(|e| read_error("read", e))?;
+        .map_err(|e| GoPathError::new("read", file, e))?;
     Ok(bytes)
+}
+
+/// The first field of `config` that `kubelet`'s config types do not have.
+fn unknown_field(
+    config: &kcred_api::config::CredentialProviderConfig,
+    kubelet: KubeletVersion,
+) -> Option<String> {
+    let support = kubelet.token_attributes();
+    config
+        .providers
+        .iter()
+        .enumerate()
+        .find_map(|(i, provider)| {
+            let attrs = provider.token_attributes.as_ref()?;
+            match support {
+                None => Some(format!("providers[{i}].tokenAttributes")),
+                Some(s) if !s.cache_type_required && !attrs.cache_type.is_empty() => {
+                    Some(format!("providers[{i}].tokenAttributes.cacheType"))
+                }
+                Some(_) => None,
+            }
+        })
 }
 
 fn merge(
     files: impl IntoIterator<Item = Result<(PathBuf, Vec<u8>), LoadError>>,
+    kubelet: KubeletVersion,
 ) -> Result<LoadedConfig, LoadError> {
     let mut hasher = Sha256::new();
     let mut decoded = Vec::new();
@@ -189,6 +278,13 @@ fn merge(
             file: file.clone(),
             source,
         })?;
+        if let Some(field) = unknown_field(&config, kubelet) {
+            return Err(LoadError::UnknownField {
+                file,
+                field,
+                kubelet,
+            });
+        }
         decoded.push(config);
         paths.push(file);
     }

@@ -97,7 +97,23 @@ fn unmatchable_patterns() {
     assert_eq!(rules("https://registry.io"), vec![LintRule::Unmatchable]);
     assert_eq!(rules("registry..io"), vec![LintRule::Unmatchable]);
     assert_eq!(rules(".registry.io"), vec![LintRule::Unmatchable]);
-    assert_eq!(rules("a[.registry.io"), vec![LintRule::Unmatchable]);
+    // A malformed class: refused by kubelets built with Go 1.24.8+ (CVE-2025-47912), never
+    // matching before.
+    assert_eq!(rules("a[.registry.io"), vec![LintRule::VersionDependent]);
+    let old = kcred_kubelet::KubeletVersion::parse("1.30").expect("known");
+    let provider = kcred_api::config::CredentialProvider {
+        name: "p".to_owned(),
+        match_images: vec!["a[.registry.io".to_owned()],
+        ..Default::default()
+    };
+    let old_rules: Vec<LintRule> = kcred_config::lint_for(&[provider], old)
+        .into_iter()
+        .map(|l| l.rule)
+        .collect();
+    assert_eq!(
+        old_rules,
+        vec![LintRule::VersionDependent, LintRule::Unmatchable]
+    );
     assert_eq!(rules("reg_istry.io"), vec![LintRule::Unmatchable]);
     assert_eq!(rules("registry.io/Team"), vec![LintRule::Unmatchable]);
     assert_eq!(rules("/only/a/path"), vec![LintRule::Unmatchable]);

@@ -1,4 +1,5 @@
-//! `pluginProvider.provide`: one provider's answer for one image (§4.1), with its cache,
+//! `pluginProvider.provide`: one provider's answer for one image (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/plugin.go`; steps in docs/host.md), with its cache,
 //! singleflight, service-account mode and a trace of what happened.
 
 use std::collections::BTreeMap;
@@ -14,7 +15,6 @@ use kcred_match::pattern::{MatchImage, MatchTarget};
 
 use crate::cache::{
     parse_registry, single_flight_key, CacheKey, KeyTooLong, ProviderCache, ServiceAccountCacheKey,
-    GLOBAL_CACHE_KEY,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::exec::{ExecError, ExecLimits, ExecOutcome, PluginRunner};
@@ -42,6 +42,9 @@ pub struct ProviderContext {
     pub service_account_gate: bool,
     /// kcred's registry coalescing (see [`crate::registry_flight`]); off = kubelet behaviour.
     pub coalesce_registries: bool,
+    /// The kubelet emulated: Go URL parsing of `matchImages`, global cache key, echoed-token
+    /// check.
+    pub kubelet: kcred_kubelet::KubeletVersion,
 }
 
 impl Default for ProviderContext {
@@ -53,6 +56,7 @@ impl Default for ProviderContext {
             token_source: Arc::new(NoTokenSource),
             service_account_gate: true,
             coalesce_registries: true,
+            kubelet: kcred_kubelet::KubeletVersion::NEWEST,
         }
     }
 }
@@ -84,7 +88,7 @@ pub struct ProvidedCredentials {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProvideFailure {
-    /// Service-account mode could not get what the plugin needs (§4.1 step 2).
+    /// Service-account mode could not get what the plugin needs (`provide` step 2).
     #[error(transparent)]
     ServiceAccount(#[from] ServiceAccountError),
     /// The cache lookup key could not be built.
@@ -208,7 +212,10 @@ impl PluginProvider {
         let match_images = definition
             .match_images
             .iter()
-            .map(|p| (p.clone(), MatchImage::parse(p).map_err(|e| e.to_string())))
+            .map(|p| {
+                let parsed = MatchImage::parse_as(p, context.kubelet.url_parsing());
+                (p.clone(), parsed.map_err(|e| e.to_string()))
+            })
             .collect();
         let service_account = ServiceAccountMode::from_attributes(
             definition.token_attributes.as_ref(),
@@ -219,7 +226,8 @@ impl PluginProvider {
             match_images,
             runner,
             service_account,
-            cache: ProviderCache::new(context.clock.clone()),
+            cache: ProviderCache::new(context.clock.clone())
+                .with_global_key(context.kubelet.global_cache_key()),
             group: Group::new(),
             flights: RegistryFlights::new(),
             definition,
@@ -259,7 +267,7 @@ impl PluginProvider {
 
     /// `isImageAllowed`: the first pattern matching `image`, or why none did.
     pub fn match_image(&self, image: &str) -> MatchTrace {
-        let target = match MatchTarget::parse(image) {
+        let target = match MatchTarget::parse_as(image, self.context.kubelet.url_parsing()) {
             Ok(t) => t,
             Err(e) => {
                 return MatchTrace::NotMatched {
@@ -282,7 +290,7 @@ impl PluginProvider {
         MatchTrace::NotMatched { reasons }
     }
 
-    /// `provide`: §4.1 exactly. Errors give an empty config with the error recorded;
+    /// `provide`: the kubelet's `pluginProvider.provide` exactly (docs/host.md lists the steps). Errors give an empty config with the error recorded;
     /// nothing is cached then.
     pub async fn provide(&self, image: &str, pod: &PodContext) -> ProvideOutcome {
         let mut out = Outcome::new(self.name(), image);
@@ -408,8 +416,9 @@ impl PluginProvider {
         out.trace.cache_duration = response.cache_duration.map(|d| d.to_string());
         out.trace.auth_keys = response.auth.keys().cloned().collect();
         let registry = parse_registry(image);
-        // 6. echoed token
-        if let (Some(sa), Some(mode)) = (sa, &self.service_account) {
+        // 6. echoed token (1.34+)
+        let echo_check = self.context.kubelet.echoed_token_check();
+        if let (true, Some(sa), Some(mode)) = (echo_check, sa, &self.service_account) {
             if !sa.token.is_empty()
                 && !mode.caches_per_token()
                 && response.auth.values().any(|a| a.password == sa.token)
@@ -428,7 +437,7 @@ impl PluginProvider {
         let base = match key_type {
             CacheKeyType::Image => image,
             CacheKeyType::Registry => registry,
-            CacheKeyType::Global => GLOBAL_CACHE_KEY,
+            CacheKeyType::Global => self.context.kubelet.global_cache_key(),
         };
         // 8. DockerConfig
         let config: DockerConfig = response

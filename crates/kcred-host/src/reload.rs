@@ -10,7 +10,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use kcred_config::load::is_config_file_name;
-use kcred_config::load_path;
+use kcred_config::load_path_for;
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
 
@@ -98,7 +98,7 @@ impl Host {
     }
 
     fn apply(&self, path: &Path) -> ReloadEvent {
-        let config = match load_path(path) {
+        let config = match load_path_for(path, self.shared.options.kubelet_version) {
             Ok(c) => c,
             Err(e) => {
                 return ReloadEvent::Rejected {

@@ -50,7 +50,7 @@
 //! assert!(err.to_string().contains("1.26 to 1.37"));
 //! ```
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod split;
 mod table;
@@ -59,8 +59,8 @@ mod version;
 
 pub use split::{split_versions, VersionRange, VersionSplit};
 pub use table::{
-    CredentialProviderFeatures, KubeletRelease, MetricNames, PatchRange, ProviderOrder,
-    TokenAttributesSupport, ValidationMessages, RELEASES,
+    render_markdown_table, CredentialProviderFeatures, KubeletRelease, MetricNames, PatchRange,
+    ProviderOrder, TokenAttributesSupport, ValidationMessages, RELEASES,
 };
 pub use url_parsing::GoUrlParsing;
 pub use version::{parse_kubelet_version_arg, KubeletVersion, KubeletVersionError};

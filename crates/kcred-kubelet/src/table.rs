@@ -229,19 +229,19 @@ pub const RELEASES: &[KubeletRelease] = &[
     row(28, 0, Some(15), "1.20–1.23", BEFORE, FEATURES_1_26),
     row(29, 0, Some(15), "1.21–1.23", BEFORE, FEATURES_1_26),
     row(30, 0, Some(14), "1.22–1.23", BEFORE, FEATURES_1_26),
-    row(31, 0, Some(14), "1.22–1.23", BEFORE, FEATURES_1_26),
+    row(31, 0, None, "1.22–1.23", BEFORE, FEATURES_1_26),
     row(32, 0, Some(10), "1.23", BEFORE, FEATURES_1_26),
-    row(32, 11, None, "1.24.10–1.24.12", IPV6_ONLY, FEATURES_1_26),
-    row(33, 0, Some(5), "1.24.0–1.24.6", BEFORE, FEATURES_1_33),
+    row(32, 11, None, "≥ 1.24.10", IPV6_ONLY, FEATURES_1_26),
+    row(33, 0, Some(5), "≤ 1.24.7", BEFORE, FEATURES_1_33),
     row(33, 6, Some(6), "1.24.9", REGRESSION, FEATURES_1_33),
-    row(33, 7, Some(10), "1.24.11–1.24.13", IPV6_ONLY, FEATURES_1_33),
-    row(33, 11, None, "1.25.9", STARTS_HOST, FEATURES_1_33),
-    row(34, 0, Some(1), "1.24.4–1.24.6", BEFORE, FEATURES_1_34),
+    row(33, 7, Some(10), "≥ 1.24.10", IPV6_ONLY, FEATURES_1_33),
+    row(33, 11, None, "≥ 1.25.8", STARTS_HOST, FEATURES_1_33),
+    row(34, 0, Some(1), "≤ 1.24.7", BEFORE, FEATURES_1_34),
     row(34, 2, Some(2), "1.24.9", REGRESSION, FEATURES_1_34),
-    row(34, 3, Some(6), "1.24.11–1.24.13", IPV6_ONLY, FEATURES_1_34),
-    row(34, 7, None, "1.25.9", STARTS_HOST, FEATURES_1_34),
+    row(34, 3, Some(6), "≥ 1.24.10", IPV6_ONLY, FEATURES_1_34),
+    row(34, 7, None, "≥ 1.25.9", STARTS_HOST, FEATURES_1_34),
     row(35, 0, Some(2), "1.25.5–1.25.7", IPV6_ONLY, FEATURES_1_34),
-    row(35, 3, None, "1.25.8", STARTS_HOST, FEATURES_1_34),
+    row(35, 3, None, "≥ 1.25.8", STARTS_HOST, FEATURES_1_34),
     row(36, 0, None, "1.26", STARTS_HOST, FEATURES_1_34),
     row(37, 0, None, "1.26", STRICT, FEATURES_1_34),
 ];
@@ -261,6 +261,57 @@ pub(crate) fn last_patch(minor: u16) -> Option<u16> {
         .iter()
         .rfind(|r| r.minor == minor)
         .and_then(|r| r.patches.last)
+}
+
+/// The version table as a Markdown table, one line per row, as `docs/kubelet-versions.md`
+/// shows it (a test keeps the two identical).
+pub fn render_markdown_table() -> String {
+    let mut out = String::from(
+        "| kubelet | Go | URL parsing | config apiVersions | tokenAttributes (gate default) | cacheType required | config directory | provider order | global cache key | echoed-token check | errors metric | validation wording |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in RELEASES {
+        let patches = match r.patches.last {
+            Some(last) if last == r.patches.first => format!("1.{}.{}", r.minor, last),
+            Some(last) => format!("1.{}.{}–1.{}.{}", r.minor, r.patches.first, r.minor, last),
+            None => format!("1.{}.{}+", r.minor, r.patches.first),
+        };
+        let f = &r.features;
+        let versions: Vec<&str> = f
+            .config_api_versions
+            .iter()
+            .map(|v| v.rsplit('/').next().unwrap_or(v))
+            .collect();
+        let token = match f.token_attributes {
+            None => "no (unknown field)".to_owned(),
+            Some(t) => format!(
+                "{} ({})",
+                t.gate_stage,
+                if t.gate_default { "on" } else { "off" }
+            ),
+        };
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        out.push_str(&format!(
+            "| {patches} | {} | `{}` | {} | {token} | {} | {} | {} | `{}` | {} | `{}` | {} |\n",
+            r.go,
+            r.url_parsing.name(),
+            versions.join(", "),
+            yes_no(f.token_attributes.is_some_and(|t| t.cache_type_required)),
+            yes_no(f.config_directory),
+            match f.provider_order {
+                ProviderOrder::SortedByName => "sorted by name",
+                ProviderOrder::ConfigOrder => "config order",
+            },
+            f.global_cache_key,
+            yes_no(f.echoed_token_check),
+            f.metrics.errors,
+            match f.validation_messages {
+                ValidationMessages::NamedFields => "named fields",
+                ValidationMessages::Plain => "plain",
+            },
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

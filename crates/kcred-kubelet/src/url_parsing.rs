@@ -151,6 +151,13 @@ impl GoUrlParsing {
     }
 }
 
+/// The newest kubelet's parsing ([`crate::KubeletVersion::NEWEST`]).
+impl Default for GoUrlParsing {
+    fn default() -> Self {
+        crate::KubeletVersion::NEWEST.url_parsing()
+    }
+}
+
 impl fmt::Display for GoUrlParsing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

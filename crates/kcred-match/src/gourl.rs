@@ -246,12 +246,8 @@ pub(crate) fn parse_schemeless_bytes(
 }
 
 /// Go `url.Parse(prefix + rest)` where `prefix` is a scheme and `//` (`"https://"`,
-/// `"http://"`) or just `"//"`: `rest` starts with the authority. Newest kubelet's rules.
-pub(crate) fn parse_after_scheme(prefix: &[u8], rest: &[u8]) -> Result<SchemelessUrl, UrlError> {
-    parse_after_scheme_as(prefix, rest, default_url_parsing())
-}
-
-/// [`parse_after_scheme`] with the given Go URL parsing.
+/// `"http://"`) or just `"//"`: `rest` starts with the authority; `variant` is the Go URL
+/// parsing of the kubelet emulated.
 pub(crate) fn parse_after_scheme_as(
     prefix: &[u8],
     rest: &[u8],

@@ -147,12 +147,12 @@ impl MatchImage {
         Self::parse_bytes_as(pattern.as_bytes(), variant)
     }
 
-    /// [`MatchImage::parse`] on a Go byte string (normalised keyring keys may hold any byte).
-    pub(crate) fn parse_bytes(pattern: &[u8]) -> Result<MatchImage, UrlError> {
-        Self::parse_bytes_as(pattern, default_url_parsing())
-    }
-
-    fn parse_bytes_as(pattern: &[u8], variant: GoUrlParsing) -> Result<MatchImage, UrlError> {
+    /// [`MatchImage::parse_as`] on a Go byte string (normalised keyring keys may hold any
+    /// byte).
+    pub(crate) fn parse_bytes_as(
+        pattern: &[u8],
+        variant: GoUrlParsing,
+    ) -> Result<MatchImage, UrlError> {
         let split = SplitHost::parse(pattern, variant)?;
         let kinds = (0..split.labels.len())
             .map(|i| LabelKind::of(split.label(i)))

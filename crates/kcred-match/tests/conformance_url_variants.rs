@@ -139,3 +139,24 @@ fn rejections_name_the_go_change() {
     assert_eq!(rule("localhost:80:80", Ipv6LiteralStartsHost), None);
     assert_eq!(rule("h.io/%zz", StrictColons), Some(BeforeCve2025_47912));
 }
+
+#[test]
+fn keyring_keys_follow_the_variant() {
+    use kcred_match::keyring::{DockerConfig, DockerConfigEntry, DockerKeyring};
+    let mut cfg = DockerConfig::new();
+    cfg.insert(
+        "myacr.[a-z]cr".to_owned(),
+        DockerConfigEntry {
+            username: "u".to_owned(),
+            ..Default::default()
+        },
+    );
+    let mut old = DockerKeyring::with_url_parsing(GoUrlParsing::BeforeCve2025_47912);
+    assert!(old.add(None, &cfg).is_empty());
+    assert_eq!(old.lookup("myacr.gcr/x").len(), 1);
+    // The newest kubelet's Go cannot parse the key: skipped, as the kubelet skips it.
+    let mut new = DockerKeyring::new();
+    let skipped = new.add(None, &cfg);
+    assert_eq!(skipped.len(), 1);
+    assert!(new.lookup("myacr.gcr/x").is_empty());
+}

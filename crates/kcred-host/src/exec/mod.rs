@@ -1,7 +1,9 @@
 //! `execPlugin`: run one credential provider plugin for one image.
 //!
-//! [`PluginRunner::exec`] encodes the request (§1.1), runs `bin_dir/name` with the configured
-//! args and env (§4.2), and checks the response (§4.4). Failures carry the kubelet's texts:
+//! [`PluginRunner::exec`] encodes the request (`k8s.io/kubelet/pkg/apis/credentialprovider/v1`), runs
+//! `bin_dir/name` with the configured args and env, and checks the response, as the kubelet's
+//! `execPlugin` and `decodeResponse` do (kubernetes/kubernetes `pkg/credentialprovider/plugin/plugin.go`;
+//! docs/host.md). Failures carry the kubelet's texts:
 //! `error execing credential provider plugin <name> for image <image>: <err>: <stderr>`.
 
 pub mod env;
@@ -73,11 +75,11 @@ pub enum RunFailure {
     Io(String),
 }
 
-/// A failed exec. `Run` errors increment the errors metric; `Response` errors do not (§4.3, §4.4).
+/// A failed exec. `Run` errors increment the errors metric; `Response` errors do not (kubelet `execPlugin`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExecError {
-    /// The process failed (§4.3).
+    /// The process failed (`execPlugin`'s exec error).
     #[error(
         "error execing credential provider plugin {plugin} for image {image}: {cause}: {stderr}"
     )]
@@ -91,12 +93,12 @@ pub enum ExecError {
         /// The plugin's stderr (lossy UTF-8, bounded).
         stderr: String,
     },
-    /// The process succeeded but its stdout is not a usable response (§4.4).
+    /// The process succeeded but its stdout is not a usable response (`execPlugin`'s response checks).
     #[error("{message}")]
     Response {
         /// The kubelet's message (never contains the response's content).
         message: String,
-        /// The decoder's cause when the strict decode failed (§4.4 check 3), which the
+        /// The decoder's cause when the strict decode failed (the third response check), which the
         /// kubelet's message leaves out: [`ResponseDecodeError::detail`], whose documents
         /// are redacted; it names fields, keys and types and may quote `kind`, `apiVersion`
         /// or `cacheDuration`, never a username, password or token.
