@@ -1044,3 +1044,59 @@ fn restart_waits_for_doctor() {
     assert!(!text.contains("restarting the kubelet"), "{text}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not restarting the kubelet"));
 }
+
+/// Bad flags and inputs: a clear message naming the input, exit 2, nothing written.
+#[test]
+fn bad_input_is_named_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "/etc/default/kubelet", "KUBELET_EXTRA_ARGS=\n");
+    write(root, "/var/lib/kubelet/kubeadm-flags.env", "");
+    let h0 = tree_hash(root);
+    let r = root.to_str().unwrap();
+    for (args, want) in [
+        (
+            vec!["--profile", "nixos", "--enable", "gcp"],
+            "invalid --profile \"nixos\"",
+        ),
+        (vec!["--enable", "quay"], "unknown preset \"quay\""),
+        (
+            vec!["--enable", "static", "--match-image", "r.example.com"],
+            "--enable static needs --static-file",
+        ),
+        (
+            vec!["--provider-config", "/dev/null"],
+            "/dev/null: not a regular file",
+        ),
+        (
+            vec!["--provider-config", "/nonexistent/x.yaml"],
+            "reading /nonexistent/x.yaml",
+        ),
+        (
+            vec!["--kubelet-version", "1.25", "--enable", "gcp"],
+            "kubelet.config.k8s.io/v1",
+        ),
+    ] {
+        let out = run(&[&["install", "--root", r][..], &args[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(tree_hash(root), h0);
+    }
+    // A fragment that is not a config: the kubelet decoder's message, exit 1.
+    let scratch = tempfile::tempdir().unwrap();
+    let f = scratch.path().join("pod.yaml");
+    std::fs::write(&f, "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n").unwrap();
+    let out = run(&[
+        "install",
+        "--root",
+        r,
+        "--kubelet-version",
+        "1.34",
+        "--provider-config",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error decoding config"));
+    assert_eq!(tree_hash(root), h0);
+}
