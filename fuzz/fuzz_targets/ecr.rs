@@ -1,11 +1,24 @@
 //! ECR: the request on stdin, the registry an image names (private ECR, ECR Public, regions,
 //! FIPS and dual-stack hosts) and `GetAuthorizationToken`'s token (base64 `user:password`).
+//!
+//! The three modules are kcred-ecr's own source files, compiled here without the rest of the
+//! crate (which needs the AWS SDK); they only use kcred-api, kcred-match and base64.
 #![no_main]
 
+#[allow(dead_code, unreachable_pub)]
+mod kcred_ecr_parsers {
+    #[path = "../../../../crates/kcred-ecr/src/registry.rs"]
+    pub mod registry;
+    #[path = "../../../../crates/kcred-ecr/src/request.rs"]
+    pub mod request;
+    #[path = "../../../../crates/kcred-ecr/src/token.rs"]
+    pub mod token;
+}
+
 use kcred_api::Secret;
-use kcred_ecr::registry::{PrivateRegistry, Registry};
-use kcred_ecr::request::decode_request;
-use kcred_ecr::token::decode_authorization_token;
+use kcred_ecr_parsers::registry::{PrivateRegistry, Registry};
+use kcred_ecr_parsers::request::decode_request;
+use kcred_ecr_parsers::token::decode_authorization_token;
 use kcred_fuzz::assert_no_secret;
 use libfuzzer_sys::fuzz_target;
 
