@@ -6,19 +6,19 @@
 #![no_main]
 
 #[allow(dead_code, unreachable_pub)]
-mod kcred_ecr_parsers {
-    #[path = "../../../../crates/kcred-ecr/src/registry.rs"]
-    pub mod registry;
-    #[path = "../../../../crates/kcred-ecr/src/request.rs"]
-    pub mod request;
-    #[path = "../../../../crates/kcred-ecr/src/token.rs"]
-    pub mod token;
-}
+#[path = "../../crates/kcred-ecr/src/registry.rs"]
+mod registry;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../crates/kcred-ecr/src/request.rs"]
+mod request;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../crates/kcred-ecr/src/token.rs"]
+mod token;
 
 use kcred_api::Secret;
-use kcred_ecr_parsers::registry::{PrivateRegistry, Registry};
-use kcred_ecr_parsers::request::decode_request;
-use kcred_ecr_parsers::token::decode_authorization_token;
+use registry::{PrivateRegistry, Registry};
+use request::decode_request;
+use token::decode_authorization_token;
 use kcred_fuzz::assert_no_secret;
 use libfuzzer_sys::fuzz_target;
 
