@@ -16,11 +16,11 @@ mod request;
 mod token;
 
 use kcred_api::Secret;
+use kcred_fuzz::assert_no_secret;
+use libfuzzer_sys::fuzz_target;
 use registry::{PrivateRegistry, Registry};
 use request::decode_request;
 use token::decode_authorization_token;
-use kcred_fuzz::assert_no_secret;
-use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     match decode_request(data) {
@@ -34,7 +34,12 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     match Registry::from_image(&text) {
         Ok(reg) => {
-            let _ = (reg.auth_key(), reg.api().action(), reg.region(), reg.private());
+            let _ = (
+                reg.auth_key(),
+                reg.api().action(),
+                reg.region(),
+                reg.private(),
+            );
         }
         Err(e) => {
             let _ = e.to_string();
