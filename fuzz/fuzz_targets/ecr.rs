@@ -1,13 +1,26 @@
 //! ECR: the request on stdin, the registry an image names (private ECR, ECR Public, regions,
 //! FIPS and dual-stack hosts) and `GetAuthorizationToken`'s token (base64 `user:password`).
+//!
+//! The three modules are kcred-ecr's own source files, compiled here without the rest of the
+//! crate (which needs the AWS SDK); they only use kcred-api, kcred-match and base64.
 #![no_main]
 
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../crates/kcred-ecr/src/registry.rs"]
+mod registry;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../crates/kcred-ecr/src/request.rs"]
+mod request;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../crates/kcred-ecr/src/token.rs"]
+mod token;
+
 use kcred_api::Secret;
-use kcred_ecr::registry::{PrivateRegistry, Registry};
-use kcred_ecr::request::decode_request;
-use kcred_ecr::token::decode_authorization_token;
 use kcred_fuzz::assert_no_secret;
 use libfuzzer_sys::fuzz_target;
+use registry::{PrivateRegistry, Registry};
+use request::decode_request;
+use token::decode_authorization_token;
 
 fuzz_target!(|data: &[u8]| {
     match decode_request(data) {
@@ -21,7 +34,12 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     match Registry::from_image(&text) {
         Ok(reg) => {
-            let _ = (reg.auth_key(), reg.api().action(), reg.region(), reg.private());
+            let _ = (
+                reg.auth_key(),
+                reg.api().action(),
+                reg.region(),
+                reg.private(),
+            );
         }
         Err(e) => {
             let _ = e.to_string();

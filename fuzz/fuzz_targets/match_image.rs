@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
         let outcome = p.check(t);
         assert_eq!(outcome.is_match(), matched, "check agrees with matches");
         let _ = outcome.to_string();
-        assert_eq!(one_shot.as_ref().ok(), Some(&matched), "urls_match_str agrees");
+        assert_eq!(
+            one_shot.as_ref().ok(),
+            Some(&matched),
+            "urls_match_str agrees"
+        );
     }
     if let Ok(p) = &parsed {
         if let Ok(t) = MatchTarget::parse(&pattern) {

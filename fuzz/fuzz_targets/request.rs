@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(request) => {
             assert_no_secret(data, "request Debug", &format!("{request:?}"));
             let encoded = request.encode();
-            let again = CredentialProviderRequest::decode(&encoded).expect("encoded request decodes");
+            let again =
+                CredentialProviderRequest::decode(&encoded).expect("encoded request decodes");
             assert_eq!(again, request, "request round trip");
         }
     }

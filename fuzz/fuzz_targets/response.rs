@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(response) => {
             assert_no_secret(stdout, "response Debug", &format!("{response:?}"));
             let encoded = response.encode();
-            let again =
-                CredentialProviderResponse::decode(&encoded, version).expect("encoded response decodes");
+            let again = CredentialProviderResponse::decode(&encoded, version)
+                .expect("encoded response decodes");
             assert_eq!(again, response, "response round trip");
         }
     }

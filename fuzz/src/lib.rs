@@ -43,7 +43,9 @@ pub fn marker_only_in_secret_fields(input: &[u8]) -> bool {
             }
         }
     }
-    !text.contains(SECRET_MARKER) && !text.contains(SECRET_AUTH_MARKER) && !text.contains("kcredFuzz")
+    !text.contains(SECRET_MARKER)
+        && !text.contains(SECRET_AUTH_MARKER)
+        && !text.contains("kcredFuzz")
 }
 
 /// Panics when `text` (an error message, a `Debug` form) shows the marker although `input`
