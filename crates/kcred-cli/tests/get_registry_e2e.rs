@@ -37,14 +37,7 @@ fn skopeo_inspect(
         cmd.arg("--authfile").arg(f);
     }
     cmd.arg(format!("docker://{image}"));
-    match cmd.output() {
-        Ok(out) => out.into(),
-        Err(e) => SkopeoOutcome {
-            success: false,
-            stdout: String::new(),
-            stderr: format!("cannot run skopeo: {e}"),
-        },
-    }
+    SkopeoOutcome::run(&mut cmd)
 }
 
 #[test]
