@@ -14,6 +14,8 @@ pub(crate) enum Exit {
     No = 1,
     /// 2: the question could not be asked (invalid pattern, image, config or flag).
     Usage = 2,
+    /// 3: `kcred install`/`uninstall` changed the node; the kubelet must restart.
+    Restart = 3,
 }
 
 impl From<Exit> for ExitCode {
