@@ -27,7 +27,7 @@ use crate::output::Exit;
 
 /// Arguments of `kcred oidc`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: OidcCommand,
 }
@@ -83,7 +83,7 @@ struct CheckArgs {
 }
 
 /// Runs `kcred oidc …`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     match &args.command {
         OidcCommand::Discovery(a) => discovery(a),
         OidcCommand::Check(a) => check(a),

@@ -21,7 +21,7 @@ use crate::output::Exit;
 
 /// Arguments of `kcred wi`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: WiCommand,
 }
@@ -34,7 +34,7 @@ enum WiCommand {
 
 /// The cloud whose registry the service account pulls from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum CloudArg {
+pub(crate) enum CloudArg {
     /// Azure Container Registry via Entra ID workload identity federation.
     Azure,
     /// Amazon ECR via IAM OIDC provider and sts:AssumeRoleWithWebIdentity.
@@ -125,7 +125,7 @@ struct PlanArgs {
 }
 
 /// Runs `kcred wi …`.
-pub fn run(args: &Args) -> anyhow::Result<Exit> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     match &args.command {
         WiCommand::Plan(a) => {
             print!("{}", plan(a)?);

@@ -451,6 +451,7 @@ pub fn serve_issuer_dir(ca: &TestCa, dir: &Path, prefix: &str) -> StubServer {
                         ),
                     ],
                     body,
+                    delay: std::time::Duration::ZERO,
                 }
             }
             Err(_) => StubResponse::text(404, "not found"),

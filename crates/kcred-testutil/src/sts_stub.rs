@@ -120,6 +120,7 @@ impl StsStub {
             status,
             headers: vec![("Content-Type".to_owned(), "text/xml".to_owned())],
             body: body.into_bytes(),
+            delay: Duration::ZERO,
         }
     }
 
@@ -229,6 +230,7 @@ fn forward(endpoint: &str, body: &[u8]) -> std::io::Result<StubResponse> {
         status,
         headers: vec![("Content-Type".to_owned(), "text/xml".to_owned())],
         body,
+        delay: Duration::ZERO,
     })
 }
 
