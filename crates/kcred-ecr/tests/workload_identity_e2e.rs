@@ -207,7 +207,7 @@ fn a_cluster_token_verified_by_sts_pulls_from_ecr() {
     );
     let inspected = skopeo.assert_pulls(&authfile, &registry);
     assert_eq!(
-        inspected.get_str("Name"),
+        inspected["Name"].as_str(),
         Some(format!("{ECR_HOST}/team/app").as_str())
     );
     skopeo.assert_refused(None, "anonymous inspect must fail");

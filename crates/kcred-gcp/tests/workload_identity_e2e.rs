@@ -195,7 +195,7 @@ fn a_cluster_token_verified_by_google_sts_pulls_from_artifact_registry() {
     );
     let inspected = skopeo.assert_pulls(&authfile, &registry);
     assert_eq!(
-        inspected.get_str("Name"),
+        inspected["Name"].as_str(),
         Some(format!("{AR_HOST}/{PROJECT}/images/app").as_str())
     );
     skopeo.assert_refused(None, "anonymous inspect must fail");
