@@ -99,8 +99,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let profile = crate::install::parse_profile(&args.profile)?;
     let report = diagnose(&args.root, profile, args.kubelet_version, args.kubelet_pid)?;
     match args.output {
-        OutputFormat::Text => print!("{}", render_text(&report)),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        OutputFormat::Text => out!("{}", render_text(&report)),
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(if report.ok() { Exit::Yes } else { Exit::No })
 }

@@ -175,7 +175,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
             fragments: fragments.clone(),
         };
         let out = manifests::render(&opts)?;
-        print!("{out}");
+        out!("{out}");
         return Ok(Exit::Yes);
     }
 
@@ -222,7 +222,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect();
-                eprintln!("note: {name} not found in {}", dirs.join(" or "));
+                errln!("note: {name} not found in {}", dirs.join(" or "));
             }
             None => {}
         }
@@ -244,24 +244,24 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let plan = match plan_install(&root, &req) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
-            eprintln!("nothing was written");
+            errln!("error: {e}");
+            errln!("nothing was written");
             return Ok(Exit::No);
         }
     };
-    println!(
+    outln!(
         "profile: {}{}",
         plan.profile,
         if profile.is_none() { " (detected)" } else { "" }
     );
-    println!("kubelet: {} ({version_source})", plan.version);
+    outln!("kubelet: {} ({version_source})", plan.version);
     if let Some(patch) = &plan.talos_patch {
-        println!("Talos has a read-only root: nothing written; apply this machine-config patch:\n");
-        print!("{patch}");
+        outln!("Talos has a read-only root: nothing written; apply this machine-config patch:\n");
+        out!("{patch}");
         return Ok(Exit::Yes);
     }
-    println!("config: {}", plan.config_path);
-    println!("plugins: {}", plan.bin_dir);
+    outln!("config: {}", plan.config_path);
+    outln!("plugins: {}", plan.bin_dir);
     let names: Vec<String> = plan
         .providers
         .iter()
@@ -273,27 +273,27 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
             }
         })
         .collect();
-    println!("providers: {}", names.join(", "));
+    outln!("providers: {}", names.join(", "));
     for note in &plan.notes {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
     if plan.changes.is_empty() && !args.dry_run {
-        println!("nothing to change");
+        outln!("nothing to change");
         annotate(args, &plan)?;
         return Ok(Exit::Yes);
     }
     if plan.changes.is_empty() {
-        println!("nothing to change");
+        outln!("nothing to change");
         return Ok(Exit::Yes);
     }
     if args.dry_run {
         for c in &plan.changes {
-            print!(
+            out!(
                 "{}",
                 kcred_node::diff::unified(&c.path, c.before.as_deref(), &c.after)
             );
         }
-        println!(
+        outln!(
             "dry run: {} file(s) would change; kubelet restart would be needed: {}",
             plan.changes.len(),
             if plan.restart_needed() { "yes" } else { "no" }
@@ -302,38 +302,38 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     }
     let report = apply::apply(&root, &plan)?;
     for (path, backup) in &report.backed_up {
-        println!("backed up: {path} -> {backup}");
+        outln!("backed up: {path} -> {backup}");
     }
     for path in &report.written {
-        println!("wrote: {path}");
+        outln!("wrote: {path}");
     }
     if plan.restart_needed() && args.restart_kubelet {
         let report =
             crate::doctor::diagnose(&args.root, Some(plan.profile), Some(plan.version), None)?;
         if !report.ok() {
-            print!("{}", kcred_node::doctor::render_text(&report));
-            eprintln!("error: kcred doctor fails after the install: not restarting the kubelet (it still runs the old configuration)");
+            out!("{}", kcred_node::doctor::render_text(&report));
+            errln!("error: kcred doctor fails after the install: not restarting the kubelet (it still runs the old configuration)");
             return Ok(Exit::No);
         }
         let command = &plan.layout.restart.command;
-        println!(
+        outln!(
             "kcred doctor passes; restarting the kubelet: {}",
             command.join(" ")
         );
         let status = kcred_node::restart::restart_in_host(&root, command)?;
         anyhow::ensure!(status.success(), "{} failed: {status}", command.join(" "));
-        println!("kubelet restarted");
+        outln!("kubelet restarted");
         annotate(args, &plan)?;
         Ok(Exit::Yes)
     } else if plan.restart_needed() {
-        println!(
+        outln!(
             "kubelet restart needed: yes ({})",
             plan.layout.restart.command.join(" ")
         );
         annotate(args, &plan)?;
         Ok(Exit::Restart)
     } else {
-        println!("kubelet restart needed: no");
+        outln!("kubelet restart needed: no");
         annotate(args, &plan)?;
         Ok(Exit::Yes)
     }
@@ -361,7 +361,7 @@ fn annotate(args: &Args, plan: &kcred_node::plan::Plan) -> anyhow::Result<()> {
     let owned: Vec<&str> = plan.owned_providers.iter().map(String::as_str).collect();
     ann.insert(PROVIDERS_ANNOTATION.to_owned(), owned.join(","));
     api.annotate_node(node, &ann)?;
-    println!(
+    outln!(
         "annotated node {node}: {VERSION_ANNOTATION}={}",
         env!("CARGO_PKG_VERSION")
     );
@@ -401,34 +401,34 @@ pub(crate) fn run_uninstall(args: &UninstallArgs) -> anyhow::Result<Exit> {
     let report = match apply::uninstall(&root, args.force, args.dry_run) {
         Ok(r) => r,
         Err(e @ apply::ApplyError::Modified(_)) => {
-            eprintln!("error: {e}");
-            eprintln!("nothing was changed");
+            errln!("error: {e}");
+            errln!("nothing was changed");
             return Ok(Exit::No);
         }
         Err(e) => return Err(e.into()),
     };
     if !report.had_state {
-        println!("nothing to uninstall (no {})", apply::STATE_FILE);
+        outln!("nothing to uninstall (no {})", apply::STATE_FILE);
         return Ok(Exit::Yes);
     }
     let verb = if args.dry_run { "would " } else { "" };
     for p in &report.restored {
-        println!("{verb}restore: {p}");
+        outln!("{verb}restore: {p}");
     }
     for p in &report.removed {
-        println!("{verb}remove: {p}");
+        outln!("{verb}remove: {p}");
     }
     for d in &report.removed_dirs {
-        println!("{verb}remove directory: {d}");
+        outln!("{verb}remove directory: {d}");
     }
     if args.dry_run {
         return Ok(Exit::Yes);
     }
     if report.restart_needed {
-        println!("kubelet restart needed: yes");
+        outln!("kubelet restart needed: yes");
         Ok(Exit::Restart)
     } else {
-        println!("kubelet restart needed: no");
+        outln!("kubelet restart needed: no");
         Ok(Exit::Yes)
     }
 }

@@ -3,6 +3,9 @@
 //! Thin glue: each subcommand lives in its own module with an `Args` struct and a `run`
 //! function returning the process exit code.
 
+#[macro_use]
+mod output;
+
 mod doctor;
 mod explain;
 mod get;
@@ -10,7 +13,6 @@ mod install;
 mod kubelet_version;
 mod matching;
 mod oidc;
-mod output;
 mod validate;
 mod wi;
 
@@ -65,11 +67,12 @@ fn main() -> ExitCode {
         Command::Uninstall(args) => install::run_uninstall(&args),
         Command::Doctor(args) => doctor::run(&args),
     };
-    match result {
-        Ok(exit) => exit.into(),
+    let exit = match result {
+        Ok(exit) => exit,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            output::Exit::Usage.into()
+            errln!("error: {e:#}");
+            output::Exit::Usage
         }
-    }
+    };
+    output::finish(exit)
 }

@@ -145,28 +145,28 @@ fn discovery(a: &DiscoveryArgs) -> anyhow::Result<Exit> {
         }
         std::fs::write(&path, body).with_context(|| format!("writing {}", path.display()))?;
     }
-    println!(
+    outln!(
         "wrote {} -> {}",
         a.out.join(config_rel).display(),
         discovery_url(&a.issuer)
     );
     if jwks_elsewhere {
-        println!(
+        outln!(
             "wrote {} -> upload it so that it is served at {jwks_uri}",
             a.out.join(&jwks_rel).display()
         );
     } else {
-        println!("wrote {} -> {jwks_uri}", a.out.join(&jwks_rel).display());
+        outln!("wrote {} -> {jwks_uri}", a.out.join(&jwks_rel).display());
     }
     for (src, key) in &keys {
-        println!(
+        outln!(
             "key {} {} {} (from {src})",
             key.key_id(),
             key.describe(),
             key.algorithm()
         );
     }
-    println!(
+    outln!(
         "kube-apiserver: --service-account-issuer={} --service-account-jwks-uri={jwks_uri}",
         a.issuer
     );
@@ -190,9 +190,9 @@ fn check(a: &CheckArgs) -> anyhow::Result<Exit> {
     let view = fetcher
         .issuer_view(&a.issuer)
         .with_context(|| format!("issuer {}", a.issuer))?;
-    println!("issuer {}", a.issuer);
+    outln!("issuer {}", a.issuer);
     let docs = check_documents(&view);
-    print!("{}", docs.render_findings());
+    out!("{}", docs.render_findings());
     let mut failed = docs.failed();
     if let Some(token) = &token {
         let now = kcred_now();
@@ -202,17 +202,17 @@ fn check(a: &CheckArgs) -> anyhow::Result<Exit> {
             now,
             skew_secs: a.skew,
         };
-        println!("token (checked at {})", rfc3339(now));
+        outln!("token (checked at {})", rfc3339(now));
         let report = check_token(&view, token, &want);
         failed |= report.failed();
         let mut all = docs.clone();
         all.findings.extend(report.findings.iter().cloned());
-        print!("{}", report.render_findings());
-        println!("verdict");
-        print!("{}", all.render_verdicts(&Cloud::ALL));
+        out!("{}", report.render_findings());
+        outln!("verdict");
+        out!("{}", all.render_verdicts(&Cloud::ALL));
     } else {
-        println!("verdict (documents only; give --token to check a token)");
-        print!("{}", docs.render_verdicts(&Cloud::ALL));
+        outln!("verdict (documents only; give --token to check a token)");
+        out!("{}", docs.render_verdicts(&Cloud::ALL));
     }
     Ok(if failed { Exit::No } else { Exit::Yes })
 }

@@ -128,7 +128,7 @@ struct PlanArgs {
 pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     match &args.command {
         WiCommand::Plan(a) => {
-            print!("{}", plan(a)?);
+            out!("{}", plan(a)?);
             Ok(Exit::Yes)
         }
     }

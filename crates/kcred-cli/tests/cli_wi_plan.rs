@@ -170,24 +170,17 @@ fn common_checks(
         f.to_str().unwrap(),
         "--kubelet-version",
         kubelet,
+        // The gate the plan tells the operator to set (default-on from 1.34, harmless there).
+        "--feature-gates",
+        "KubeletServiceAccountTokenForCredentialProviders=true",
     ]);
     let stderr = String::from_utf8_lossy(&v.stderr);
-    // SEAM (issue 11): `kcred validate` does not yet apply kcred-kubelet's 1.33 row (no
-    // cacheType field, gate off) and demands cacheType for every version. The plan follows
-    // the table; until validation is version-aware, 1.33 may fail with exactly that message.
-    let known_gap = kubelet == "1.33" && stderr.contains("cacheType: Required value");
-    if known_gap {
-        eprintln!(
-            "note: kcred validate --kubelet-version 1.33 still requires cacheType (issue 11)"
-        );
-    } else {
-        assert_eq!(
-            v.status.code(),
-            Some(0),
-            "kcred validate: {}{stderr}",
-            String::from_utf8_lossy(&v.stdout)
-        );
-    }
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "kcred validate: {}{stderr}",
+        String::from_utf8_lossy(&v.stdout)
+    );
 
     // RBAC: a ClusterRole for the audience bound to system:nodes.
     let rbac = yaml_docs(

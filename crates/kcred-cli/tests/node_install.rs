@@ -7,6 +7,7 @@
 //! world-writable or missing plugin makes doctor fail naming the file; uninstall restores
 //! the tree byte for byte. Token mode: the gate is turned on where the version needs it,
 //! and doctor fails naming the gate when it is off.
+#![allow(clippy::disallowed_macros)] // test output; the CLI itself prints through src/output.rs
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

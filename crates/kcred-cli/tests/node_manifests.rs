@@ -2,6 +2,7 @@
 //! validated offline against the Kubernetes OpenAPI schemas with PyPI's
 //! `kubernetes-validate --strict` (installed by scripts/test-all.sh into target/test-venv),
 //! and `deploy/` must be exactly what the renderer prints.
+#![allow(clippy::disallowed_macros)] // test output; the CLI itself prints through src/output.rs
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -120,7 +120,7 @@ impl StsStub {
             status,
             headers: vec![("Content-Type".to_owned(), "text/xml".to_owned())],
             body: body.into_bytes(),
-            delay: Duration::ZERO,
+            delay: std::time::Duration::ZERO,
         }
     }
 
@@ -230,7 +230,7 @@ fn forward(endpoint: &str, body: &[u8]) -> std::io::Result<StubResponse> {
         status,
         headers: vec![("Content-Type".to_owned(), "text/xml".to_owned())],
         body,
-        delay: Duration::ZERO,
+        delay: std::time::Duration::ZERO,
     })
 }
 
