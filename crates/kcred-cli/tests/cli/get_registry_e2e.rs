@@ -5,12 +5,10 @@
 //!
 //! Skipped (with a message) when the tools are missing, unless `CI` is set.
 
-mod get_support;
-
 use std::path::Path;
 use std::process::Command;
 
-use get_support::{basic, provider, Fixture, Plugin};
+use crate::get_support::{basic, provider, Fixture, Plugin};
 use kcred_testutil::registry::{Registry, RegistryTools, SkopeoOutcome};
 
 const USER: &str = "kcred-e2e";
