@@ -12,6 +12,7 @@ mod cli_wi_plan;
 mod common;
 mod get;
 mod get_hostile;
+mod get_kubelet_version;
 mod get_registry_e2e;
 mod get_service_account;
 mod get_signals;
