@@ -152,14 +152,8 @@ pub fn decode_config(bytes: &[u8]) -> Result<CredentialProviderConfig, ConfigDec
 }
 
 const CONFIG_FIELDS: &[&str] = &["kind", "apiVersion", "providers"];
-const PROVIDER_FIELDS: &[&str] = &[
-    "name",
-    "matchImages",
-    "defaultCacheDuration",
-    "apiVersion",
-    "args",
-    "env",
-];
+/// `v1alpha1`/`v1beta1` providers: the `v1` fields without `tokenAttributes`.
+const PROVIDER_FIELDS: &[&str] = PROVIDER_FIELDS_V1.split_at(6).0;
 const PROVIDER_FIELDS_V1: &[&str] = &[
     "name",
     "matchImages",

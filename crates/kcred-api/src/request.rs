@@ -92,8 +92,10 @@ impl CredentialProviderRequest {
     }
 }
 
-const REQUEST_FIELDS: &[&str] = &["kind", "apiVersion", "image"];
-const REQUEST_FIELDS_V1: &[&str] = &[
+/// `v1alpha1`/`v1beta1` requests: the `v1` fields without the service-account ones.
+const REQUEST_FIELDS: &[&str] = REQUEST_FIELDS_V1.split_at(3).0;
+/// The JSON fields of `v1.CredentialProviderRequest`, in declaration order.
+pub(crate) const REQUEST_FIELDS_V1: &[&str] = &[
     "kind",
     "apiVersion",
     "image",

@@ -24,7 +24,7 @@
 //!    for YAML, go-yaml's duplicate-key report comes first in that list.
 //!
 //! The typed decoders for the wire types live next to the types (`config`, `request`,
-//! `response`) and use the crate-internal [`Walker`], which mirrors how Go's decoder keeps
+//! `response`) and use the crate-internal `Walker`, which mirrors how Go's decoder keeps
 //! the error context and the strict field path.
 
 use std::collections::{BTreeMap, HashSet};
@@ -437,7 +437,7 @@ pub(crate) struct GoStruct<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldPolicy {
     /// Keys that match no field exactly are looked up with Go `encoding/json`'s folding
-    /// ([`crate::go::json::fold_name`]): `json.Unmarshal` does this, apimachinery's
+    /// ([`crate::go::json::equal_fold`]): `json.Unmarshal` does this, apimachinery's
     /// codecs (`sigs.k8s.io/json`, case-sensitive) do not.
     pub fold_keys: bool,
     /// Unknown fields are reported (strict) rather than ignored.

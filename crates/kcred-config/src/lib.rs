@@ -3,9 +3,9 @@
 //! - [`load`]: `readCredentialProviderConfig` — a file or a directory of `.json`/`.yaml`/`.yml`
 //!   files, decoded strictly, merged in order, duplicate names rejected, config hash.
 //!   [`load::load_path`] is the only function here that touches the file system.
-//! - [`validate`]: `validateCredentialProviderConfig` — every rule, in order, with
+//! - [`validate`](mod@validate): `validateCredentialProviderConfig` — every rule, in order, with
 //!   apimachinery's `field.Error` texts and aggregate.
-//! - [`lint`]: warnings about configs that are valid but probably wrong (never fatal).
+//! - [`lint`](mod@lint): warnings about configs that are valid but probably wrong (never fatal).
 //! - [`FeatureGates`]: the kubelet feature gates validation depends on.
 //! - [`field`], [`qualified_name`], [`gofmt`]: apimachinery and Go formatting building blocks.
 

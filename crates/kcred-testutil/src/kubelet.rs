@@ -635,14 +635,7 @@ pub fn skopeo_inspect(
         None => cmd.arg("--no-creds"),
     };
     cmd.arg(format!("docker://{image}"));
-    match cmd.output() {
-        Ok(out) => out.into(),
-        Err(e) => SkopeoOutcome {
-            success: false,
-            stdout: String::new(),
-            stderr: format!("cannot run skopeo: {e}"),
-        },
-    }
+    SkopeoOutcome::run(&mut cmd)
 }
 
 /// `skopeo inspect` of one image through one proxy, as [`skopeo_inspect`], with the

@@ -216,6 +216,21 @@ pub struct SkopeoOutcome {
     pub stderr: String,
 }
 
+impl SkopeoOutcome {
+    /// Runs a prepared `skopeo` command; a skopeo that cannot be started is a failed outcome
+    /// whose stderr says so.
+    pub fn run(cmd: &mut Command) -> SkopeoOutcome {
+        match cmd.output() {
+            Ok(out) => out.into(),
+            Err(e) => SkopeoOutcome {
+                success: false,
+                stdout: String::new(),
+                stderr: format!("cannot run skopeo: {e}"),
+            },
+        }
+    }
+}
+
 impl From<Output> for SkopeoOutcome {
     fn from(out: Output) -> Self {
         SkopeoOutcome {
@@ -393,14 +408,7 @@ impl Registry {
             None => cmd.arg("--no-creds"),
         };
         cmd.arg(format!("docker://{}", self.image(repo_tag)));
-        match cmd.output() {
-            Ok(out) => out.into(),
-            Err(e) => SkopeoOutcome {
-                success: false,
-                stdout: String::new(),
-                stderr: format!("cannot run skopeo: {e}"),
-            },
-        }
+        SkopeoOutcome::run(&mut cmd)
     }
 }
 

@@ -102,14 +102,6 @@ pub enum LenientDecodeError {
     Strict(#[from] StrictDecodingError),
 }
 
-const REQUEST_FIELDS: &[&str] = &[
-    "kind",
-    "apiVersion",
-    "image",
-    "serviceAccountToken",
-    "serviceAccountAnnotations",
-];
-
 /// Decodes a request as the upstream described by `policy` does.
 ///
 /// ```
@@ -141,7 +133,7 @@ pub fn decode_request(
     let spec = GoStruct {
         name: "CredentialProviderRequest",
         go_type: "v1.CredentialProviderRequest",
-        fields: REQUEST_FIELDS,
+        fields: crate::request::REQUEST_FIELDS_V1,
         inline_type_meta: true,
     };
     let mut token = String::new();

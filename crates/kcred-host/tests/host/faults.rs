@@ -2,11 +2,9 @@
 //! the runtime or leak secrets. Each test runs the real `kcred-test-plugin`.
 #![cfg(unix)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use kcred_host::{ExecLimits, PodContext};
 
 /// The outcome's failure as text (empty when it succeeded).

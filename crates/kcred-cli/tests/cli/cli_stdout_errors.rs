@@ -2,13 +2,11 @@
 //! subcommand. The run stops with "error: cannot write to stdout: …" on stderr and exit
 //! status 4 (`Exit::Output`).
 
-mod common;
-
 use std::fs::File;
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use common::{config_yaml, provider_yaml, write};
+use crate::common::{config_yaml, provider_yaml, write};
 
 /// The exit status for "stdout could not be written".
 const EXIT_OUTPUT: i32 = 4;

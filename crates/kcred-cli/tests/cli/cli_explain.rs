@@ -1,8 +1,6 @@
 //! `kcred explain`: per-provider verdicts in config order, directory configs, exit codes.
 
-mod common;
-
-use common::{config_yaml, kcred, provider_yaml, reason, write};
+use crate::common::{config_yaml, kcred, provider_yaml, reason, write};
 use serde_json::Value;
 
 /// A config directory: ECR and a service-account provider in one file, Docker Hub in another.

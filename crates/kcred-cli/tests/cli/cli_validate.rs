@@ -1,8 +1,6 @@
 //! `kcred validate`: exit codes, the kubelet's messages, lint warnings, directories.
 
-mod common;
-
-use common::{config_yaml, kcred, provider_yaml, write};
+use crate::common::{config_yaml, kcred, provider_yaml, write};
 use kcred_config::load::config_hash;
 
 #[test]

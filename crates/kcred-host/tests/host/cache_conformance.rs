@@ -2,14 +2,12 @@
 //! `cache_key`, `cache_key_property`, `cache_sequence`, plus `exec_env` (pure env merging).
 #![cfg(unix)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{go_unescape, response_rows, string_map};
+use crate::common::{go_unescape, response_rows, string_map};
 use kcred_api::config::ExecEnvVar;
 use kcred_host::cache::{CacheKey, ProviderCache, ServiceAccountCacheKey, ServiceAccountKeyParts};
 use kcred_host::exec::merge_env;

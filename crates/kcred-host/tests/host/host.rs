@@ -2,13 +2,11 @@
 //! and `provider_call_count`, registry coalescing, echo token, metrics and hot reload.
 #![cfg(unix)]
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcred_api::Secret;
 use kcred_host::keyring::external_keyring;
 use kcred_host::trace::ProvideTrace;

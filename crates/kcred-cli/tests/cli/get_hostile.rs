@@ -1,9 +1,7 @@
 //! `kcred get` against hostile plugins and answers (issue 12): usernames an auth file
 //! cannot carry, secrets and terminal escapes echoed on a plugin's stderr.
 
-mod get_support;
-
-use get_support::{provider, Fixture, Plugin};
+use crate::get_support::{provider, Fixture, Plugin};
 
 fn response_with_user(user: &str, pass: &str) -> String {
     serde_json::json!({

@@ -3,13 +3,11 @@
 //! `encode_request`, `decode_response`, `exec`.
 #![cfg(unix)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use kcred_api::config::CredentialProvider;
 use kcred_api::{GoDuration, Secret};
 use kcred_host::provider::ProviderContext;

@@ -1,8 +1,6 @@
 //! `kcred get --kubelet-version`: provider order and metric names follow the kubelet.
 
-mod get_support;
-
-use get_support::{provider, Fixture, Plugin};
+use crate::get_support::{provider, Fixture, Plugin};
 
 fn fixture() -> Fixture {
     let f = Fixture::new();

@@ -1,8 +1,6 @@
 //! `kcred match`: exit codes, the normalised image, the rule that decided.
 
-mod common;
-
-use common::{kcred, reason};
+use crate::common::{kcred, reason};
 use serde_json::Value;
 
 #[test]

@@ -5,12 +5,10 @@
 //!
 //! Skipped (with a message) when the tools are missing, unless `CI` is set.
 
-mod get_support;
-
 use std::path::Path;
 use std::process::Command;
 
-use get_support::{basic, provider, Fixture, Plugin};
+use crate::get_support::{basic, provider, Fixture, Plugin};
 use kcred_testutil::registry::{Registry, RegistryTools, SkopeoOutcome};
 
 const USER: &str = "kcred-e2e";
@@ -37,14 +35,7 @@ fn skopeo_inspect(
         cmd.arg("--authfile").arg(f);
     }
     cmd.arg(format!("docker://{image}"));
-    match cmd.output() {
-        Ok(out) => out.into(),
-        Err(e) => SkopeoOutcome {
-            success: false,
-            stdout: String::new(),
-            stderr: format!("cannot run skopeo: {e}"),
-        },
-    }
+    SkopeoOutcome::run(&mut cmd)
 }
 
 #[test]

@@ -2,9 +2,7 @@
 //! become the request's `serviceAccountToken` and `serviceAccountAnnotations`, exactly as
 //! the kubelet sends them, and the token is never printed.
 
-mod get_support;
-
-use get_support::{provider, read_if_exists, Fixture, Plugin};
+use crate::get_support::{provider, read_if_exists, Fixture, Plugin};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.sa-token-payload.sig";

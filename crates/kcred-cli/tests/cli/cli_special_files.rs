@@ -3,13 +3,11 @@
 //! the file (`validate`: 1, an invalid config; `explain`, `get`: 2, a usage error).
 #![cfg(unix)]
 
-mod common;
-
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{config_yaml, provider_yaml, write};
+use crate::common::{config_yaml, provider_yaml, write};
 
 #[test]
 fn a_fifo_in_the_config_dir_is_a_clear_error_for_every_subcommand() {

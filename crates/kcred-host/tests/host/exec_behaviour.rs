@@ -3,14 +3,12 @@
 //! environment and args.
 #![cfg(unix)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use kcred_api::config::ExecEnvVar;
 use kcred_api::ApiVersion;
 use kcred_host::exec::{ExecError, ExecLimits, PluginRunner, RunFailure};

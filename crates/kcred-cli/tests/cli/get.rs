@@ -2,9 +2,9 @@
 //! temporary bin dir: matching, failures, credential order, output formats, redaction and
 //! exit codes.
 
-mod get_support;
+use crate::get_support;
 
-use get_support::{basic, provider, read_if_exists, Fixture, Plugin};
+use crate::get_support::{basic, provider, read_if_exists, Fixture, Plugin};
 use serde_json::json;
 
 const SECRET: &str = "s3cret-Pa55word";

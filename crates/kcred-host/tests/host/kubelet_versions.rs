@@ -2,12 +2,10 @@
 //! metric names, Go URL parsing and config types follow the kubelet version table.
 #![cfg(unix)]
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kcred_config::FeatureGates;
 use kcred_host::cache::ServiceAccountCacheKey;
 use kcred_host::{

@@ -1,10 +1,8 @@
 //! `--kubelet-version` / `KCRED_KUBELET_VERSION` on validate, match, explain and get.
 
-mod common;
-
 use std::process::Command;
 
-use common::{config_yaml, kcred, provider_yaml, write, Run};
+use crate::common::{config_yaml, kcred, provider_yaml, write, Run};
 use proptest::prelude::*;
 
 fn kcred_env(args: &[&str], version: &str) -> Run {

@@ -4,13 +4,11 @@
 //! printed, and nothing says "context deadline exceeded".
 #![cfg(unix)]
 
-mod get_support;
-
 use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use get_support::{provider, Fixture, Plugin};
+use crate::get_support::{provider, Fixture, Plugin};
 
 /// The state letter of `/proc/<pid>/stat`; `None` once the process is reaped.
 fn proc_state(pid: u32) -> Option<char> {
