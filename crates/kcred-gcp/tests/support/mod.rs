@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// One request as the stub saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     /// `GET`, `POST`, ...
     pub method: String,
     /// Path and query, as sent.
@@ -28,21 +28,21 @@ pub struct Recorded {
 
 impl Recorded {
     /// A header value.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(String::as_str)
     }
 
     /// The path without the query.
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or("")
     }
 }
 
 /// A canned answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     /// Status code.
     pub status: u16,
     /// Extra headers.
@@ -55,7 +55,7 @@ pub struct Reply {
 
 impl Reply {
     /// `status` with `body`.
-    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+    pub(crate) fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
         Reply {
             status,
             headers: Vec::new(),
@@ -65,13 +65,13 @@ impl Reply {
     }
 
     /// Adds a header.
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn with_header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
     /// Delays the answer.
-    pub fn delayed(mut self, d: Duration) -> Self {
+    pub(crate) fn delayed(mut self, d: Duration) -> Self {
         self.delay = d;
         self
     }
@@ -80,7 +80,7 @@ impl Reply {
 type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
 
 /// A loopback HTTP/1.1 server answering every request through a handler.
-pub struct StubServer {
+pub(crate) struct StubServer {
     port: u16,
     stop: Arc<AtomicBool>,
     log: Arc<Mutex<Vec<Recorded>>>,
@@ -100,11 +100,11 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// A connection the stub can serve: plain TCP or TLS over it.
-pub trait Conn: Read + Write + Send {}
+pub(crate) trait Conn: Read + Write + Send {}
 impl<T: Read + Write + Send> Conn for T {}
 
 /// Turns an accepted TCP stream into a connection (e.g. a TLS handshake); `None` drops it.
-pub type Acceptor = dyn Fn(TcpStream) -> Option<Box<dyn Conn>> + Send + Sync;
+pub(crate) type Acceptor = dyn Fn(TcpStream) -> Option<Box<dyn Conn>> + Send + Sync;
 
 fn read_request(stream: &mut dyn Conn) -> Option<Recorded> {
     let mut reader = BufReader::new(stream);
@@ -181,7 +181,7 @@ fn serve(mut stream: Box<dyn Conn>, handler: &Handler, log: &Mutex<Vec<Recorded>
 
 impl StubServer {
     /// Starts a server on `127.0.0.1:<free port>`.
-    pub fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
+    pub(crate) fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
         Self::start_with(
             Arc::new(|s: TcpStream| Some(Box::new(s) as Box<dyn Conn>)),
             handler,
@@ -189,7 +189,7 @@ impl StubServer {
     }
 
     /// Starts a server whose connections go through `acceptor` first.
-    pub fn start_with(
+    pub(crate) fn start_with(
         acceptor: Arc<Acceptor>,
         handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
     ) -> Self {
@@ -228,17 +228,17 @@ impl StubServer {
     }
 
     /// `http://127.0.0.1:<port>`.
-    pub fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// Port.
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
     /// Requests served so far, in arrival order.
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.log.lock().unwrap().clone()
     }
 }
@@ -255,7 +255,7 @@ impl Drop for StubServer {
 
 /// Metadata paths (under `/computeMetadata/v1/`) → answer; unknown paths are 404, and a
 /// request without `Metadata-Flavor: Google` is refused with 403 as the real server does.
-pub fn metadata_server(routes: BTreeMap<String, Reply>) -> StubServer {
+pub(crate) fn metadata_server(routes: BTreeMap<String, Reply>) -> StubServer {
     StubServer::start(move |req| {
         if req.header("metadata-flavor") != Some("Google") {
             return Reply::new(403, "Missing Metadata-Flavor:Google header.");
@@ -273,7 +273,7 @@ pub fn metadata_server(routes: BTreeMap<String, Reply>) -> StubServer {
 
 /// A metadata server whose default service account has `token` (valid `expires_in` s)
 /// and an email.
-pub fn node_sa_metadata(token: &str, expires_in: u64) -> StubServer {
+pub(crate) fn node_sa_metadata(token: &str, expires_in: u64) -> StubServer {
     let mut routes = BTreeMap::new();
     routes.insert(
         "instance/service-accounts/default/token".to_owned(),
@@ -294,7 +294,7 @@ pub fn node_sa_metadata(token: &str, expires_in: u64) -> StubServer {
 
 /// An STS stub at `/v1/token`: answers `reply` to a well-formed JSON exchange request and
 /// 400 `{"error": "invalid_request"}` to anything else.
-pub fn sts_server(reply: Reply) -> StubServer {
+pub(crate) fn sts_server(reply: Reply) -> StubServer {
     StubServer::start(move |req| {
         let ok = req.method == "POST"
             && req.path() == "/v1/token"
@@ -309,7 +309,7 @@ pub fn sts_server(reply: Reply) -> StubServer {
 }
 
 /// The STS success body of the upstream test.
-pub fn sts_ok(token: &str, expires_in: u64) -> Reply {
+pub(crate) fn sts_ok(token: &str, expires_in: u64) -> Reply {
     Reply::new(
         200,
         format!(
@@ -319,17 +319,17 @@ pub fn sts_ok(token: &str, expires_in: u64) -> Reply {
 }
 
 /// The STS failure of the upstream test convention.
-pub fn sts_invalid_grant() -> Reply {
+pub(crate) fn sts_invalid_grant() -> Reply {
     Reply::new(400, "{\"error\": \"invalid_grant\"}")
 }
 
 /// The plugin binary.
-pub fn plugin_bin() -> &'static str {
+pub(crate) fn plugin_bin() -> &'static str {
     env!("CARGO_BIN_EXE_auth-provider-gcp")
 }
 
 /// Runs the plugin with a clean environment plus `env`, `args` and `stdin`.
-pub fn run_plugin(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+pub(crate) fn run_plugin(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
     let mut cmd = Command::new(plugin_bin());
     cmd.args(args)
         .env_clear()
@@ -348,7 +348,7 @@ pub fn run_plugin(args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
 }
 
 /// Environment pointing the plugin at stubs (`sts` optional).
-pub fn stub_env(metadata: &StubServer, sts: Option<&StubServer>) -> Vec<(String, String)> {
+pub(crate) fn stub_env(metadata: &StubServer, sts: Option<&StubServer>) -> Vec<(String, String)> {
     let mut env = vec![(
         "KCRED_GCP_METADATA_URL".to_owned(),
         format!("{}/computeMetadata/v1/", metadata.base()),
@@ -363,12 +363,12 @@ pub fn stub_env(metadata: &StubServer, sts: Option<&StubServer>) -> Vec<(String,
 }
 
 /// Borrows an owned environment list.
-pub fn env_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn env_refs(env: &[(String, String)]) -> Vec<(&str, &str)> {
     env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 /// A v1 request for `image`.
-pub fn request(image: &str) -> Vec<u8> {
+pub(crate) fn request(image: &str) -> Vec<u8> {
     format!(
         "{{\"kind\":\"CredentialProviderRequest\",\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"image\":\"{image}\"}}\n"
     )
@@ -376,7 +376,7 @@ pub fn request(image: &str) -> Vec<u8> {
 }
 
 /// The conformance table.
-pub fn gcp_cases() -> serde_json::Value {
+pub(crate) fn gcp_cases() -> serde_json::Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/conformance/gcp_cases.json"
@@ -386,7 +386,7 @@ pub fn gcp_cases() -> serde_json::Value {
 }
 
 /// The cases of one suite.
-pub fn suite(cases: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
+pub(crate) fn suite(cases: &serde_json::Value, name: &str) -> Vec<serde_json::Value> {
     cases["suites"][name]["cases"]
         .as_array()
         .unwrap_or_else(|| panic!("suite {name} has cases"))
