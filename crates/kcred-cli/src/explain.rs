@@ -2,18 +2,20 @@
 //! credentials, and why each pattern matched or not.
 //!
 //! The config is read and validated first, as the kubelet does at startup (a config it
-//! would reject is an error, exit 2). Providers are listed in config order, which is the
-//! order the kubelet calls them in. Exit 0 = at least one provider matches, 1 = none.
+//! would reject is an error, exit 2). Providers are listed in the order the kubelet calls
+//! them in: config order from 1.33, sorted by name before (`--kubelet-version`). Exit 0 = at
+//! least one provider matches, 1 = none.
 
 use std::path::PathBuf;
 
 use kcred_api::config::CredentialProvider;
 use kcred_api::gostr::strconv_quote;
-use kcred_config::{load_path, validate, FeatureGates};
+use kcred_config::{load_path_for, validate_for, FeatureGates};
+use kcred_kubelet::{KubeletVersion, ProviderOrder};
 use kcred_match::pattern::{MatchImage, MatchTarget};
 use serde_json::{json, Value};
 
-use crate::matching::{outcome_json, parse_image, target_parts};
+use crate::matching::{explain_rejection, outcome_json, parse_image, target_parts};
 use crate::output::{self, count, Exit, OutputFormat};
 
 /// Arguments of `kcred explain`.
@@ -30,6 +32,8 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
+    #[command(flatten)]
+    pub kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// One pattern's verdict.
@@ -50,25 +54,39 @@ struct ProviderVerdict<'a> {
 
 /// Runs `kcred explain`.
 pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
-    let gates = output::feature_gates(args.feature_gates.as_deref())?;
-    let Some(image) = parse_image(&args.image) else {
+    let kubelet = args.kubelet.kubelet_version;
+    let gates = output::feature_gates_for(args.feature_gates.as_deref(), kubelet)?;
+    let Some(image) = parse_image(&args.image, kubelet) else {
         return Ok(Exit::Usage);
     };
-    let loaded = match load_path(&args.config) {
+    let loaded = match load_path_for(&args.config, kubelet) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
+            if let Some(note) = e.version_note() {
+                errln!("note: {note}");
+            }
             return Ok(Exit::Usage);
         }
     };
-    if let Err(e) = validate(&loaded.providers, gates) {
-        eprintln!("error: failed to validate credential provider config: {e}");
+    if let Err(e) = validate_for(&loaded.providers, gates, kubelet) {
+        errln!("error: failed to validate credential provider config: {e}");
+        for pattern in loaded.providers.iter().flat_map(|p| &p.match_images) {
+            for line in explain_rejection(pattern, kubelet) {
+                if line.contains(&kubelet.describe()) {
+                    errln!("{line} (matchImages {})", strconv_quote(pattern));
+                }
+            }
+        }
         return Ok(Exit::Usage);
     }
-    let verdicts: Vec<ProviderVerdict<'_>> = loaded
-        .providers
-        .iter()
-        .map(|p| explain_provider(p, &image.target))
+    let mut providers: Vec<&CredentialProvider> = loaded.providers.iter().collect();
+    if kubelet.provider_order() == ProviderOrder::SortedByName {
+        providers.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    }
+    let verdicts: Vec<ProviderVerdict<'_>> = providers
+        .into_iter()
+        .map(|p| explain_provider(p, &image.target, kubelet))
         .collect();
     let matching: Vec<&str> = verdicts
         .iter()
@@ -88,27 +106,28 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
                 },
                 "providers": verdicts.iter().map(|v| provider_json(v, gates)).collect::<Vec<_>>(),
                 "matching_providers": matching,
+                "kubelet_version": kubelet.to_string(),
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Text => {
-            println!("image:      {}", args.image);
-            println!("normalised: {}", image.target.raw());
-            println!(
+            outln!("image:      {}", args.image);
+            outln!("normalised: {}", image.target.raw());
+            outln!(
                 "config:     {} ({}, hash {})",
                 args.config.display(),
                 count(loaded.files.len(), "file"),
                 loaded.hash
             );
             for v in &verdicts {
-                println!();
+                outln!();
                 print_provider(v, gates);
             }
-            println!();
+            outln!();
             if matching.is_empty() {
-                println!("result: no provider matches; the kubelet runs no plugin for this image");
+                outln!("result: no provider matches; the kubelet runs no plugin for this image");
             } else {
-                println!(
+                outln!(
                     "result: {} of {} match; the kubelet runs, in this order: {}",
                     matching.len(),
                     count(verdicts.len(), "provider"),
@@ -127,13 +146,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
 fn explain_provider<'a>(
     provider: &'a CredentialProvider,
     target: &MatchTarget,
+    kubelet: KubeletVersion,
 ) -> ProviderVerdict<'a> {
     let mut matched_by = None;
     let patterns = provider
         .match_images
         .iter()
         .map(|raw| {
-            let verdict = match MatchImage::parse(raw) {
+            let verdict = match MatchImage::parse_as(raw, kubelet.url_parsing()) {
                 Ok(p) => {
                     let outcome = p.check(target);
                     PatternVerdict {
@@ -185,7 +205,7 @@ fn print_provider(v: &ProviderVerdict<'_>, gates: FeatureGates) {
         Some(pattern) => format!("match via {}", strconv_quote(pattern)),
         None => "no match".to_owned(),
     };
-    println!("provider {}: {verdict}", strconv_quote(&p.name));
+    outln!("provider {}: {verdict}", strconv_quote(&p.name));
     let cache = p
         .default_cache_duration
         .map(|d| d.to_string())
@@ -195,10 +215,10 @@ fn print_provider(v: &ProviderVerdict<'_>, gates: FeatureGates) {
         details.push_str(", ");
         details.push_str(&mode);
     }
-    println!("  {details}");
+    outln!("  {details}");
     for pattern in &v.patterns {
         let mark = if pattern.matched { "+" } else { "-" };
-        println!(
+        outln!(
             "  {mark} {}: {}",
             strconv_quote(&pattern.pattern),
             pattern.reason

@@ -3,10 +3,17 @@
 //! The image is first normalised as the kubelet does (`nginx` → `docker.io/library/nginx`),
 //! because that is the string the kubelet matches. Exit 0 = match, 1 = no match,
 //! 2 = invalid pattern or image.
+//!
+//! Both are parsed with the Go URL rules of `--kubelet-version` (default: the newest
+//! kubelet); a refused pattern names the Go change that refuses it and which kubelets
+//! accept it.
 
 use kcred_api::config::CredentialProvider;
 use kcred_api::gostr::strconv_quote;
-use kcred_config::lint;
+use kcred_config::lint::version_dependence;
+use kcred_config::lint_for;
+use kcred_kubelet::KubeletVersion;
+use kcred_match::gourl::rejecting_rule;
 use kcred_match::image::ImageRef;
 use kcred_match::pattern::{MatchImage, MatchOutcome, MatchTarget};
 use serde_json::{json, Value};
@@ -23,26 +30,32 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
+    #[command(flatten)]
+    pub kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred match`.
 pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
-    let Some(image) = parse_image(&args.image) else {
+    let kubelet = args.kubelet.kubelet_version;
+    let Some(image) = parse_image(&args.image, kubelet) else {
         return Ok(Exit::Usage);
     };
-    let pattern = match MatchImage::parse(&args.pattern) {
+    let pattern = match MatchImage::parse_as(&args.pattern, kubelet.url_parsing()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: invalid pattern {}: match image is invalid: {e}",
                 strconv_quote(&args.pattern)
             );
+            for line in explain_rejection(&args.pattern, kubelet) {
+                errln!("{line}");
+            }
             return Ok(Exit::Usage);
         }
     };
     let outcome = pattern.check(&image.target);
-    for warning in pattern_warnings(&args.pattern) {
-        eprintln!("warning: {warning}");
+    for warning in pattern_warnings(&args.pattern, kubelet) {
+        errln!("warning: {warning}");
     }
     match args.output {
         OutputFormat::Json => {
@@ -51,13 +64,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
             doc["normalised"] = json!(image.target.raw());
             doc["pattern_parts"] = pattern_parts(&pattern);
             doc["image_parts"] = target_parts(&image.target);
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            doc["kubelet_version"] = json!(kubelet.to_string());
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Text => {
-            println!("image:      {}", args.image);
-            println!("normalised: {}", image.target.raw());
-            println!("pattern:    {}", args.pattern);
-            println!(
+            outln!("image:      {}", args.image);
+            outln!("normalised: {}", image.target.raw());
+            outln!("pattern:    {}", args.pattern);
+            outln!(
                 "result:     {}",
                 if outcome.is_match() {
                     "match"
@@ -65,10 +79,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
                     "no match"
                 }
             );
-            println!("reason:     {outcome}");
+            outln!("reason:     {outcome}");
             // Only worth saying when normalisation changed more than the tag or digest.
             if !outcome.is_match() && !args.image.starts_with(image.target.raw()) {
-                println!(
+                outln!(
                     "note:       the kubelet matches the normalised name {}, not the image as written",
                     strconv_quote(image.target.raw())
                 );
@@ -88,19 +102,36 @@ pub(crate) struct NormalisedImage {
     pub target: MatchTarget,
 }
 
+/// Why `kubelet` refuses `pattern`, as `note:` lines: the Go change (e.g. "kubelet 1.37 (Go
+/// 1.26): colons in the host are rejected (…)") and which kubelets accept it.
+pub(crate) fn explain_rejection(pattern: &str, kubelet: KubeletVersion) -> Vec<String> {
+    let mut lines = Vec::new();
+    // Go's own URL syntax (bad escapes, ports, characters) needs no version story.
+    let rule = rejecting_rule(pattern, kubelet.url_parsing())
+        .map(|(rule, _)| rule)
+        .filter(|rule| rule.lineage().len() > 1);
+    if let Some(rule) = rule {
+        lines.push(format!("note: {}: {}", kubelet.describe(), rule.rule()));
+    }
+    if let Some(split) = version_dependence(pattern) {
+        lines.push(format!("note: {split}"));
+    }
+    lines
+}
+
 /// Parses and normalises an image, printing the error (as `error: …`) when it is invalid.
-pub(crate) fn parse_image(image: &str) -> Option<NormalisedImage> {
+pub(crate) fn parse_image(image: &str, kubelet: KubeletVersion) -> Option<NormalisedImage> {
     let reference = match ImageRef::parse(image) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: invalid image {}: {e}", strconv_quote(image));
+            errln!("error: invalid image {}: {e}", strconv_quote(image));
             return None;
         }
     };
-    match MatchTarget::parse(reference.name()) {
+    match MatchTarget::parse_as(reference.name(), kubelet.url_parsing()) {
         Ok(target) => Some(NormalisedImage { target }),
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: normalised image {} is not a valid URL: {e}",
                 strconv_quote(reference.name())
             );
@@ -110,12 +141,12 @@ pub(crate) fn parse_image(image: &str) -> Option<NormalisedImage> {
 }
 
 /// Lint warnings about one pattern on its own (as `matchImages "…": … [rule]`).
-fn pattern_warnings(pattern: &str) -> Vec<String> {
+fn pattern_warnings(pattern: &str, kubelet: KubeletVersion) -> Vec<String> {
     let provider = CredentialProvider {
         match_images: vec![pattern.to_owned()],
         ..Default::default()
     };
-    lint(&[provider])
+    lint_for(&[provider], kubelet)
         .into_iter()
         .map(|l| {
             format!(

@@ -3,10 +3,16 @@
 //! Success prints `valid: N providers from M files (hash sha256:…)` on stdout. Failure prints
 //! the kubelet's own message on stderr and exits 1. Lint warnings go to stderr as
 //! `warning: …` and fail only with `--deny-warnings`.
+//!
+//! `--kubelet-version V` validates as that kubelet: its Go URL parsing of `matchImages`, the
+//! fields its config types know, whether a directory is accepted, its feature-gate defaults
+//! and message wording. A pattern whose validity depends on the kubelet version gets a
+//! `version-dependent` warning whatever V is.
 
 use std::path::PathBuf;
 
-use kcred_config::{lint, load_path, validate};
+use kcred_config::{lint_for, load_path_for, validate_for};
+use kcred_match::gourl::rejecting_rule;
 
 use crate::output::{self, count, Exit};
 
@@ -21,34 +27,55 @@ pub(crate) struct Args {
     /// Fail (exit 1) when there are lint warnings.
     #[arg(long)]
     pub deny_warnings: bool,
+    #[command(flatten)]
+    pub kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred validate`.
 pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
-    let gates = output::feature_gates(args.feature_gates.as_deref())?;
-    let loaded = match load_path(&args.path) {
+    let kubelet = args.kubelet.kubelet_version;
+    let gates = output::feature_gates_for(args.feature_gates.as_deref(), kubelet)?;
+    let loaded = match load_path_for(&args.path, kubelet) {
         Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
+            if let Some(note) = e.version_note() {
+                errln!("note: {note}");
+            } else if !kubelet.config_directory() && args.path.is_dir() {
+                errln!(
+                    "note: {} reads the config path as one file; directories need kubelet 1.34 or later (kubernetes/kubernetes#131658)",
+                    kubelet.describe()
+                );
+            }
             return Ok(Exit::No);
         }
     };
-    if let Err(e) = validate(&loaded.providers, gates) {
-        eprintln!("error: failed to validate credential provider config: {e}");
+    if let Err(e) = validate_for(&loaded.providers, gates, kubelet) {
+        errln!("error: failed to validate credential provider config: {e}");
+        for pattern in loaded.providers.iter().flat_map(|p| &p.match_images) {
+            if let Some((rule, _)) = rejecting_rule(pattern, kubelet.url_parsing()) {
+                errln!(
+                    "note: {} rejects matchImages {}: {}",
+                    kubelet.describe(),
+                    kcred_api::gostr::strconv_quote(pattern),
+                    rule.rule()
+                );
+            }
+        }
         return Ok(Exit::No);
     }
-    let lints = lint(&loaded.providers);
+    let lints = lint_for(&loaded.providers, kubelet);
     for l in &lints {
-        eprintln!("warning: {l}");
+        errln!("warning: {l}");
     }
     if args.deny_warnings && !lints.is_empty() {
-        eprintln!(
+        errln!(
             "error: {} and --deny-warnings is set",
             count(lints.len(), "warning")
         );
         return Ok(Exit::No);
     }
-    println!(
+    outln!(
         "valid: {} from {} (hash {})",
         count(loaded.providers.len(), "provider"),
         count(loaded.files.len(), "file"),

@@ -40,6 +40,16 @@ pub enum FeatureGateError {
 }
 
 impl FeatureGates {
+    /// The defaults of a given kubelet (the token gate is off in 1.33, alpha, and absent
+    /// before).
+    pub fn for_kubelet(kubelet: kcred_kubelet::KubeletVersion) -> Self {
+        FeatureGates {
+            service_account_token_for_credential_providers: kubelet
+                .token_attributes()
+                .is_some_and(|t| t.gate_default),
+        }
+    }
+
     /// Applies a kubelet `--feature-gates` value (`Name=bool,Name2=bool`).
     ///
     /// Entries are trimmed; empty entries are skipped; values are parsed as Go's

@@ -22,6 +22,6 @@ pub mod validate;
 
 pub use feature_gates::FeatureGates;
 pub use gopath::GoPathError;
-pub use lint::{lint, Lint, LintRule};
-pub use load::{load_files, load_path, LoadError, LoadedConfig};
-pub use validate::{validate, ValidationErrors};
+pub use lint::{lint, lint_for, Lint, LintRule};
+pub use load::{load_files, load_files_for, load_path, load_path_for, LoadError, LoadedConfig};
+pub use validate::{validate, validate_for, ValidationErrors};

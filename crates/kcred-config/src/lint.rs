@@ -8,7 +8,9 @@ use std::fmt;
 
 use kcred_api::config::CredentialProvider;
 use kcred_api::gostr::strconv_quote;
+use kcred_kubelet::{split_versions, KubeletVersion};
 use kcred_match::glob::go_filepath_match;
+use kcred_match::gourl::rejecting_rule;
 use kcred_match::pattern::MatchImage;
 
 /// The kinds of mistake [`lint`] looks for.
@@ -32,6 +34,9 @@ pub enum LintRule {
     NoCaching,
     /// The same pattern appears twice in one provider.
     DuplicatePattern,
+    /// Some kubelet versions accept the pattern and others refuse the whole config for it,
+    /// because the Go that built them parses URLs differently.
+    VersionDependent,
 }
 
 impl LintRule {
@@ -46,6 +51,7 @@ impl LintRule {
             LintRule::Unmatchable => "unmatchable",
             LintRule::NoCaching => "no-caching",
             LintRule::DuplicatePattern => "duplicate-pattern",
+            LintRule::VersionDependent => "version-dependent",
         }
     }
 }
@@ -79,9 +85,15 @@ impl fmt::Display for Lint {
     }
 }
 
-/// Looks for likely mistakes in `providers`; patterns that fail to parse are left to
-/// validation.
+/// Looks for likely mistakes in `providers`, reading patterns as the newest kubelet does;
+/// patterns that fail to parse are left to validation.
 pub fn lint(providers: &[CredentialProvider]) -> Vec<Lint> {
+    lint_for(providers, KubeletVersion::NEWEST)
+}
+
+/// [`lint`] reading patterns as `kubelet` does. The [`LintRule::VersionDependent`] warning
+/// looks at every kubelet in the version table whatever `kubelet` is.
+pub fn lint_for(providers: &[CredentialProvider], kubelet: KubeletVersion) -> Vec<Lint> {
     let mut out = Vec::new();
     for provider in providers {
         let mut seen = HashSet::new();
@@ -101,7 +113,10 @@ pub fn lint(providers: &[CredentialProvider]) -> Vec<Lint> {
                 );
                 continue;
             }
-            lint_pattern(pattern, &mut push);
+            if let Some(message) = version_dependence(pattern) {
+                push(LintRule::VersionDependent, message);
+            }
+            lint_pattern(pattern, kubelet, &mut push);
         }
         if provider.default_cache_duration.is_some_and(|d| d.0 == 0) {
             out.push(Lint {
@@ -123,7 +138,30 @@ fn has_glob_meta(s: &str) -> bool {
     s.contains(['*', '?', '[', '\\'])
 }
 
-fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
+/// When kubelets disagree about whether `pattern` is valid: which accept it, which refuse it,
+/// and the Go rules that refuse it.
+pub fn version_dependence(pattern: &str) -> Option<String> {
+    let mut rules = Vec::new();
+    let split = split_versions(|v| match rejecting_rule(pattern, v.url_parsing()) {
+        None => true,
+        Some((rule, _)) => {
+            if !rules.contains(&rule) {
+                rules.push(rule);
+            }
+            false
+        }
+    });
+    if split.is_uniform() {
+        return None;
+    }
+    let why: Vec<&str> = rules.iter().map(|r| r.rule()).collect();
+    Some(format!(
+        "the kubelet's Go URL parsing changed: {split} (there the whole config is refused: {})",
+        why.join("; ")
+    ))
+}
+
+fn lint_pattern(pattern: &str, kubelet: KubeletVersion, push: &mut impl FnMut(LintRule, String)) {
     if let Some(i) = pattern.find("://") {
         let rest = &pattern[i + 3..];
         push(
@@ -138,7 +176,7 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
         );
         return;
     }
-    let Ok(parsed) = MatchImage::parse(pattern) else {
+    let Ok(parsed) = MatchImage::parse_as(pattern, kubelet.url_parsing()) else {
         return;
     };
     let port = parsed.port();
@@ -260,19 +298,71 @@ fn lint_pattern(pattern: &str, push: &mut impl FnMut(LintRule, String)) {
                 strconv_quote(only)
             ),
         ),
-        [first, tld] if first.contains('*') && !has_glob_meta(tld) => push(
-            LintRule::WildcardLabel,
-            format!(
-                "a wildcard covers exactly one label: {} matches {} but never deeper hosts \
-                 such as {}; add a pattern per depth (e.g. {})",
-                strconv_quote(&hostname),
-                strconv_quote(&format!("k8s.{tld}")),
-                strconv_quote(&format!("registry.k8s.{tld}")),
-                strconv_quote(&format!("*.*.{tld}"))
-            ),
-        ),
+        [first, tld] if first.contains('*') && !has_glob_meta(tld) => {
+            let Some(example) = label_matching(first) else {
+                return;
+            };
+            push(
+                LintRule::WildcardLabel,
+                format!(
+                    "a wildcard covers exactly one label: {} matches {} but never deeper hosts \
+                     such as {}; add a pattern per depth (e.g. {})",
+                    strconv_quote(&hostname),
+                    strconv_quote(&format!("{example}.{tld}")),
+                    strconv_quote(&format!("registry.{example}.{tld}")),
+                    strconv_quote(&format!("*.{first}.{tld}"))
+                ),
+            )
+        }
         _ => {}
     }
+}
+
+/// A host label that the glob `label` matches (`k8s` for a bare `*`), checked with
+/// `filepath.Match`; `None` if the simple construction finds none.
+fn label_matching(label: &str) -> Option<String> {
+    if label == "*" {
+        return Some("k8s".to_owned());
+    }
+    const HOST_CHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789-";
+    let mut example = String::new();
+    let mut chars = label.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '*' => example.push('x'),
+            '?' => example.push('a'),
+            '\\' => example.push(chars.next()?.1),
+            '[' => {
+                // The class runs to the first ']' after at least one member ('\\' escapes).
+                let mut end = None;
+                let mut first = true;
+                while let Some((j, d)) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        ']' if !first => {
+                            end = Some(j);
+                            break;
+                        }
+                        _ => {}
+                    }
+                    if !(first && d == '^') {
+                        first = false;
+                    }
+                }
+                let class = &label[i..=end?];
+                let member = HOST_CHARS.chars().find(|m| {
+                    go_filepath_match(class, m.encode_utf8(&mut [0; 4])).unwrap_or(false)
+                })?;
+                example.push(member);
+            }
+            c => example.push(c),
+        }
+    }
+    go_filepath_match(label, &example)
+        .unwrap_or(false)
+        .then_some(example)
 }
 
 /// Text after `?` or `#` in a pattern is a URL query or fragment: parsed, then dropped.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use kcred_api::config::{decode_config, ConfigDecodeError, CredentialProvider};
 use kcred_api::gostr::strconv_quote;
+use kcred_kubelet::KubeletVersion;
 use sha2::{Digest, Sha256};
 
 use crate::gofmt::{go_quote_path, path_bytes};
@@ -14,6 +15,13 @@ use crate::gopath::{self, GoPathError};
 
 /// The extensions a directory entry must have to be read (case-sensitive).
 pub const CONFIG_EXTENSIONS: [&str; 3] = [".json", ".yaml", ".yml"];
+
+/// kcred's limit on the size of one config file: 4 MiB. Real configs are a few KiB (a
+/// provider takes about 200 bytes, so this holds ~20,000 providers); the limit exists so a
+/// runaway or hostile file (a symlink to a huge file, a file being filled) cannot exhaust
+/// memory, and with the YAML decoder's node limit it bounds the decoder's memory. The
+/// kubelet has no limit.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// A read, decoded and merged configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +72,31 @@ pub enum LoadError {
         /// The OS error.
         source: GoPathError,
     },
+    /// A config file (or the config path) is not a regular file: a FIFO, a device, a socket.
+    /// The kubelet would block on a FIFO or read a device forever; kcred refuses at once,
+    /// without reading.
+    #[error(
+        "unable to read file {}: {} is {kind}, not a regular file: kcred reads only regular config files",
+        go_quote_path(.file),
+        go_quote_path(.file)
+    )]
+    NotRegularFile {
+        /// The file.
+        file: PathBuf,
+        /// What it is instead (`a named pipe (FIFO)`, `a character device` ...).
+        kind: &'static str,
+    },
+    /// A config file is larger than [`MAX_CONFIG_FILE_BYTES`] (kcred only).
+    #[error(
+        "unable to read file {}: it is larger than kcred's limit of {limit} bytes for a config file",
+        go_quote_path(.file)
+    )]
+    TooLarge {
+        /// The file.
+        file: PathBuf,
+        /// The limit ([`MAX_CONFIG_FILE_BYTES`]).
+        limit: u64,
+    },
     /// A config file could not be decoded.
     #[error("error decoding config {}: {source}", go_quote_path(.file))]
     Decode {
@@ -78,6 +111,43 @@ pub enum LoadError {
         /// The repeated name.
         name: String,
     },
+    /// A kubelet before 1.34 reads the config path as one file (`os.ReadFile`), so a
+    /// directory or an unreadable path fails here.
+    #[error("unable to read external registry credential provider configuration from {}: {source}", go_quote_path(.path))]
+    ReadConfigFile {
+        /// The configured path.
+        path: PathBuf,
+        /// The OS error.
+        source: GoPathError,
+    },
+    /// A field this kubelet's config types do not have (`tokenAttributes` before 1.33,
+    /// `tokenAttributes.cacheType` in 1.33): its strict decoding refuses the file.
+    #[error("error decoding config {}: strict decoding error: unknown field {}", go_quote_path(.file), strconv_quote(.field))]
+    UnknownField {
+        /// The file.
+        file: PathBuf,
+        /// The field path, e.g. `providers[0].tokenAttributes`.
+        field: String,
+        /// The kubelet asked for.
+        kubelet: KubeletVersion,
+    },
+}
+
+impl LoadError {
+    /// Why this kubelet, unlike newer ones, refuses the config, when that is the reason.
+    pub fn version_note(&self) -> Option<String> {
+        match self {
+            LoadError::UnknownField { field, kubelet, .. } if field.ends_with(".cacheType") => {
+                Some(format!(
+                    "kubelet {kubelet} has no tokenAttributes.cacheType (added in 1.34, kubernetes/kubernetes#132617)"
+                ))
+            }
+            LoadError::UnknownField { kubelet, .. } => Some(format!(
+                "kubelet {kubelet} has no tokenAttributes (service-account token mode, added in 1.33, kubernetes/kubernetes#128372)"
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Reads the config at `path` as the kubelet's `--image-credential-provider-config` (1.34+).
@@ -86,9 +156,29 @@ pub enum LoadError {
 /// (symlinks and hidden files included) whose extension is exactly `.json`, `.yaml` or `.yml`,
 /// in byte order of the joined path. Files are read and decoded one at a time, so the first
 /// failing file is the one reported.
+///
+/// Unlike the kubelet, each file must be a regular file (after following symlinks) of at
+/// most [`MAX_CONFIG_FILE_BYTES`]: see [`read_config_file`]. This function blocks on file
+/// IO; async callers run it with `spawn_blocking`.
 pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
+    load_path_for(path, KubeletVersion::NEWEST)
+}
+
+/// [`load_path`] as a given kubelet reads its config: before 1.34 the path is one file
+/// (no directories), and fields its config types lack are unknown.
+pub fn load_path_for(path: &Path, kubelet: KubeletVersion) -> Result<LoadedConfig, LoadError> {
     if path.as_os_str().is_empty() {
         return Err(LoadError::EmptyPath);
+    }
+    if !kubelet.config_directory() {
+        let bytes = read_whole(path).map_err(|fault| match fault {
+            ReadFault::Os(source) => LoadError::ReadConfigFile {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other.into_load_error(path),
+        })?;
+        return merge(std::iter::once(Ok((path.to_path_buf(), bytes))), kubelet);
     }
     let meta = std::fs::metadata(path).map_err(|e| LoadError::Access {
         path: path.to_path_buf(),
@@ -99,10 +189,13 @@ pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
     } else {
         vec![path.to_path_buf()]
     };
-    merge(files.into_iter().map(|file| {
-        let bytes = read_file(&file)?;
-        Ok((file, bytes))
-    }))
+    merge(
+        files.into_iter().map(|file| {
+            let bytes = read_config_file(&file)?;
+            Ok((file, bytes))
+        }),
+        kubelet,
+    )
 }
 
 /// Decodes, merges and hashes files already read, in the order given.
@@ -110,7 +203,15 @@ pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
 /// This is [`load_path`] without the file system: the same messages, the same hash.
 /// An empty list gives no providers (validation then rejects the config).
 pub fn load_files(files: Vec<(PathBuf, Vec<u8>)>) -> Result<LoadedConfig, LoadError> {
-    merge(files.into_iter().map(Ok))
+    load_files_for(files, KubeletVersion::NEWEST)
+}
+
+/// [`load_files`] with the config types of a given kubelet.
+pub fn load_files_for(
+    files: Vec<(PathBuf, Vec<u8>)>,
+    kubelet: KubeletVersion,
+) -> Result<LoadedConfig, LoadError> {
+    merge(files.into_iter().map(Ok), kubelet)
 }
 
 /// The kubelet's config hash: `sha256:` + hex of SHA-256 over, for each file in order,
@@ -163,21 +264,129 @@ fn list_config_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-fn read_file(file: &Path) -> Result<Vec<u8>, LoadError> {
+/// Reads one config file as [`load_path`] does: opened without blocking (a FIFO opens at
+/// once), refused unless it is a regular file once open (so a symlink is judged by its
+/// target, and a file swapped after a check cannot slip through), and read up to
+/// [`MAX_CONFIG_FILE_BYTES`] (more is [`LoadError::TooLarge`]).
+pub fn read_config_file(file: &Path) -> Result<Vec<u8>, LoadError> {
+    read_whole(file).map_err(|fault| fault.into_load_error(file))
+}
+
+/// Why [`read_whole`] failed.
+enum ReadFault {
+    /// Go's `os.ReadFile` error (open or read).
+    Os(GoPathError),
+    /// Not a regular file: what it is.
+    NotRegular(&'static str),
+    /// Over [`MAX_CONFIG_FILE_BYTES`].
+    TooLarge,
+}
+
+impl ReadFault {
+    fn into_load_error(self, file: &Path) -> LoadError {
+        match self {
+            ReadFault::Os(source) => LoadError::ReadFile {
+                file: file.to_path_buf(),
+                source,
+            },
+            ReadFault::NotRegular(kind) => LoadError::NotRegularFile {
+                file: file.to_path_buf(),
+                kind,
+            },
+            ReadFault::TooLarge => LoadError::TooLarge {
+                file: file.to_path_buf(),
+                limit: MAX_CONFIG_FILE_BYTES,
+            },
+        }
+    }
+}
+
+/// Go `os.ReadFile` made safe: open without blocking, only a regular file (a directory
+/// gives `os.ReadFile`'s `read <f>: is a directory`), at most [`MAX_CONFIG_FILE_BYTES`].
+fn read_whole(file: &Path) -> Result<Vec<u8>, ReadFault> {
     use std::io::Read;
-    let read_error = |op, e| LoadError::ReadFile {
-        file: file.to_path_buf(),
-        source: GoPathError::new(op, file, e),
-    };
-    let mut f = std::fs::File::open(file).map_err(|e| read_error("open", e))?;
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes)
-        .map_err(|e| read_error("read", e))?;
+    let os = |op, e| ReadFault::Os(GoPathError::new(op, file, e));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = options.open(file).map_err(|e| os("open", e))?;
+    let meta = f.metadata().map_err(|e| os("stat", e))?;
+    #[cfg(unix)]
+    if meta.is_dir() {
+        // What the kubelet's os.ReadFile reports (a symlink to a directory in a config dir).
+        return Err(os("read", std::io::Error::from_raw_os_error(libc::EISDIR)));
+    }
+    if !meta.is_file() {
+        return Err(ReadFault::NotRegular(file_kind(&meta.file_type())));
+    }
+    if meta.len() > MAX_CONFIG_FILE_BYTES {
+        return Err(ReadFault::TooLarge);
+    }
+    // The size may have changed since the stat: read one byte more than allowed, at most.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    f.take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| os("read", e))?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(ReadFault::TooLarge);
+    }
     Ok(bytes)
+}
+
+/// What a non-regular file is, for [`LoadError::NotRegularFile`].
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The first field of `config` that `kubelet`'s config types do not have.
+fn unknown_field(
+    config: &kcred_api::config::CredentialProviderConfig,
+    kubelet: KubeletVersion,
+) -> Option<String> {
+    let support = kubelet.token_attributes();
+    config
+        .providers
+        .iter()
+        .enumerate()
+        .find_map(|(i, provider)| {
+            let attrs = provider.token_attributes.as_ref()?;
+            match support {
+                None => Some(format!("providers[{i}].tokenAttributes")),
+                Some(s) if !s.cache_type_required && !attrs.cache_type.is_empty() => {
+                    Some(format!("providers[{i}].tokenAttributes.cacheType"))
+                }
+                Some(_) => None,
+            }
+        })
 }
 
 fn merge(
     files: impl IntoIterator<Item = Result<(PathBuf, Vec<u8>), LoadError>>,
+    kubelet: KubeletVersion,
 ) -> Result<LoadedConfig, LoadError> {
     let mut hasher = Sha256::new();
     let mut decoded = Vec::new();
@@ -189,6 +398,13 @@ fn merge(
             file: file.clone(),
             source,
         })?;
+        if let Some(field) = unknown_field(&config, kubelet) {
+            return Err(LoadError::UnknownField {
+                file,
+                field,
+                kubelet,
+            });
+        }
         decoded.push(config);
         paths.push(file);
     }

@@ -8,7 +8,8 @@ use kcred_api::config::{
 };
 use kcred_api::gostr::{json_string, json_string_list, to_lower};
 use kcred_api::ApiVersion;
-use kcred_match::gourl::parse_schemeless_url;
+use kcred_kubelet::{KubeletVersion, ValidationMessages};
+use kcred_match::gourl::parse_schemeless_url_as;
 
 use crate::feature_gates::FeatureGates;
 use crate::field::{Aggregate, FieldError};
@@ -37,22 +38,42 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
-/// Validates merged providers as the kubelet does before registering them.
+/// Validates merged providers as the newest kubelet does before registering them.
 ///
 /// The kubelet reports failure as `failed to validate credential provider config: <errors>`.
 pub fn validate(
     providers: &[CredentialProvider],
     gates: FeatureGates,
 ) -> Result<(), ValidationErrors> {
-    let list = validation_errors(providers, gates);
+    validate_for(providers, gates, KubeletVersion::NEWEST)
+}
+
+/// [`validate`] as a given kubelet does it: its Go URL parsing of `matchImages`, whether it
+/// requires `cacheType`, and its message wording (from the `kcred-kubelet` table).
+pub fn validate_for(
+    providers: &[CredentialProvider],
+    gates: FeatureGates,
+    kubelet: KubeletVersion,
+) -> Result<(), ValidationErrors> {
+    let list = validation_errors_for(providers, gates, kubelet);
     match Aggregate::new(list) {
         None => Ok(()),
         Some(agg) => Err(ValidationErrors(agg)),
     }
 }
 
-/// Every `field.Error` the kubelet would collect, in order, before de-duplication.
+/// Every `field.Error` the newest kubelet would collect, in order, before de-duplication.
 pub fn validation_errors(providers: &[CredentialProvider], gates: FeatureGates) -> Vec<FieldError> {
+    validation_errors_for(providers, gates, KubeletVersion::NEWEST)
+}
+
+/// [`validation_errors`] as a given kubelet collects them.
+pub fn validation_errors_for(
+    providers: &[CredentialProvider],
+    gates: FeatureGates,
+    kubelet: KubeletVersion,
+) -> Vec<FieldError> {
+    let messages = kubelet.validation_messages();
     let mut errs = Vec::new();
     if providers.is_empty() {
         errs.push(FieldError::required(
@@ -63,11 +84,11 @@ pub fn validation_errors(providers: &[CredentialProvider], gates: FeatureGates) 
     let mut seen_names: HashSet<&str> = HashSet::new();
     for provider in providers {
         validate_name(provider, &mut seen_names, &mut errs);
-        validate_api_version(&provider.api_version, &mut errs);
-        validate_match_images(&provider.match_images, &mut errs);
-        validate_default_cache_duration(provider, &mut errs);
+        validate_api_version(&provider.api_version, messages, &mut errs);
+        validate_match_images(&provider.match_images, kubelet, &mut errs);
+        validate_default_cache_duration(provider, messages, &mut errs);
         if let Some(attrs) = &provider.token_attributes {
-            validate_token_attributes(attrs, &provider.api_version, gates, &mut errs);
+            validate_token_attributes(attrs, &provider.api_version, gates, kubelet, &mut errs);
         }
     }
     errs
@@ -113,17 +134,28 @@ fn validate_name<'a>(
     }
 }
 
-fn validate_api_version(api_version: &str, errs: &mut Vec<FieldError>) {
+fn validate_api_version(
+    api_version: &str,
+    messages: ValidationMessages,
+    errs: &mut Vec<FieldError>,
+) {
     const PATH: &str = "providers.apiVersion";
     if api_version.is_empty() {
-        errs.push(FieldError::required(PATH, ""));
+        errs.push(FieldError::required(
+            PATH,
+            messages.required_detail("apiVersion"),
+        ));
     } else if ApiVersion::parse(api_version).is_none() {
         let valid: Vec<&str> = ApiVersion::ALL.iter().map(|v| v.as_str()).collect();
         errs.push(FieldError::not_supported(PATH, api_version, &valid));
     }
 }
 
-fn validate_match_images(match_images: &[String], errs: &mut Vec<FieldError>) {
+fn validate_match_images(
+    match_images: &[String],
+    kubelet: KubeletVersion,
+    errs: &mut Vec<FieldError>,
+) {
     const PATH: &str = "providers.matchImages";
     if match_images.is_empty() {
         errs.push(FieldError::required(
@@ -132,7 +164,7 @@ fn validate_match_images(match_images: &[String], errs: &mut Vec<FieldError>) {
         ));
     }
     for image in match_images {
-        if let Err(e) = parse_schemeless_url(image) {
+        if let Err(e) = parse_schemeless_url_as(image, kubelet.url_parsing()) {
             errs.push(FieldError::invalid(
                 PATH,
                 image,
@@ -142,15 +174,30 @@ fn validate_match_images(match_images: &[String], errs: &mut Vec<FieldError>) {
     }
 }
 
-fn validate_default_cache_duration(provider: &CredentialProvider, errs: &mut Vec<FieldError>) {
+fn validate_default_cache_duration(
+    provider: &CredentialProvider,
+    messages: ValidationMessages,
+    errs: &mut Vec<FieldError>,
+) {
     const PATH: &str = "providers.defaultCacheDuration";
     match provider.default_cache_duration {
-        None => errs.push(FieldError::required(PATH, "")),
-        Some(d) if d.0 < 0 => errs.push(FieldError::invalid_json(
+        None => errs.push(FieldError::required(
             PATH,
-            json_string(&d.to_string()),
-            "must be greater than or equal to 0",
+            messages.required_detail("defaultCacheDuration"),
         )),
+        Some(d) if d.0 < 0 => {
+            // Before 1.34 apimachinery printed the duration with its String method.
+            let value = if messages.quotes_duration_values() {
+                json_string(&d.to_string())
+            } else {
+                d.to_string()
+            };
+            errs.push(FieldError::invalid_json(
+                PATH,
+                value,
+                messages.negative_default_cache_duration(),
+            ))
+        }
         Some(_) => {}
     }
 }
@@ -159,9 +206,11 @@ fn validate_token_attributes(
     attrs: &ServiceAccountTokenAttributes,
     api_version: &str,
     gates: FeatureGates,
+    kubelet: KubeletVersion,
     errs: &mut Vec<FieldError>,
 ) {
     const PATH: &str = "providers.tokenAttributes";
+    let messages = kubelet.validation_messages();
     if !gates.service_account_token_for_credential_providers {
         errs.push(FieldError::forbidden(
             PATH,
@@ -171,13 +220,13 @@ fn validate_token_attributes(
     if attrs.service_account_token_audience.is_empty() {
         errs.push(FieldError::required(
             "providers.tokenAttributes.serviceAccountTokenAudience",
-            "",
+            messages.required_detail("serviceAccountTokenAudience"),
         ));
     }
     if attrs.require_service_account.is_none() {
         errs.push(FieldError::required(
             "providers.tokenAttributes.requireServiceAccount",
-            "",
+            messages.required_detail("requireServiceAccount"),
         ));
     }
     if api_version != ApiVersion::V1.as_str() {
@@ -229,7 +278,12 @@ fn validate_token_attributes(
     }
 
     const CACHE_TYPE_PATH: &str = "providers.tokenAttributes.cacheType";
-    if attrs.cache_type.is_empty() {
+    let cache_type_required = kubelet
+        .token_attributes()
+        .is_some_and(|t| t.cache_type_required);
+    if !cache_type_required {
+        // Before 1.34 there is no cacheType (decoding refuses one that is set).
+    } else if attrs.cache_type.is_empty() {
         errs.push(FieldError::required(
             CACHE_TYPE_PATH,
             format!(

@@ -5,18 +5,22 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use kcred_config::{load_path, validate, FeatureGates, LoadError, LoadedConfig, ValidationErrors};
+use kcred_config::{
+    load_path_for, validate_for, FeatureGates, LoadError, LoadedConfig, ValidationErrors,
+};
+use kcred_kubelet::{KubeletVersion, ProviderOrder};
 use kcred_match::image::{ImageError, ImageRef};
 use kcred_match::keyring::TrackedAuthConfig;
 use tokio::sync::broadcast;
 
 use crate::clock::{Clock, SystemClock};
 use crate::exec::{ExecLimits, DEFAULT_EXEC_TIMEOUT, DEFAULT_OUTPUT_LIMIT};
-use crate::keyring::external_keyring;
+use crate::keyring::external_keyring_as;
 use crate::metrics::{HostMetrics, MetricsError};
 use crate::provider::{PluginProvider, ProvideOutcome, ProviderContext, ProviderError};
 use crate::registration::{check_bin_dir, look_path, RegistrationError};
 use crate::reload::{self, ReloadEvent};
+use crate::scrub::KnownSecrets;
 use crate::service_account::{NoTokenSource, PodContext, ServiceAccountTokenSource};
 
 /// How a [`Host`] runs its providers.
@@ -34,6 +38,22 @@ pub struct HostOptions {
     pub clock: Arc<dyn Clock>,
     /// Coalesce concurrent misses for one registry (kcred; `false` = kubelet behaviour).
     pub coalesce_registries: bool,
+    /// The kubelet to emulate (default: the newest kcred knows): its Go URL parsing, config
+    /// types, provider order, global cache key, echoed-token check and metric names. Set
+    /// `feature_gates` to [`FeatureGates::for_kubelet`] of the same version for its gate
+    /// defaults ([`HostOptions::for_kubelet`] does both).
+    pub kubelet_version: KubeletVersion,
+}
+
+impl HostOptions {
+    /// The defaults, emulating `kubelet` (with its feature-gate defaults).
+    pub fn for_kubelet(kubelet: KubeletVersion) -> Self {
+        HostOptions {
+            feature_gates: FeatureGates::for_kubelet(kubelet),
+            kubelet_version: kubelet,
+            ..HostOptions::default()
+        }
+    }
 }
 
 impl Default for HostOptions {
@@ -45,6 +65,7 @@ impl Default for HostOptions {
             token_source: Arc::new(NoTokenSource),
             clock: Arc::new(SystemClock),
             coalesce_registries: true,
+            kubelet_version: KubeletVersion::NEWEST,
         }
     }
 }
@@ -81,10 +102,11 @@ pub enum HostError {
     NoConfigPath,
 }
 
-/// The providers in force, in config order.
+/// The providers in force, in the order the kubelet asks them (config order; sorted by name
+/// before 1.33).
 #[derive(Debug, Default)]
 pub struct ProviderSet {
-    /// Providers in config order.
+    /// Providers in the kubelet's order.
     pub providers: Vec<Arc<PluginProvider>>,
     /// The config hash (`sha256:<hex>`).
     pub hash: String,
@@ -163,7 +185,7 @@ impl Host {
         let bin_dir = bin_dir.as_ref();
         check_bin_dir(bin_dir)?;
         let fingerprint = reload::fingerprint(config_path);
-        let config = load_path(config_path)?;
+        let config = load_path_for(config_path, options.kubelet_version)?;
         let host = Host::build(config, bin_dir, Some(config_path.to_path_buf()), options)?;
         *host
             .shared
@@ -191,7 +213,7 @@ impl Host {
         config_path: Option<PathBuf>,
         options: HostOptions,
     ) -> Result<Host, HostError> {
-        let metrics = Arc::new(HostMetrics::new()?);
+        let metrics = Arc::new(HostMetrics::for_kubelet(options.kubelet_version)?);
         let context = ProviderContext {
             limits: ExecLimits {
                 timeout: options.exec_timeout,
@@ -204,6 +226,8 @@ impl Host {
                 .feature_gates
                 .service_account_token_for_credential_providers,
             coalesce_registries: options.coalesce_registries,
+            secrets: KnownSecrets::new(),
+            kubelet: options.kubelet_version,
         };
         let set = build_provider_set(config, bin_dir, &context, options.feature_gates, None)?;
         metrics.set_config_hash(&set.hash);
@@ -276,7 +300,22 @@ impl Host {
         for provider in &set.providers {
             outcomes.push(provider.provide(&name, &pod).await);
         }
-        let credentials = external_keyring(&outcomes).lookup(&name);
+        // A provider's error may quote a secret another provider returned later in this
+        // lookup: scrub every error again with all the secrets known now.
+        let secrets = &self.shared.context.secrets;
+        for outcome in &mut outcomes {
+            if let Err(failure) = &mut outcome.result {
+                if let Some(stderr) = failure.plugin_stderr_mut() {
+                    *stderr = secrets.scrub(stderr, &[]);
+                }
+            }
+            if let Some(text) = outcome.trace.error.as_mut() {
+                *text = secrets.scrub(text, &[]);
+            }
+        }
+        let credentials =
+            external_keyring_as(&outcomes, self.shared.options.kubelet_version.url_parsing())
+                .lookup(&name);
         Ok(CredentialsReport {
             image: name,
             outcomes,
@@ -299,9 +338,15 @@ pub(crate) fn build_provider_set(
     gates: FeatureGates,
     previous: Option<&ProviderSet>,
 ) -> Result<ProviderSet, HostError> {
-    validate(&config.providers, gates).map_err(HostError::Validate)?;
-    let mut providers = Vec::with_capacity(config.providers.len());
-    for definition in config.providers {
+    let kubelet = context.kubelet;
+    validate_for(&config.providers, gates, kubelet).map_err(HostError::Validate)?;
+    let mut definitions = config.providers;
+    if kubelet.provider_order() == ProviderOrder::SortedByName {
+        // Before 1.33 the kubelet asked its providers sorted by name.
+        definitions.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    }
+    let mut providers = Vec::with_capacity(definitions.len());
+    for definition in definitions {
         let program = look_path(bin_dir, &definition.name)?;
         let reused = previous.and_then(|set| {
             set.providers

@@ -16,7 +16,16 @@ use crate::provider::ProvideOutcome;
 /// providers' credentials come first), one `add` per outcome (so `config_index` is the
 /// outcome's index).
 pub fn external_keyring(outcomes: &[ProvideOutcome]) -> DockerKeyring {
-    let mut keyring = DockerKeyring::new();
+    external_keyring_as(outcomes, kcred_match::GoUrlParsing::default())
+}
+
+/// [`external_keyring`] parsing keys and the image with the Go URL rules of the kubelet
+/// emulated.
+pub fn external_keyring_as(
+    outcomes: &[ProvideOutcome],
+    url_parsing: kcred_match::GoUrlParsing,
+) -> DockerKeyring {
+    let mut keyring = DockerKeyring::with_url_parsing(url_parsing);
     for outcome in outcomes {
         // Locations Go's url.Parse rejects are skipped, as the kubelet does (it only logs them).
         let _skipped = keyring.add(outcome.service_account().cloned(), outcome.docker_config());

@@ -36,12 +36,19 @@ pub struct HostMetrics {
 }
 
 impl HostMetrics {
-    /// Creates the metrics in a fresh registry.
+    /// Creates the metrics, named as the newest kubelet names them, in a fresh registry.
     pub fn new() -> Result<Self, MetricsError> {
+        Self::for_kubelet(kcred_kubelet::KubeletVersion::NEWEST)
+    }
+
+    /// Creates the metrics named as `kubelet` names them (`…_plugin_errors` before 1.34);
+    /// the config-info gauge is registered only where that kubelet has it.
+    pub fn for_kubelet(kubelet: kcred_kubelet::KubeletVersion) -> Result<Self, MetricsError> {
+        let names = kubelet.metric_names();
         let registry = Registry::new();
         let duration = HistogramVec::new(
             HistogramOpts::new(
-                PLUGIN_DURATION,
+                names.duration,
                 "Duration of execution in seconds for credential provider plugin",
             )
             .buckets(prometheus::DEFAULT_BUCKETS.to_vec()),
@@ -49,14 +56,14 @@ impl HostMetrics {
         )?;
         let errors = IntCounterVec::new(
             Opts::new(
-                PLUGIN_ERRORS,
+                names.errors,
                 "Number of errors from credential provider plugin",
             ),
             &["plugin_name"],
         )?;
         let config_info = IntGaugeVec::new(
             Opts::new(
-                CONFIG_INFO,
+                names.config_info.unwrap_or(CONFIG_INFO),
                 "Information about the last applied credential provider configuration with hash as label",
             ),
             &["hash"],
@@ -77,7 +84,9 @@ impl HostMetrics {
         )?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(errors.clone()))?;
-        registry.register(Box::new(config_info.clone()))?;
+        if names.config_info.is_some() {
+            registry.register(Box::new(config_info.clone()))?;
+        }
         registry.register(Box::new(cache_hits.clone()))?;
         registry.register(Box::new(cache_misses.clone()))?;
         Ok(HostMetrics {

@@ -15,12 +15,14 @@ use kcred_match::pattern::{MatchImage, MatchTarget};
 
 use crate::cache::{
     parse_registry, single_flight_key, CacheKey, KeyTooLong, ProviderCache, ServiceAccountCacheKey,
-    GLOBAL_CACHE_KEY,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::exec::{ExecError, ExecLimits, ExecOutcome, PluginRunner};
 use crate::metrics::HostMetrics;
-use crate::registry_flight::{wait_for_leader, Admission, RegistryFlights, RegistryScope};
+use crate::registry_flight::{
+    wait_for_leader, Admission, FlightEnd, RegistryFlights, RegistryScope,
+};
+use crate::scrub::KnownSecrets;
 use crate::service_account::{
     NoTokenSource, PodContext, ServiceAccountError, ServiceAccountMode, ServiceAccountRequest,
     ServiceAccountTokenSource,
@@ -43,6 +45,12 @@ pub struct ProviderContext {
     pub service_account_gate: bool,
     /// kcred's registry coalescing (see [`crate::registry_flight`]); off = kubelet behaviour.
     pub coalesce_registries: bool,
+    /// The tokens sent and passwords received so far, scrubbed from echoed plugin stderr
+    /// (see [`crate::scrub`]); shared by the providers of a host.
+    pub secrets: KnownSecrets,
+    /// The kubelet emulated: Go URL parsing of `matchImages`, global cache key, echoed-token
+    /// check.
+    pub kubelet: kcred_kubelet::KubeletVersion,
 }
 
 impl Default for ProviderContext {
@@ -54,6 +62,8 @@ impl Default for ProviderContext {
             token_source: Arc::new(NoTokenSource),
             service_account_gate: true,
             coalesce_registries: true,
+            secrets: KnownSecrets::new(),
+            kubelet: kcred_kubelet::KubeletVersion::NEWEST,
         }
     }
 }
@@ -112,6 +122,19 @@ pub enum ProvideFailure {
     /// The cache key for storing the response could not be built.
     #[error("Error generating cache key: {0}")]
     CacheKey(KeyTooLong),
+    /// kcred's registry coalescing: this lookup waited for the run of the plugin for
+    /// another image of the same registry, which failed; the plugin was not run again, so
+    /// a coalesced lookup takes at most one plugin timeout (see [`crate::registry_flight`]).
+    #[error(
+        "not run: kcred coalesced this lookup with the plugin's run for image {} of the same registry, which failed: {error}",
+        strconv_quote(.leader_image)
+    )]
+    CoalescedRunFailed {
+        /// The image the failed run was for.
+        leader_image: String,
+        /// Its failure.
+        error: Box<ProvideFailure>,
+    },
 }
 
 impl ProvideFailure {
@@ -122,6 +145,16 @@ impl ProvideFailure {
     pub fn detail(&self) -> Option<&str> {
         match self {
             ProvideFailure::Exec(e) => e.detail(),
+            ProvideFailure::CoalescedRunFailed { error, .. } => error.detail(),
+            _ => None,
+        }
+    }
+
+    /// The plugin stderr this failure quotes, if any (for [`crate::scrub`]).
+    pub(crate) fn plugin_stderr_mut(&mut self) -> Option<&mut String> {
+        match self {
+            ProvideFailure::Exec(ExecError::Run { stderr, .. }) => Some(stderr),
+            ProvideFailure::CoalescedRunFailed { error, .. } => error.plugin_stderr_mut(),
             _ => None,
         }
     }
@@ -206,10 +239,14 @@ impl PluginProvider {
         if let Some(m) = &context.metrics {
             runner = runner.with_metrics(m.clone());
         }
+        runner = runner.with_secrets(context.secrets.clone());
         let match_images = definition
             .match_images
             .iter()
-            .map(|p| (p.clone(), MatchImage::parse(p).map_err(|e| e.to_string())))
+            .map(|p| {
+                let parsed = MatchImage::parse_as(p, context.kubelet.url_parsing());
+                (p.clone(), parsed.map_err(|e| e.to_string()))
+            })
             .collect();
         let service_account = ServiceAccountMode::from_attributes(
             definition.token_attributes.as_ref(),
@@ -220,7 +257,8 @@ impl PluginProvider {
             match_images,
             runner,
             service_account,
-            cache: ProviderCache::new(context.clock.clone()),
+            cache: ProviderCache::new(context.clock.clone())
+                .with_global_key(context.kubelet.global_cache_key()),
             group: Group::new(),
             flights: RegistryFlights::new(),
             definition,
@@ -260,7 +298,7 @@ impl PluginProvider {
 
     /// `isImageAllowed`: the first pattern matching `image`, or why none did.
     pub fn match_image(&self, image: &str) -> MatchTrace {
-        let target = match MatchTarget::parse(image) {
+        let target = match MatchTarget::parse_as(image, self.context.kubelet.url_parsing()) {
             Ok(t) => t,
             Err(e) => {
                 return MatchTrace::NotMatched {
@@ -302,6 +340,7 @@ impl PluginProvider {
         };
         if let Some(sa) = &sa {
             out.service_account = Some(sa.coordinates.clone());
+            self.context.secrets.learn(sa.token.expose());
         }
         let sa_key = sa
             .as_ref()
@@ -321,18 +360,28 @@ impl PluginProvider {
             Err(e) => return out.fail(ProvideFailure::SingleFlightKey(e)),
         };
         let registry = parse_registry(image);
-        let mut _leader = None;
+        let mut leader = None;
         if self.context.coalesce_registries && !self.group.in_flight(&sf_key) {
             let scope = match CacheKey::new(registry, &sa_key) {
                 Ok(k) => k,
                 Err(e) => return out.fail(ProvideFailure::RegistryScope(e)),
             };
             match self.flights.admit(registry, scope.as_bytes(), &sf_key) {
-                Admission::Lead(guard) => _leader = Some(guard),
+                Admission::Lead(guard) => leader = Some(guard),
                 Admission::Bypass => {}
                 Admission::Wait(done) => {
                     out.trace.waited_for_registry = true;
-                    wait_for_leader(done).await;
+                    if let FlightEnd::Failed {
+                        image: leader_image,
+                        error,
+                    } = wait_for_leader(done).await
+                    {
+                        // Bounded by one plugin timeout: share the failure, do not exec.
+                        return out.fail(ProvideFailure::CoalescedRunFailed {
+                            leader_image,
+                            error: Box::new(error),
+                        });
+                    }
                     match self.cached(image, &sa_key, &mut out) {
                         Err(e) => return out.fail(e),
                         Ok(true) => return out.finish(),
@@ -358,11 +407,14 @@ impl PluginProvider {
             duration: shared.value.duration,
             joined: !shared.executed,
         });
-        let response = match shared.value.result {
-            Ok(r) => r,
-            Err(e) => return out.fail(e.into()),
+        let outcome = match shared.value.result {
+            Ok(response) => self.use_response(image, &response, sa.as_ref(), &sa_key, out),
+            Err(e) => out.fail(e.into()),
         };
-        self.use_response(image, &response, sa.as_ref(), &sa_key, out)
+        if let (Some(leader), Err(error)) = (leader.as_mut(), &outcome.result) {
+            leader.fail(image, error.clone());
+        }
+        outcome
     }
 
     /// Step 3: looks the image up; `Ok(true)` when `out` now holds a cached config.
@@ -408,9 +460,13 @@ impl PluginProvider {
         out.trace.cache_key_type = Some(response.cache_key_type.clone());
         out.trace.cache_duration = response.cache_duration.map(|d| d.to_string());
         out.trace.auth_keys = response.auth.keys().cloned().collect();
+        for auth in response.auth.values() {
+            self.context.secrets.learn(auth.password.expose());
+        }
         let registry = parse_registry(image);
-        // 6. echoed token
-        if let (Some(sa), Some(mode)) = (sa, &self.service_account) {
+        // 6. echoed token (1.34+)
+        let echo_check = self.context.kubelet.echoed_token_check();
+        if let (true, Some(sa), Some(mode)) = (echo_check, sa, &self.service_account) {
             if !sa.token.is_empty()
                 && !mode.caches_per_token()
                 && response.auth.values().any(|a| a.password == sa.token)
@@ -429,7 +485,7 @@ impl PluginProvider {
         let base = match key_type {
             CacheKeyType::Image => image,
             CacheKeyType::Registry => registry,
-            CacheKeyType::Global => GLOBAL_CACHE_KEY,
+            CacheKeyType::Global => self.context.kubelet.global_cache_key(),
         };
         // 8. DockerConfig
         let config: DockerConfig = response

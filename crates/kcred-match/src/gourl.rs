@@ -22,15 +22,40 @@
 //! [`url_hostname`] is the general `url.Parse(raw)` then `URL.Hostname()` (any scheme or
 //! none), as the ECR plugin reads an image's registry host.
 //!
-//! Go 1.24.8/1.25.2 and later additionally require a bracketed host to be an IPv6 address
-//! (CVE-2025-47912) and Go 1.26 rejects a second colon in `http(s)` hosts; this module follows
-//! the spec's baseline behaviour, which has neither check.
+//! Host parsing changed in the Go releases that built kubelets 1.26 to 1.37: every parse
+//! takes a [`GoUrlParsing`] variant from the kubelet version table (`kcred-kubelet`):
+//!
+//! - before CVE-2025-47912 (Go ≤ 1.24.7): only a leading `[` is special and its content is
+//!   not checked;
+//! - CVE-2025-47912 (Go 1.24.8+/1.25.2+): the last `[` anywhere opens an IP literal that must
+//!   be an IPv6 address (`invalid host: ParseAddr(…)`, `invalid IP-literal`); text before it
+//!   is dropped; Go 1.24.8–1.24.9/1.25.2–1.25.3 also refuse IPv4-mapped addresses
+//!   (`invalid IPv6 host`);
+//! - CVE-2026-25679 (Go 1.25.8+/1.26.1+): a `[` that does not start the host is
+//!   `invalid IP-literal`;
+//! - strict colons (Go 1.26 with `godebug default=go1.26`): the port starts at the first
+//!   colon of an `http(s)` host, so a second colon is `invalid port`.
+//!
+//! The functions without a variant use [`default_url_parsing`], the newest kubelet's.
+//! [`rejecting_rule`] says which of these changes rejected an input.
+//! [`url_hostname`] (the ECR plugin's registry host, not a kubelet parse) keeps the
+//! pre-CVE-2025-47912 rules.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
 use kcred_api::gostr::strconv_quote_bytes;
+pub use kcred_kubelet::GoUrlParsing;
+use kcred_kubelet::KubeletVersion;
+
+use crate::gonetip::{parse_addr, ParseAddrError, ParsedAddr};
+
+/// The URL parsing of the newest kubelet kcred knows: what the functions without a variant
+/// use.
+pub fn default_url_parsing() -> GoUrlParsing {
+    KubeletVersion::NEWEST.url_parsing()
+}
 
 /// The scheme the kubelet prepends before parsing (`ParseSchemelessURL`).
 const HTTPS_PREFIX: &[u8] = b"https://";
@@ -89,6 +114,15 @@ pub enum UrlErrorReason {
     /// `first path segment in URL cannot contain colon`: a relative URL such as `1:x`
     /// ([`url_hostname`] only).
     ColonInFirstSegment,
+    /// `invalid host: ParseAddr(…): …`: bracketed text that is not an IP address
+    /// (CVE-2025-47912 and later).
+    InvalidIpLiteralHost(ParseAddrError),
+    /// `invalid IP-literal`: an IPv4 address in brackets (CVE-2025-47912 fix as released in
+    /// Go 1.24.10+/1.25.4+), or a `[` that does not start the host (CVE-2026-25679).
+    InvalidIpLiteral,
+    /// `invalid IPv6 host`: an IPv4 or IPv4-mapped address in brackets (Go 1.24.8–1.24.9,
+    /// 1.25.2–1.25.3).
+    InvalidIpv6Host,
 }
 
 impl fmt::Display for UrlErrorReason {
@@ -114,6 +148,9 @@ impl fmt::Display for UrlErrorReason {
             Self::ColonInFirstSegment => {
                 f.write_str("first path segment in URL cannot contain colon")
             }
+            Self::InvalidIpLiteralHost(e) => write!(f, "invalid host: {e}"),
+            Self::InvalidIpLiteral => f.write_str("invalid IP-literal"),
+            Self::InvalidIpv6Host => f.write_str("invalid IPv6 host"),
         }
     }
 }
@@ -163,17 +200,59 @@ impl std::error::Error for UrlError {}
 /// assert_eq!(err.to_string(), r#"parse "https://%invalid%": invalid URL escape "%in""#);
 /// ```
 pub fn parse_schemeless_url(s: &str) -> Result<SchemelessUrl, UrlError> {
-    parse_schemeless_bytes(s.as_bytes())
+    parse_schemeless_bytes(s.as_bytes(), default_url_parsing())
+}
+
+/// [`parse_schemeless_url`] as the Go of one kubelet parses it.
+///
+/// ```
+/// use kcred_match::gourl::{parse_schemeless_url_as, GoUrlParsing};
+/// assert!(parse_schemeless_url_as("myacr.[a-z]cr", GoUrlParsing::BeforeCve2025_47912).is_ok());
+/// let err = parse_schemeless_url_as("myacr.[a-z]cr", GoUrlParsing::StrictColons).unwrap_err();
+/// assert_eq!(err.to_string(), r#"parse "https://myacr.[a-z]cr": invalid IP-literal"#);
+/// ```
+pub fn parse_schemeless_url_as(s: &str, variant: GoUrlParsing) -> Result<SchemelessUrl, UrlError> {
+    parse_schemeless_bytes(s.as_bytes(), variant)
+}
+
+/// When `s` fails to parse under `variant`: the variant of its lineage whose rule first
+/// rejects it ([`GoUrlParsing::rule`] says it in words), with the error. `None` when `s`
+/// parses.
+///
+/// ```
+/// use kcred_match::gourl::{rejecting_rule, GoUrlParsing};
+/// let (rule, _) = rejecting_rule("localhost:80:80", GoUrlParsing::StrictColons).unwrap();
+/// assert_eq!(rule, GoUrlParsing::StrictColons);
+/// let (rule, _) = rejecting_rule("%zz", GoUrlParsing::StrictColons).unwrap();
+/// assert_eq!(rule, GoUrlParsing::BeforeCve2025_47912);
+/// ```
+pub fn rejecting_rule(s: &str, variant: GoUrlParsing) -> Option<(GoUrlParsing, UrlError)> {
+    let err = parse_schemeless_url_as(s, variant).err()?;
+    let rule = variant
+        .lineage()
+        .iter()
+        .copied()
+        .find(|v| parse_schemeless_url_as(s, *v).is_err())
+        .unwrap_or(variant);
+    Some((rule, err))
 }
 
 /// [`parse_schemeless_url`] on a Go byte string (keyring keys may hold decoded bytes).
-pub(crate) fn parse_schemeless_bytes(s: &[u8]) -> Result<SchemelessUrl, UrlError> {
-    parse_after_scheme(HTTPS_PREFIX, s)
+pub(crate) fn parse_schemeless_bytes(
+    s: &[u8],
+    variant: GoUrlParsing,
+) -> Result<SchemelessUrl, UrlError> {
+    parse_after_scheme_as(HTTPS_PREFIX, s, variant)
 }
 
 /// Go `url.Parse(prefix + rest)` where `prefix` is a scheme and `//` (`"https://"`,
-/// `"http://"`) or just `"//"`: `rest` starts with the authority.
-pub(crate) fn parse_after_scheme(prefix: &[u8], rest: &[u8]) -> Result<SchemelessUrl, UrlError> {
+/// `"http://"`) or just `"//"`: `rest` starts with the authority; `variant` is the Go URL
+/// parsing of the kubelet emulated.
+pub(crate) fn parse_after_scheme_as(
+    prefix: &[u8],
+    rest: &[u8],
+    variant: GoUrlParsing,
+) -> Result<SchemelessUrl, UrlError> {
     let (before_fragment, fragment) = cut(rest, b'#');
     let error_without_fragment = |reason| UrlError {
         url: [prefix, before_fragment].concat(),
@@ -188,7 +267,11 @@ pub(crate) fn parse_after_scheme(prefix: &[u8], rest: &[u8]) -> Result<Schemeles
         Some(i) => before_query.split_at(i),
         None => (before_query, &b""[..]),
     };
-    let host = parse_authority(authority).map_err(error_without_fragment)?;
+    // Go lowercases the scheme; only http and https hosts get strict colons.
+    let scheme = prefix.strip_suffix(b"//").unwrap_or(prefix);
+    let scheme = scheme.strip_suffix(b":").unwrap_or(scheme);
+    let http = scheme.eq_ignore_ascii_case(b"http") || scheme.eq_ignore_ascii_case(b"https");
+    let host = parse_authority(authority, variant, http).map_err(error_without_fragment)?;
     let path = unescape(raw_path, Mode::Path)
         .map_err(error_without_fragment)?
         .into_owned();
@@ -233,7 +316,11 @@ fn parse_url(raw: &[u8]) -> Result<SchemelessUrl, UrlError> {
     let rest = &before_fragment[scheme_end..];
     if rest.starts_with(b"//") && (has_scheme || !rest.starts_with(b"///")) {
         let authority_start = scheme_end + 2;
-        return parse_after_scheme(&raw[..authority_start], &raw[authority_start..]);
+        return parse_after_scheme_as(
+            &raw[..authority_start],
+            &raw[authority_start..],
+            GoUrlParsing::BeforeCve2025_47912,
+        );
     }
     // No authority, so no host: only the errors remain to be found.
     let (before_query, _query) = cut(rest, b'?');
@@ -324,13 +411,17 @@ fn check_fragment(
 }
 
 /// Go `parseAuthority`: host first, then the userinfo before the last `@`.
-fn parse_authority(authority: &[u8]) -> Result<Vec<u8>, UrlErrorReason> {
+fn parse_authority(
+    authority: &[u8],
+    variant: GoUrlParsing,
+    http: bool,
+) -> Result<Vec<u8>, UrlErrorReason> {
     let at = authority.iter().rposition(|&b| b == b'@');
     let host_part = match at {
         Some(i) => &authority[i + 1..],
         None => authority,
     };
-    let host = parse_host(host_part)?;
+    let host = parse_host(host_part, variant, http)?;
     if let Some(i) = at {
         let userinfo = &authority[..i];
         if !valid_userinfo(userinfo) {
@@ -349,8 +440,77 @@ fn parse_authority(authority: &[u8]) -> Result<Vec<u8>, UrlErrorReason> {
     Ok(host)
 }
 
-/// Go `parseHost` (Go 1.24, before the bracketed-IPv6 validation).
-fn parse_host(host: &[u8]) -> Result<Vec<u8>, UrlErrorReason> {
+/// Go `parseHost` as `variant` does it (`http`: the scheme is http or https).
+fn parse_host(host: &[u8], variant: GoUrlParsing, http: bool) -> Result<Vec<u8>, UrlErrorReason> {
+    if !variant.ip_literal_must_be_ipv6() {
+        return parse_host_before_cve_2025_47912(host);
+    }
+    if let Some(open) = host.iter().rposition(|&b| b == b'[') {
+        if open > 0 && variant.ip_literal_must_start_host() {
+            return Err(UrlErrorReason::InvalidIpLiteral);
+        }
+        return parse_ip_literal(host, open, variant);
+    }
+    if let Some(first) = host.iter().position(|&b| b == b':') {
+        let last = host.iter().rposition(|&b| b == b':').unwrap_or(first);
+        let colon = if variant.strict_colons() && http {
+            first
+        } else {
+            last
+        };
+        let colon_port = &host[colon..];
+        if !valid_optional_port(colon_port) {
+            return Err(UrlErrorReason::InvalidPort(colon_port.to_vec()));
+        }
+    }
+    Ok(unescape(host, Mode::Host)?.into_owned())
+}
+
+/// Go 1.24.8+/1.25.2+ `parseHost` for a host holding `[` at `open` (the last one): the text
+/// between it and the last `]` must be an IPv6 address; text before `open` is dropped.
+fn parse_ip_literal(
+    host: &[u8],
+    open: usize,
+    variant: GoUrlParsing,
+) -> Result<Vec<u8>, UrlErrorReason> {
+    let close = host
+        .iter()
+        .rposition(|&b| b == b']')
+        .ok_or(UrlErrorReason::MissingBracket)?;
+    let colon_port = &host[close + 1..];
+    if !valid_optional_port(colon_port) {
+        return Err(UrlErrorReason::InvalidPort(colon_port.to_vec()));
+    }
+    // `close > open` here: a `]` before the last `[` leaves that `[` in `colon_port`.
+    let hostname = &host[open + 1..close];
+    let mut unescaped = match find(hostname, b"%25") {
+        Some(zone) => {
+            let mut out = unescape(&hostname[..zone], Mode::Host)?.into_owned();
+            out.extend_from_slice(&unescape(&hostname[zone..], Mode::Zone)?);
+            out
+        }
+        None => unescape(hostname, Mode::Host)?.into_owned(),
+    };
+    match parse_addr(&unescaped).map_err(UrlErrorReason::InvalidIpLiteralHost)? {
+        ParsedAddr::V4 if variant.rejects_ipv4_mapped() => {
+            return Err(UrlErrorReason::InvalidIpv6Host)
+        }
+        ParsedAddr::V4 => return Err(UrlErrorReason::InvalidIpLiteral),
+        ParsedAddr::V6 { ipv4_mapped: true } if variant.rejects_ipv4_mapped() => {
+            return Err(UrlErrorReason::InvalidIpv6Host)
+        }
+        ParsedAddr::V6 { .. } => {}
+    }
+    let mut out = Vec::with_capacity(unescaped.len() + colon_port.len() + 2);
+    out.push(b'[');
+    out.append(&mut unescaped);
+    out.push(b']');
+    out.extend_from_slice(colon_port);
+    Ok(out)
+}
+
+/// Go `parseHost` before CVE-2025-47912 (Go ≤ 1.24.7, ≤ 1.25.1).
+fn parse_host_before_cve_2025_47912(host: &[u8]) -> Result<Vec<u8>, UrlErrorReason> {
     if host.first() == Some(&b'[') {
         let close = host
             .iter()
@@ -751,14 +911,15 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// With the `https://` prefix, `url_hostname` is `ParseSchemelessURL` then
-        /// `Hostname()`: the same error, or the same host less port and brackets.
+        /// With the `https://` prefix, `url_hostname` is `ParseSchemelessURL` (with the
+        /// pre-CVE-2025-47912 rules it keeps) then `Hostname()`: the same error, or the same
+        /// host less port and brackets.
         #[test]
         fn hostname_agrees_with_schemeless_parse(
             s in "[a-zA-Z:/@\\[\\]%#?0-9. _+é\u{1}]{0,30}",
         ) {
             let with_scheme = url_hostname(&format!("https://{s}"));
-            match parse_schemeless_url(&s) {
+            match parse_schemeless_url_as(&s, GoUrlParsing::BeforeCve2025_47912) {
                 Ok(u) => proptest::prop_assert_eq!(
                     with_scheme,
                     Ok(String::from_utf8_lossy(hostname_of(u.host_bytes())).into_owned())

@@ -9,13 +9,17 @@
 #![forbid(unsafe_code)]
 
 pub mod glob;
+mod gonetip;
 pub mod gourl;
 pub mod image;
 pub mod keyring;
 pub mod pattern;
 
 pub use glob::{go_filepath_match, BadPattern};
-pub use gourl::{parse_schemeless_url, SchemelessUrl, UrlError};
+pub use gonetip::ParseAddrError;
+pub use gourl::{
+    parse_schemeless_url, parse_schemeless_url_as, GoUrlParsing, SchemelessUrl, UrlError,
+};
 pub use image::{normalize_image, ImageError, ImageRef};
 pub use keyring::{
     is_default_registry_match, CredentialSource, DockerConfig, DockerConfigEntry, DockerKeyring,

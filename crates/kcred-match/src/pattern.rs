@@ -17,7 +17,9 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::glob::{match_bytes, BadPattern};
-use crate::gourl::{parse_schemeless_bytes, parse_schemeless_url, split_host_lenient, UrlError};
+use crate::gourl::{
+    default_url_parsing, parse_schemeless_bytes, split_host_lenient, GoUrlParsing, UrlError,
+};
 use kcred_api::gostr::strconv_quote_bytes;
 
 /// A host parsed and split the kubelet's way: `u.Host`, its labels and port (ranges into
@@ -31,8 +33,8 @@ struct SplitHost {
 }
 
 impl SplitHost {
-    fn parse(s: &[u8]) -> Result<Self, UrlError> {
-        let (host, path) = parse_schemeless_bytes(s)?.into_parts();
+    fn parse(s: &[u8], variant: GoUrlParsing) -> Result<Self, UrlError> {
+        let (host, path) = parse_schemeless_bytes(s, variant)?.into_parts();
         let (hostname, port) = split_host_lenient(&host);
         let mut labels = Vec::new();
         let mut start = hostname.start;
@@ -132,16 +134,26 @@ pub struct MatchImage {
 }
 
 impl MatchImage {
-    /// Parses a pattern such as `*.dkr.ecr.*.amazonaws.com` or `registry.io:5000/team`.
-    /// Fails only where the kubelet's config validation fails (a Go URL parse error); a
-    /// malformed glob parses and simply never matches.
+    /// Parses a pattern such as `*.dkr.ecr.*.amazonaws.com` or `registry.io:5000/team`, as
+    /// the newest kubelet does. Fails only where the kubelet's config validation fails (a Go
+    /// URL parse error); a malformed glob parses and simply never matches.
     pub fn parse(pattern: &str) -> Result<MatchImage, UrlError> {
-        Self::parse_bytes(pattern.as_bytes())
+        Self::parse_as(pattern, default_url_parsing())
     }
 
-    /// [`MatchImage::parse`] on a Go byte string (normalised keyring keys may hold any byte).
-    pub(crate) fn parse_bytes(pattern: &[u8]) -> Result<MatchImage, UrlError> {
-        let split = SplitHost::parse(pattern)?;
+    /// [`MatchImage::parse`] with the Go URL parsing of a given kubelet
+    /// (`KubeletVersion::url_parsing`).
+    pub fn parse_as(pattern: &str, variant: GoUrlParsing) -> Result<MatchImage, UrlError> {
+        Self::parse_bytes_as(pattern.as_bytes(), variant)
+    }
+
+    /// [`MatchImage::parse_as`] on a Go byte string (normalised keyring keys may hold any
+    /// byte).
+    pub(crate) fn parse_bytes_as(
+        pattern: &[u8],
+        variant: GoUrlParsing,
+    ) -> Result<MatchImage, UrlError> {
+        let split = SplitHost::parse(pattern, variant)?;
         let kinds = (0..split.labels.len())
             .map(|i| LabelKind::of(split.label(i)))
             .collect();
@@ -247,11 +259,16 @@ pub struct MatchTarget {
 
 impl MatchTarget {
     /// Parses an image name, normally the normalised name from
-    /// [`ImageRef::name`](crate::image::ImageRef::name).
+    /// [`ImageRef::name`](crate::image::ImageRef::name), as the newest kubelet does.
     pub fn parse(image: &str) -> Result<MatchTarget, UrlError> {
+        Self::parse_as(image, default_url_parsing())
+    }
+
+    /// [`MatchTarget::parse`] with the Go URL parsing of a given kubelet.
+    pub fn parse_as(image: &str, variant: GoUrlParsing) -> Result<MatchTarget, UrlError> {
         Ok(MatchTarget {
             raw: image.to_owned(),
-            split: SplitHost::parse(image.as_bytes())?,
+            split: SplitHost::parse(image.as_bytes(), variant)?,
         })
     }
 
@@ -397,8 +414,17 @@ impl fmt::Display for MatchOutcome<'_> {
 /// assert_eq!(urls_match_str("*.io", "k8s.gcr.io"), Ok(false));
 /// ```
 pub fn urls_match_str(glob: &str, target: &str) -> Result<bool, UrlError> {
-    let glob_url = parse_schemeless_url(glob)?;
-    let target_url = parse_schemeless_url(target)?;
+    urls_match_str_as(glob, target, default_url_parsing())
+}
+
+/// [`urls_match_str`] with the Go URL parsing of a given kubelet.
+pub fn urls_match_str_as(
+    glob: &str,
+    target: &str,
+    variant: GoUrlParsing,
+) -> Result<bool, UrlError> {
+    let glob_url = parse_schemeless_bytes(glob.as_bytes(), variant)?;
+    let target_url = parse_schemeless_bytes(target.as_bytes(), variant)?;
     let (glob_host, glob_path) = (glob_url.host_bytes(), glob_url.path_bytes());
     let (target_host, target_path) = (target_url.host_bytes(), target_url.path_bytes());
     let (glob_name, glob_port) = split_host_lenient(glob_host);
@@ -427,8 +453,10 @@ mod tests {
     use super::*;
 
     fn outcome(pattern: &str, image: &str) -> String {
-        let pattern = MatchImage::parse(pattern).unwrap();
-        let image = MatchTarget::parse(image).unwrap();
+        // `a[.io` parses only before CVE-2025-47912; the rules are the same in every variant.
+        let legacy = GoUrlParsing::BeforeCve2025_47912;
+        let pattern = MatchImage::parse_as(pattern, legacy).unwrap();
+        let image = MatchTarget::parse_as(image, legacy).unwrap();
         pattern.check(&image).to_string()
     }
 

@@ -4,7 +4,12 @@
 
 use kcred_match::glob::{go_filepath_match, BadPattern};
 use kcred_match::gourl::{parse_schemeless_url, split_url};
-use kcred_match::pattern::{urls_match_str, MatchImage, MatchTarget};
+use kcred_match::gourl::{parse_schemeless_url_as, GoUrlParsing};
+use kcred_match::pattern::{urls_match_str, urls_match_str_as, MatchImage, MatchTarget};
+
+/// The Go URL parsing before CVE-2025-47912 (kubelets up to 1.34.1), where a `[` that does
+/// not start the host is an ordinary host character, so glob classes reach `filepath.Match`.
+const LEGACY: GoUrlParsing = GoUrlParsing::BeforeCve2025_47912;
 
 fn error_text(s: &str) -> String {
     match parse_schemeless_url(s) {
@@ -76,9 +81,12 @@ fn port_and_host_character_errors() {
 
 #[test]
 fn accepted_host_characters_include_glob_and_sub_delims() {
-    for host in ["*.io", "a!$&'()*+,;=b", "<a>", "\"q\"", "x[y]z", "~_-."] {
+    for host in ["*.io", "a!$&'()*+,;=b", "<a>", "\"q\"", "~_-."] {
         assert!(parse_schemeless_url(host).is_ok(), "{host:?}");
     }
+    // Brackets inside a host: fine before CVE-2025-47912, an IP literal after it.
+    assert!(parse_schemeless_url_as("x[y]z", LEGACY).is_ok());
+    assert!(parse_schemeless_url("x[y]z").is_err());
 }
 
 #[test]
@@ -148,11 +156,17 @@ fn brackets_without_closing() {
         error_text("[abc].io"),
         r#"parse "https://[abc].io": invalid port ".io" after host"#
     );
-    // A '[' that does not start the host is just an allowed host character in Go 1.24.
-    let u = parse_schemeless_url("a[.io").expect("parses");
+    // A '[' that does not start the host is just an allowed host character before
+    // CVE-2025-47912 (Go 1.24.7)...
+    let u = parse_schemeless_url_as("a[.io", LEGACY).expect("parses");
     assert_eq!(u.host(), "a[.io");
     // ...and a malformed glob label never matches.
-    assert_eq!(urls_match_str("a[.io", "a[.io"), Ok(false));
+    assert_eq!(urls_match_str_as("a[.io", "a[.io", LEGACY), Ok(false));
+    // The newest kubelet's Go refuses it.
+    assert_eq!(
+        error_text("a[.io"),
+        r#"parse "https://a[.io": invalid IP-literal"#
+    );
     assert_eq!(go_filepath_match("[", "["), Err(BadPattern));
     assert_eq!(go_filepath_match("[a", "a"), Err(BadPattern));
     assert_eq!(go_filepath_match("[^", ""), Err(BadPattern));
@@ -183,15 +197,22 @@ fn unicode_hosts_and_labels() {
         parse_schemeless_url("?.io").map(|u| u.host().into_owned()),
         Ok(String::new())
     );
-    assert_eq!(urls_match_str("x[à-ÿ].io", "xé.io"), Ok(true));
+    // Classes in a host need the pre-CVE-2025-47912 parsing (kubelet ≤ 1.34.1).
+    assert_eq!(urls_match_str_as("x[à-ÿ].io", "xé.io", LEGACY), Ok(true));
     // Decoded non-ASCII escapes compare as bytes.
     assert_eq!(urls_match_str("%c3%a9.io", "é.io"), Ok(true));
     // An escape that decodes to invalid UTF-8 in a class is a malformed pattern in Go.
-    assert_eq!(urls_match_str("x[%ffa].io", "xa.io"), Ok(false));
-    assert_eq!(urls_match_str("x[\u{FFFD}a].io", "xa.io"), Ok(true));
+    assert_eq!(urls_match_str_as("x[%ffa].io", "xa.io", LEGACY), Ok(false));
+    assert_eq!(
+        urls_match_str_as("x[\u{FFFD}a].io", "xa.io", LEGACY),
+        Ok(true)
+    );
     // '^' is not a host character, so a negated class cannot appear in a host.
     assert_eq!(
-        error_text("x[^a].io"),
+        parse_schemeless_url_as("x[^a].io", LEGACY)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string(),
         r#"parse "https://x[^a].io": invalid character "^" in host name"#
     );
 }
@@ -220,8 +241,8 @@ fn huge_inputs_terminate() {
 
 #[test]
 fn malformed_glob_is_no_match_with_a_reason() {
-    let pattern = MatchImage::parse("registry.[io").expect("URL parse accepts it");
-    let target = MatchTarget::parse("registry.io").expect("parses");
+    let pattern = MatchImage::parse_as("registry.[io", LEGACY).expect("Go 1.24.7 accepts it");
+    let target = MatchTarget::parse_as("registry.io", LEGACY).expect("parses");
     let outcome = pattern.check(&target);
     assert!(!outcome.is_match());
     assert_eq!(
@@ -229,8 +250,8 @@ fn malformed_glob_is_no_match_with_a_reason() {
         r#"label 2: pattern "[io" is malformed (filepath.Match: syntax error in pattern), so it does not match "io""#
     );
     // Go stops at the first failing label: a later malformed label is not reached.
-    let pattern = MatchImage::parse("x.[").expect("parses");
-    let target = MatchTarget::parse("y.z").expect("parses");
+    let pattern = MatchImage::parse_as("x.[", LEGACY).expect("parses");
+    let target = MatchTarget::parse_as("y.z", LEGACY).expect("parses");
     assert_eq!(
         pattern.check(&target).to_string(),
         r#"label 1: "x" does not match "y""#

@@ -53,7 +53,10 @@ pub(crate) fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
 /// The reason kcred-match gives for `pattern` against an already-normalised image: the
 /// text the CLI must print verbatim.
 pub(crate) fn reason(pattern: &str, normalised: &str) -> String {
-    let pattern = kcred_match::MatchImage::parse(pattern).expect("valid pattern");
-    let target = kcred_match::MatchTarget::parse(normalised).expect("valid image");
+    // Before CVE-2025-47912 (kubelet 1.34.1) so that glob classes parse; the match rules are
+    // the same under every Go URL variant.
+    let legacy = kcred_match::GoUrlParsing::BeforeCve2025_47912;
+    let pattern = kcred_match::MatchImage::parse_as(pattern, legacy).expect("valid pattern");
+    let target = kcred_match::MatchTarget::parse_as(normalised, legacy).expect("valid image");
     pattern.check(&target).to_string()
 }

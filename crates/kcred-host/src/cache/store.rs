@@ -62,6 +62,8 @@ struct State<V> {
 pub struct ProviderCache<V> {
     clock: Arc<dyn Clock>,
     state: Mutex<State<V>>,
+    /// The global key of the lookup walk (`<global>` from 1.34, `global` before).
+    global_key: &'static str,
 }
 
 impl<V: Clone> ProviderCache<V> {
@@ -74,7 +76,14 @@ impl<V: Clone> ProviderCache<V> {
                 entries: HashMap::new(),
                 last_purge: now,
             }),
+            global_key: GLOBAL_CACHE_KEY,
         }
+    }
+
+    /// Uses `key` as the global key of the lookup walk (a kubelet before 1.34: `global`).
+    pub fn with_global_key(mut self, key: &'static str) -> Self {
+        self.global_key = key;
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, State<V>> {
@@ -144,7 +153,7 @@ impl<V: Clone> ProviderCache<V> {
         let walk = [
             (image, CacheBase::Image),
             (parse_registry(image), CacheBase::Registry),
-            (GLOBAL_CACHE_KEY, CacheBase::Global),
+            (self.global_key, CacheBase::Global),
         ];
         for (base_text, base) in walk {
             let key = CacheKey::new(base_text, sa_key)?;

@@ -21,6 +21,7 @@ use kcred_api::response::CredentialProviderResponse;
 use kcred_api::{ApiVersion, Secret};
 
 use crate::metrics::HostMetrics;
+use crate::scrub::KnownSecrets;
 use process::{ProcessFailure, ProcessSpec};
 
 pub use env::merge_env;
@@ -90,7 +91,8 @@ pub enum ExecError {
         image: String,
         /// What went wrong.
         cause: RunFailure,
-        /// The plugin's stderr (lossy UTF-8, bounded).
+        /// The plugin's stderr (bounded), scrubbed of the secrets kcred knows and with its
+        /// control characters escaped ([`crate::scrub::plugin_text`]).
         stderr: String,
     },
     /// The process succeeded but its stdout is not a usable response (`execPlugin`'s response checks).
@@ -143,6 +145,7 @@ pub struct PluginRunner {
     api_version: ApiVersion,
     limits: ExecLimits,
     metrics: Option<Arc<HostMetrics>>,
+    secrets: Option<KnownSecrets>,
 }
 
 impl PluginRunner {
@@ -163,7 +166,15 @@ impl PluginRunner {
             api_version,
             limits,
             metrics: None,
+            secrets: None,
         }
+    }
+
+    /// Scrubs the secrets in `secrets` from the plugin stderr its errors quote (the request's
+    /// token is always scrubbed).
+    pub fn with_secrets(mut self, secrets: KnownSecrets) -> Self {
+        self.secrets = Some(secrets);
+        self
     }
 
     /// Records the duration and errors metrics of every exec in `metrics`.
@@ -215,7 +226,8 @@ impl PluginRunner {
         annotations: &BTreeMap<String, String>,
     ) -> ExecOutcome {
         let stdin = self.request(image, token, annotations).encode();
-        let (run, duration) = self.run(image, &stdin).await;
+        let token = token.map(|t| t.expose()).unwrap_or_default();
+        let (run, duration) = self.run_scrubbing(image, &stdin, &[token]).await;
         let result = run.and_then(|stdout| {
             CredentialProviderResponse::decode(&stdout, self.api_version)
                 .map(Arc::new)
@@ -230,6 +242,16 @@ impl PluginRunner {
     /// Runs the process with `stdin` and returns its stdout, recording the metrics
     /// (duration always; errors on failure).
     pub async fn run(&self, image: &str, stdin: &[u8]) -> (Result<Vec<u8>, ExecError>, Duration) {
+        self.run_scrubbing(image, stdin, &[]).await
+    }
+
+    /// [`PluginRunner::run`], also scrubbing `extra` secrets from the stderr in the error.
+    async fn run_scrubbing(
+        &self,
+        image: &str,
+        stdin: &[u8],
+        extra: &[&str],
+    ) -> (Result<Vec<u8>, ExecError>, Duration) {
         let env = env::effective_env(&merge_env(env::host_env(), &self.env));
         let started = Instant::now();
         let run = process::run_process(ProcessSpec {
@@ -265,7 +287,7 @@ impl PluginRunner {
             plugin: self.name.clone(),
             image: image.to_owned(),
             cause,
-            stderr: String::from_utf8_lossy(&run.stderr).into_owned(),
+            stderr: crate::scrub::plugin_text(&run.stderr, self.secrets.as_ref(), extra),
         };
         (Err(err), duration)
     }

