@@ -3,7 +3,7 @@
 //! parsers on their own. (Process start-up and peak RSS of the real binary are measured
 //! with `/usr/bin/time -v`; see docs/gcp.md.)
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/gcp/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;

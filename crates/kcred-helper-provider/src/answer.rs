@@ -17,7 +17,7 @@ use crate::protocol::IDENTITY_TOKEN_USERNAME;
 
 /// An answer the kubelet cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum AnswerMappingError {
+pub(crate) enum AnswerMappingError {
     /// The helper returned an identity token and no username to send it with was configured.
     #[error("{program} returned an identity token (username {IDENTITY_TOKEN_USERNAME:?}) for {registry}: the kubelet can pass only a username and a password to the container runtime, not an identity token; add --identity-token-username USER to the provider's args to send the token as USER's password (for Azure Container Registry: 00000000-0000-0000-0000-000000000000)")]
     IdentityTokenUnsupported {
@@ -30,7 +30,7 @@ pub enum AnswerMappingError {
 
 /// How answers are built.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MappingOptions {
+pub(crate) struct MappingOptions {
     /// `cacheDuration` of every answer.
     pub cache_duration: GoDuration,
     /// Username to send identity tokens with.
@@ -38,7 +38,7 @@ pub struct MappingOptions {
 }
 
 /// Builds the response for `registry` from `answer` of `program`.
-pub fn to_response(
+pub(crate) fn to_response(
     program: &str,
     registry: &str,
     answer: HelperAnswer,

@@ -10,7 +10,7 @@ use kcred_api::GoDuration;
 use thiserror::Error;
 
 /// The synopsis printed by `--help`.
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 Usage: docker-credential-provider [--v=N] [--helper] NAME [--helper-dir DIR]
          [--cache-duration D] [--helper-timeout D] [--identity-token-username USER]
 
@@ -34,19 +34,19 @@ without credentials gives an empty answer, not an error.
                        username and a password to the container runtime.";
 
 /// The default `--cache-duration`: 5 minutes.
-pub const DEFAULT_CACHE_DURATION: GoDuration = GoDuration(5 * 60 * 1_000_000_000);
+pub(crate) const DEFAULT_CACHE_DURATION: GoDuration = GoDuration(5 * 60 * 1_000_000_000);
 
 /// The default `--helper-timeout`: 30 seconds (half of the kubelet's exec timeout).
-pub const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A docker credential helper name: the `NAME` of `docker-credential-NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelperName(String);
+pub(crate) struct HelperName(String);
 
 impl HelperName {
     /// Accepts `[A-Za-z0-9._-]+` not starting with `.` or `-` (a file name suffix, never a
     /// path). A full `docker-credential-NAME` is accepted and shortened to `NAME`.
-    pub fn parse(name: &str) -> Result<HelperName, ArgsError> {
+    pub(crate) fn parse(name: &str) -> Result<HelperName, ArgsError> {
         let short = name.strip_prefix(HELPER_PREFIX).unwrap_or(name);
         let valid = !short.is_empty()
             && !short.starts_with(['.', '-'])
@@ -61,22 +61,22 @@ impl HelperName {
     }
 
     /// The name (`pass`).
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The executable's file name (`docker-credential-pass`).
-    pub fn program(&self) -> String {
+    pub(crate) fn program(&self) -> String {
         format!("{HELPER_PREFIX}{}", self.0)
     }
 }
 
 /// Every docker credential helper executable starts with this.
-pub const HELPER_PREFIX: &str = "docker-credential-";
+pub(crate) const HELPER_PREFIX: &str = "docker-credential-";
 
 /// The parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Args {
+pub(crate) struct Args {
     /// The helper to run.
     pub helper: HelperName,
     /// `--helper-dir`: look only there.
@@ -91,7 +91,7 @@ pub struct Args {
 
 /// A command-line error.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum ArgsError {
+pub(crate) enum ArgsError {
     /// No helper named.
     #[error("no credential helper named: give --helper NAME (runs docker-credential-NAME)")]
     MissingHelper,
@@ -136,7 +136,7 @@ pub enum ArgsError {
 impl Args {
     /// Parses the plugin arguments (klog flags already removed). Flags take one or two
     /// dashes and `=value` or the next argument; `--` ends the flags.
-    pub fn parse(args: &[String]) -> Result<Args, ArgsError> {
+    pub(crate) fn parse(args: &[String]) -> Result<Args, ArgsError> {
         let mut helper: Option<HelperName> = None;
         let mut helper_dir = None;
         let mut cache_duration = DEFAULT_CACHE_DURATION;

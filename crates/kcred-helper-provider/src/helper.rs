@@ -23,17 +23,17 @@ use crate::protocol::{is_not_found_message, parse_get_answer, AnswerError, Helpe
 
 /// The most bytes kept from the helper's stdout (an answer is a few hundred bytes; tokens
 /// can be a few KiB).
-pub const STDOUT_LIMIT: usize = 1024 * 1024;
+pub(crate) const STDOUT_LIMIT: usize = 1024 * 1024;
 
 /// The most bytes kept from the helper's stderr.
-pub const STDERR_LIMIT: usize = 64 * 1024;
+pub(crate) const STDERR_LIMIT: usize = 64 * 1024;
 
 /// The longest helper error message relayed.
-pub const MESSAGE_LIMIT: usize = 400;
+pub(crate) const MESSAGE_LIMIT: usize = 400;
 
 /// What a helper said.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HelperAnswer {
+pub(crate) enum HelperAnswer {
     /// Credentials for the server URL.
     Found(HelperCredentials),
     /// The helper has none ([`crate::protocol::CREDENTIALS_NOT_FOUND`]).
@@ -42,7 +42,7 @@ pub enum HelperAnswer {
 
 /// Why a helper could not be used.
 #[derive(Debug, Error)]
-pub enum HelperError {
+pub(crate) enum HelperError {
     /// No executable of that name.
     #[error("credential helper {name:?} not found: no executable {program} in {searched}")]
     NotInstalled {
@@ -118,7 +118,7 @@ pub enum HelperError {
 /// Finds `docker-credential-NAME`: in `dir` only when given, else in the directories of
 /// `path_var` (`$PATH`; empty and relative entries are skipped). The file must be a regular
 /// file with an execute bit.
-pub fn locate(
+pub(crate) fn locate(
     name: &HelperName,
     dir: Option<&Path>,
     path_var: Option<&OsStr>,
@@ -159,7 +159,11 @@ fn is_executable_file(path: &Path) -> bool {
 }
 
 /// Runs `<path> get` with `server_url` on stdin and classifies the result.
-pub fn get(path: &Path, server_url: &str, timeout: Duration) -> Result<HelperAnswer, HelperError> {
+pub(crate) fn get(
+    path: &Path,
+    server_url: &str,
+    timeout: Duration,
+) -> Result<HelperAnswer, HelperError> {
     let program = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -342,7 +346,7 @@ fn describe_status(status: ExitStatus) -> String {
 ///
 /// A stdout that holds a JSON object is never relayed: it is the credentials channel (a helper
 /// may print its answer and still fail), so it may hold a secret; stderr is used instead.
-pub fn helper_message(stdout: &[u8], stderr: &[u8]) -> String {
+pub(crate) fn helper_message(stdout: &[u8], stderr: &[u8]) -> String {
     let pick = |bytes: &[u8]| String::from_utf8_lossy(bytes).trim().to_owned();
     // Checked on the text, not by decoding: the output may be cut at the byte bound.
     let stdout_is_object = String::from_utf8_lossy(stdout)

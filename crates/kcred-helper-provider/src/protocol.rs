@@ -10,18 +10,18 @@ use serde_json::Value;
 use thiserror::Error;
 
 /// The message helpers print when they hold nothing for the server URL.
-pub const CREDENTIALS_NOT_FOUND: &str = "credentials not found in native keychain";
+pub(crate) const CREDENTIALS_NOT_FOUND: &str = "credentials not found in native keychain";
 
 /// The username that marks the secret as an identity token.
-pub const IDENTITY_TOKEN_USERNAME: &str = "<token>";
+pub(crate) const IDENTITY_TOKEN_USERNAME: &str = "<token>";
 
 /// The server URL docker clients use for Docker Hub credentials.
-pub const DOCKER_HUB_SERVER_URL: &str = "https://index.docker.io/v1/";
+pub(crate) const DOCKER_HUB_SERVER_URL: &str = "https://index.docker.io/v1/";
 
 /// The server URL to ask a helper about for a registry (`host[:port]` as the kubelet parses
 /// it from the image): Docker Hub's key for `docker.io`, the registry itself otherwise (what
 /// `docker login <registry>` stores).
-pub fn server_url_for_registry(registry: &str) -> &str {
+pub(crate) fn server_url_for_registry(registry: &str) -> &str {
     if registry == "docker.io" {
         DOCKER_HUB_SERVER_URL
     } else {
@@ -31,7 +31,7 @@ pub fn server_url_for_registry(registry: &str) -> &str {
 
 /// The credentials a helper answered with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelperCredentials {
+pub(crate) struct HelperCredentials {
     /// `Username` (`""` when absent).
     pub username: String,
     /// `Secret` (`""` when absent).
@@ -40,12 +40,12 @@ pub struct HelperCredentials {
 
 impl HelperCredentials {
     /// True when the secret is an identity token (username [`IDENTITY_TOKEN_USERNAME`]).
-    pub fn is_identity_token(&self) -> bool {
+    pub(crate) fn is_identity_token(&self) -> bool {
         self.username == IDENTITY_TOKEN_USERNAME
     }
 
     /// True when neither a username nor a secret was given.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.username.is_empty() && self.secret.is_empty()
     }
 }
@@ -53,7 +53,7 @@ impl HelperCredentials {
 /// Why a successful helper's stdout is not a credentials answer. The texts never quote the
 /// output: it may hold a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum AnswerError {
+pub(crate) enum AnswerError {
     /// Nothing (or only white space) was printed.
     #[error("printed nothing")]
     Empty,
@@ -72,7 +72,7 @@ pub enum AnswerError {
 /// `credentials.Credentials`): the first JSON value must be an object; field names match
 /// case-insensitively (an exact match wins); unknown fields, `null`s and trailing data are
 /// ignored.
-pub fn parse_get_answer(stdout: &[u8]) -> Result<HelperCredentials, AnswerError> {
+pub(crate) fn parse_get_answer(stdout: &[u8]) -> Result<HelperCredentials, AnswerError> {
     if stdout.iter().all(u8::is_ascii_whitespace) {
         return Err(AnswerError::Empty);
     }
@@ -104,7 +104,7 @@ pub fn parse_get_answer(stdout: &[u8]) -> Result<HelperCredentials, AnswerError>
 }
 
 /// True when a failed helper's stdout is the "no credentials" message.
-pub fn is_not_found_message(stdout: &[u8]) -> bool {
+pub(crate) fn is_not_found_message(stdout: &[u8]) -> bool {
     String::from_utf8_lossy(stdout).trim() == CREDENTIALS_NOT_FOUND
 }
 

@@ -14,6 +14,8 @@
 //!
 //! `docs/plugin-sdk.md` ("HTTP and trust") documents the policy.
 
+#![forbid(unsafe_code)]
+
 pub mod trust;
 mod wire;
 

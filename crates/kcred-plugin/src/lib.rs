@@ -29,6 +29,8 @@
 //! Logs go to stderr only and never show secrets: [`kcred_api::Secret`] is redacted, and the
 //! request's service-account token and the response's passwords are scrubbed from every line.
 
+#![forbid(unsafe_code)]
+
 pub mod dialect;
 pub mod error;
 pub mod flags;

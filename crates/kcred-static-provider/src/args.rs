@@ -8,7 +8,7 @@ use kcred_api::GoDuration;
 use thiserror::Error;
 
 /// The synopsis printed by `--help`.
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 Usage: static-credential-provider [--v=N] [--cache-duration D] <docker config.json>
 
 A kubelet image credential provider that serves the credentials of a docker config.json
@@ -21,7 +21,7 @@ registry (cacheKeyType: Registry).
 
 /// The parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Args {
+pub(crate) struct Args {
     /// The docker config file.
     pub config_path: PathBuf,
     /// `--cache-duration`, if given.
@@ -30,7 +30,7 @@ pub struct Args {
 
 /// A command-line error.
 #[derive(Debug, Error)]
-pub enum ArgsError {
+pub(crate) enum ArgsError {
     /// No positional argument.
     #[error("missing the docker config path: usage: static-credential-provider [--v=N] [--cache-duration D] <docker config.json>")]
     MissingConfigPath,
@@ -59,7 +59,7 @@ pub enum ArgsError {
 
 impl Args {
     /// Parses the arguments the SDK handed over, in order.
-    pub fn parse(args: &[String]) -> Result<Args, ArgsError> {
+    pub(crate) fn parse(args: &[String]) -> Result<Args, ArgsError> {
         let mut config_path: Option<PathBuf> = None;
         let mut cache_duration = None;
         let mut positional_only = false;

@@ -13,14 +13,14 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 /// The largest credentials file read. Real files are a few KiB.
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Top-level keys that mark a docker CLI `config.json` (as opposed to a bare `.dockercfg` map).
 const CONFIG_JSON_KEYS: [&str; 3] = ["auths", "credsStore", "credHelpers"];
 
 /// One registry entry of the file, in file-key order.
 #[derive(Debug, Clone)]
-pub struct FileEntry {
+pub(crate) struct FileEntry {
     /// The key as written (`https://index.docker.io/v1/`, `registry.io:5000`, `*.r.io`).
     pub key: String,
     /// The decoded credentials.
@@ -29,7 +29,7 @@ pub struct FileEntry {
 
 /// The decoded file.
 #[derive(Debug, Clone, Default)]
-pub struct DockerConfigFile {
+pub(crate) struct DockerConfigFile {
     /// Its entries, sorted by key.
     pub entries: Vec<FileEntry>,
     /// Keys of `credHelpers` (credential helpers are not run; listed for warnings).
@@ -40,7 +40,7 @@ pub struct DockerConfigFile {
 
 /// Why the file cannot be used. Every message names the file; none contains a secret.
 #[derive(Debug, Error)]
-pub enum ConfigFileError {
+pub(crate) enum ConfigFileError {
     /// The file could not be opened or read.
     #[error("reading docker config {path:?}: {source}")]
     Read {
@@ -92,7 +92,7 @@ pub enum ConfigFileError {
 
 /// Reads and decodes the credentials file at `path`, warning on `log` when its mode lets
 /// group or others read or write it.
-pub fn load(path: &Path, log: &Logger) -> Result<DockerConfigFile, ConfigFileError> {
+pub(crate) fn load(path: &Path, log: &Logger) -> Result<DockerConfigFile, ConfigFileError> {
     let read_err = |source| ConfigFileError::Read {
         path: path.to_owned(),
         source,
@@ -145,7 +145,7 @@ fn warn_if_exposed(_path: &Path, _meta: &std::fs::Metadata, _log: &Logger) {}
 
 /// A decoding error before the file name is attached.
 #[derive(Debug)]
-pub enum ParseError {
+pub(crate) enum ParseError {
     /// Not JSON.
     NotJson(String),
     /// Wrong structure.
@@ -180,7 +180,7 @@ impl ParseError {
 /// Go's key folding, `"auths": null` clearing the map, repeated `auths` merging); a first
 /// pass over the document names the entry and the rule for every error this provider
 /// reports, without quoting a value.
-pub fn parse(bytes: &[u8]) -> Result<DockerConfigFile, ParseError> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<DockerConfigFile, ParseError> {
     let top: Value =
         serde_json::from_slice(bytes).map_err(|e| ParseError::NotJson(json_error(&e)))?;
     let Value::Object(top) = top else {

@@ -25,11 +25,12 @@ use kcred_match::pattern::urls_match_str;
 use crate::dockerconfig::FileEntry;
 
 /// The Docker Hub host names, in the order their entries are preferred.
-pub const DOCKER_HUB_HOSTS: [&str; 3] = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+pub(crate) const DOCKER_HUB_HOSTS: [&str; 3] =
+    ["docker.io", "index.docker.io", "registry-1.docker.io"];
 
 /// A file key normalised as `BasicDockerKeyring.Add` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NormalizedKey {
+pub(crate) struct NormalizedKey {
     /// Host, with port if any (may hold globs).
     pub host: String,
     /// Path (`""` or starting with `/`), after `/v1/` or `/v2/` was dropped.
@@ -39,7 +40,7 @@ pub struct NormalizedKey {
 impl NormalizedKey {
     /// Normalises a file key with the keyring's own normalisation; `None` when the
     /// kubelet's `url.Parse` rejects it (the kubelet skips such an entry).
-    pub fn parse(raw: &str) -> Option<NormalizedKey> {
+    pub(crate) fn parse(raw: &str) -> Option<NormalizedKey> {
         let key = normalize_key(raw).ok()?;
         // The host ends at the first `/` (Go's authority never contains one).
         let (host, path) = match key.find('/') {
@@ -53,14 +54,14 @@ impl NormalizedKey {
     }
 
     /// The keyring index key: host + path.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         format!("{}{}", self.host, self.path)
     }
 }
 
 /// How an entry serves a registry; lower is preferred.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum MatchKind {
+pub(crate) enum MatchKind {
     /// The key's host matches the registry under `URLsMatchStr`.
     Host,
     /// Both are Docker Hub names; the value is the key's position in [`DOCKER_HUB_HOSTS`].
@@ -69,7 +70,7 @@ pub enum MatchKind {
 
 /// One `auth` entry of the answer.
 #[derive(Debug, Clone)]
-pub struct Served<'a> {
+pub(crate) struct Served<'a> {
     /// The `auth` key: the registry plus the entry's path.
     pub auth_key: String,
     /// The file entry it comes from.
@@ -80,7 +81,7 @@ pub struct Served<'a> {
 
 /// The outcome of selecting entries for one registry.
 #[derive(Debug, Default)]
-pub struct Selection<'a> {
+pub(crate) struct Selection<'a> {
     /// The answer's `auth` entries, by `auth` key.
     pub served: BTreeMap<String, Served<'a>>,
     /// Entries that matched but lost to another entry with the same `auth` key.
@@ -92,7 +93,7 @@ pub struct Selection<'a> {
 }
 
 /// How `key` serves `registry`, if at all.
-pub fn match_kind(key: &NormalizedKey, registry: &str) -> Option<MatchKind> {
+pub(crate) fn match_kind(key: &NormalizedKey, registry: &str) -> Option<MatchKind> {
     if urls_match_str(&key.host, registry).unwrap_or(false) {
         return Some(MatchKind::Host);
     }
@@ -105,7 +106,7 @@ pub fn match_kind(key: &NormalizedKey, registry: &str) -> Option<MatchKind> {
 }
 
 /// Selects the entries of `entries` that serve `registry` (a host with optional port).
-pub fn select<'a>(registry: &str, entries: &'a [FileEntry]) -> Selection<'a> {
+pub(crate) fn select<'a>(registry: &str, entries: &'a [FileEntry]) -> Selection<'a> {
     let mut selection = Selection::default();
     let mut candidates = Vec::new();
     for entry in entries {

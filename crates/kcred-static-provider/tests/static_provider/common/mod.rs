@@ -6,27 +6,27 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_static-credential-provider");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_static-credential-provider");
 
-pub const V1ALPHA1: &str = "credentialprovider.kubelet.k8s.io/v1alpha1";
-pub const V1BETA1: &str = "credentialprovider.kubelet.k8s.io/v1beta1";
-pub const V1: &str = "credentialprovider.kubelet.k8s.io/v1";
-pub const VERSIONS: [&str; 3] = [V1ALPHA1, V1BETA1, V1];
+pub(crate) const V1ALPHA1: &str = "credentialprovider.kubelet.k8s.io/v1alpha1";
+pub(crate) const V1BETA1: &str = "credentialprovider.kubelet.k8s.io/v1beta1";
+pub(crate) const V1: &str = "credentialprovider.kubelet.k8s.io/v1";
+pub(crate) const VERSIONS: [&str; 3] = [V1ALPHA1, V1BETA1, V1];
 
 /// A temporary directory holding credential files.
-pub struct Files {
+pub(crate) struct Files {
     pub dir: tempfile::TempDir,
 }
 
 impl Files {
-    pub fn new() -> Files {
+    pub(crate) fn new() -> Files {
         Files {
             dir: tempfile::tempdir().expect("tempdir"),
         }
     }
 
     /// Writes `content` to `name` with `mode` and returns the path.
-    pub fn write(&self, name: &str, content: &str, mode: u32) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, content: &str, mode: u32) -> PathBuf {
         let path = self.dir.path().join(name);
         std::fs::write(&path, content).expect("write file");
         set_mode(&path, mode);
@@ -35,7 +35,7 @@ impl Files {
 }
 
 #[cfg(unix)]
-pub fn set_mode(path: &Path, mode: u32) {
+pub(crate) fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
@@ -44,7 +44,7 @@ pub fn set_mode(path: &Path, mode: u32) {
 pub fn set_mode(_path: &Path, _mode: u32) {}
 
 /// The result of one run.
-pub struct Run {
+pub(crate) struct Run {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -52,14 +52,14 @@ pub struct Run {
 
 impl Run {
     /// Parses stdout as JSON (the run must have succeeded).
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         assert_eq!(self.code, Some(0), "run failed: {}", self.stderr);
         serde_json::from_str(&self.stdout).expect("stdout is JSON")
     }
 }
 
 /// Runs the binary with `args` and `stdin`.
-pub fn run_raw(args: &[&str], stdin: &[u8]) -> Run {
+pub(crate) fn run_raw(args: &[&str], stdin: &[u8]) -> Run {
     let mut child = Command::new(BIN)
         .args(args)
         .stdin(Stdio::piped())
@@ -80,7 +80,7 @@ pub fn run_raw(args: &[&str], stdin: &[u8]) -> Run {
 }
 
 /// A request as the kubelet encodes it.
-pub fn request(api_version: &str, image: &str) -> Vec<u8> {
+pub(crate) fn request(api_version: &str, image: &str) -> Vec<u8> {
     format!(
         "{{\"kind\":\"CredentialProviderRequest\",\"apiVersion\":\"{api_version}\",\"image\":\"{image}\"}}\n"
     )
@@ -88,7 +88,7 @@ pub fn request(api_version: &str, image: &str) -> Vec<u8> {
 }
 
 /// Runs the provider on `config` for `image` (v1) with extra `flags` before the path.
-pub fn serve(config: &Path, image: &str, flags: &[&str]) -> Run {
+pub(crate) fn serve(config: &Path, image: &str, flags: &[&str]) -> Run {
     let path = config.to_str().expect("utf-8 path");
     let mut args: Vec<&str> = flags.to_vec();
     args.push(path);
@@ -96,13 +96,13 @@ pub fn serve(config: &Path, image: &str, flags: &[&str]) -> Run {
 }
 
 /// base64 of `user:pass` (standard alphabet, padded), as `docker login` writes `auth`.
-pub fn b64(text: &str) -> String {
+pub(crate) fn b64(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 /// A config.json with one `auth` entry per `(key, user, pass)`.
-pub fn config_json(entries: &[(&str, &str, &str)]) -> String {
+pub(crate) fn config_json(entries: &[(&str, &str, &str)]) -> String {
     let auths: serde_json::Map<String, serde_json::Value> = entries
         .iter()
         .map(|(k, u, p)| {
@@ -116,7 +116,7 @@ pub fn config_json(entries: &[(&str, &str, &str)]) -> String {
 }
 
 /// `auth` of a response as `key → (username, password)`.
-pub fn auth_of(v: &serde_json::Value) -> Vec<(String, String, String)> {
+pub(crate) fn auth_of(v: &serde_json::Value) -> Vec<(String, String, String)> {
     v.get("auth")
         .and_then(|a| a.as_object())
         .map(|a| {

@@ -7,15 +7,13 @@
 //! `target/test-venv`, or `PATH`; without it these tests fail under `CI` and are skipped
 //! (loudly) otherwise.
 
-mod common;
-
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::common::{failure, only_auth, request, run_plugin, sa_request, stderr, stdout, success};
 use base64::Engine;
-use common::{failure, only_auth, request, run_plugin, sa_request, stderr, stdout, success};
 use kcred_testutil::http_stub::{StubResponse, StubServer};
 use kcred_testutil::moto::MotoServer;
 use kcred_testutil::registry::{Registry, RegistryTools};
@@ -172,7 +170,7 @@ fn mint_node_credentials(moto: &MotoServer) -> (String, String, String) {
     let body = "Action=AssumeRole&Version=2011-06-15\
                 &RoleArn=arn%3Aaws%3Aiam%3A%3A555555555555%3Arole%2Fnode\
                 &RoleSessionName=node";
-    let (status, xml) = common::http(
+    let (status, xml) = crate::common::http(
         &moto.endpoint(),
         "POST",
         "/",
@@ -188,9 +186,9 @@ fn mint_node_credentials(moto: &MotoServer) -> (String, String, String) {
     );
     assert_eq!(status, 200, "{xml}");
     (
-        common::xml_text(&xml, "AccessKeyId"),
-        common::xml_text(&xml, "SecretAccessKey"),
-        common::xml_text(&xml, "SessionToken"),
+        crate::common::xml_text(&xml, "AccessKeyId"),
+        crate::common::xml_text(&xml, "SecretAccessKey"),
+        crate::common::xml_text(&xml, "SessionToken"),
     )
 }
 

@@ -19,13 +19,13 @@
 //! tokens there directly. Skipped, saying so, when docker-registry or skopeo are missing and
 //! `CI` is unset; under `CI` their absence fails the test.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use common::{imds_handler, pki, start_tls, start_token_registry, AcrTokenService, TokenRegistry};
+use crate::common::{
+    imds_handler, pki, start_tls, start_token_registry, AcrTokenService, TokenRegistry,
+};
 use kcred_testutil::http_stub::StubServer;
 use kcred_testutil::kubelet::{
     assert_no_auths, auth_json, only_auth_entry, HostProxy, Node, Provider, ProxiedInspect,

@@ -6,13 +6,11 @@
 //! runs the plugin binary directly.) Skipped, saying so, when docker-registry, skopeo or
 //! htpasswd are missing and `CI` is unset; under `CI` their absence fails the test.
 
-mod support;
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::support::*;
 use kcred_testutil::registry::{free_loopback_port, Registry, RegistryTools};
 use serde_json::Value;
-use support::*;
 
 #[test]
 fn plugin_token_pulls_from_a_real_registry() {

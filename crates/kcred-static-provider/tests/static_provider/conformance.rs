@@ -4,9 +4,7 @@
 //! image. The credentials the kubelet ends up with must be the ones the row expects when
 //! the kubelet reads the same file itself.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kcred_match::keyring::{parse_dockercfg, DockerConfig, DockerConfigEntry, DockerKeyring};
 use kcred_match::ImageRef;
 use serde_json::Value;

@@ -1,9 +1,7 @@
 //! The command-line contract: arguments, `--version`, `--help`, and the `plugin_io` rows of
 //! `tests/conformance/ecr_cases.json` (upstream `Test_runPlugin`).
 
-mod common;
-
-use common::{failure, run_plugin, stderr, stdout};
+use crate::common::{failure, run_plugin, stderr, stdout};
 use kcred_api::{ApiVersion, GoDuration, Secret};
 use kcred_ecr::provider::EcrCredentials;
 use serde_json::Value;
@@ -46,7 +44,11 @@ fn unknown_flags_fail_before_reading_stdin() {
 fn positional_arguments_and_klog_flags_are_accepted() {
     // `get-credentials` (from old configs) and `--v=4` must not fail the run: the failure
     // here comes from the request, not from the arguments.
-    let out = run_plugin(&["get-credentials", "--v=4"], &common::request(""), &ENV);
+    let out = run_plugin(
+        &["get-credentials", "--v=4"],
+        &crate::common::request(""),
+        &ENV,
+    );
     let err = failure(&out);
     assert!(err.contains("image in plugin request was empty"), "{err}");
 }

@@ -1,9 +1,7 @@
 //! Failures: bad files, bad command lines, bad requests; and the permission warning.
 //! Every failure exits 1 with nothing on stdout and a message that never holds a secret.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const PW: &str = "pw-7Yq!zz";
 

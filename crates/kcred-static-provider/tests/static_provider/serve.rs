@@ -1,9 +1,7 @@
 //! The real binary over real stdin/stdout: versions, matching, Docker Hub, ports, hostile
 //! hosts, file formats and cache durations.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const PW: &str = "pw-9f3Kq!x";
 

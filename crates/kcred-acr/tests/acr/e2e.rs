@@ -4,14 +4,12 @@
 //! and inspects with the returned credentials and fails without them. Also the
 //! `e2e_transcript` rows of `acr_cases.json` (request sequence and stdout).
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
 
-use common::*;
+use crate::common::*;
 use kcred_testutil::http_stub::StubServer;
 use kcred_testutil::registry::{write_oci_layout, RegistryTools};
 use serde_json::Value;

@@ -18,7 +18,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 
 /// The test PKI (one per test process).
-pub struct Pki {
+pub(crate) struct Pki {
     /// Directory holding every file.
     pub dir: PathBuf,
     /// CA certificate (trust this).
@@ -66,7 +66,7 @@ fn pem_to_der(dir: &Path, kind: &str, input: &str, output: &str) -> Vec<u8> {
 }
 
 /// The PKI, generated on first use.
-pub fn pki() -> &'static Pki {
+pub(crate) fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();
     PKI.get_or_init(|| {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -131,20 +131,20 @@ fn server_config() -> Arc<rustls::ServerConfig> {
 }
 
 /// Wraps accepted connections in TLS with the test server certificate.
-pub fn tls_wrap(stream: TcpStream) -> io::Result<Box<dyn Stream>> {
+pub(crate) fn tls_wrap(stream: TcpStream) -> io::Result<Box<dyn Stream>> {
     let conn = rustls::ServerConnection::new(server_config()).map_err(io::Error::other)?;
     Ok(Box::new(rustls::StreamOwned::new(conn, stream)))
 }
 
 /// A TLS stub server.
-pub fn start_tls(
+pub(crate) fn start_tls(
     handler: impl Fn(&StubRequest) -> StubResponse + Send + Sync + 'static,
 ) -> StubServer {
     StubServer::start(tls_wrap, handler)
 }
 
 /// Seconds since the epoch.
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -152,7 +152,7 @@ pub fn now() -> u64 {
 }
 
 /// An RS256 JWT signed by the test signer, with `x5c` = the signer certificate.
-pub fn sign_jwt(claims: &serde_json::Value) -> String {
+pub(crate) fn sign_jwt(claims: &serde_json::Value) -> String {
     let p = pki();
     let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5c": [STANDARD.encode(&p.signer_crt_der)]});
     let input = format!(
@@ -173,7 +173,7 @@ pub fn sign_jwt(claims: &serde_json::Value) -> String {
 }
 
 /// The header and claims of a JWT (no signature check).
-pub fn jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
+pub(crate) fn jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> {
     let mut it = token.split('.');
     let h = URL_SAFE_NO_PAD.decode(it.next()?).ok()?;
     let c = URL_SAFE_NO_PAD.decode(it.next()?).ok()?;
@@ -184,12 +184,12 @@ pub fn jwt_parts(token: &str) -> Option<(serde_json::Value, serde_json::Value)> 
 }
 
 /// The claims of a JWT.
-pub fn jwt_claims(token: &str) -> Option<serde_json::Value> {
+pub(crate) fn jwt_claims(token: &str) -> Option<serde_json::Value> {
     jwt_parts(token).map(|(_, c)| c)
 }
 
 /// The AAD token an identity receives: `aud` = resource, `appid`, `tid`.
-pub fn aad_token(resource: &str, appid: &str, tenant: &str) -> String {
+pub(crate) fn aad_token(resource: &str, appid: &str, tenant: &str) -> String {
     let n = now();
     sign_jwt(
         &serde_json::json!({"aud": resource, "appid": appid, "oid": appid, "tid": tenant, "iat": n, "nbf": n, "exp": n + 3600}),
@@ -197,7 +197,7 @@ pub fn aad_token(resource: &str, appid: &str, tenant: &str) -> String {
 }
 
 /// IMDS: `GET /metadata/identity/oauth2/token` with `Metadata: true` (else 400, as real IMDS).
-pub fn imds_handler(req: &StubRequest) -> StubResponse {
+pub(crate) fn imds_handler(req: &StubRequest) -> StubResponse {
     if req.path() != "/metadata/identity/oauth2/token" {
         return StubResponse::text(404, "not found");
     }
@@ -235,7 +235,7 @@ pub fn imds_handler(req: &StubRequest) -> StubResponse {
 
 /// What the AAD stub accepts.
 #[derive(Clone, Debug)]
-pub struct AadExpectations {
+pub(crate) struct AadExpectations {
     /// The client secret accepted for any client.
     pub client_secret: String,
     /// SHA-256 thumbprint (base64url) of the accepted certificate.
@@ -243,7 +243,7 @@ pub struct AadExpectations {
 }
 
 /// AAD v2 token endpoint: `POST /<tenant>/oauth2/v2.0/token`.
-pub fn aad_handler(exp: &AadExpectations, port: u16, req: &StubRequest) -> StubResponse {
+pub(crate) fn aad_handler(exp: &AadExpectations, port: u16, req: &StubRequest) -> StubResponse {
     let path = req.path();
     let Some(tenant) = path
         .strip_prefix('/')
@@ -302,7 +302,7 @@ pub fn aad_handler(exp: &AadExpectations, port: u16, req: &StubRequest) -> StubR
 }
 
 /// A fake Kubernetes service-account token (recognised by the AAD stub).
-pub fn service_account_token(sub: &str) -> String {
+pub(crate) fn service_account_token(sub: &str) -> String {
     let n = now();
     sign_jwt(
         &serde_json::json!({"kind": "service-account-token", "sub": sub, "aud": ["api://AzureADTokenExchange"], "iat": n, "exp": n + 600}),
@@ -311,14 +311,14 @@ pub fn service_account_token(sub: &str) -> String {
 
 /// The ACR token service: refresh tokens it issued.
 #[derive(Default)]
-pub struct AcrTokenService {
+pub(crate) struct AcrTokenService {
     issued: Mutex<HashSet<String>>,
 }
 
 impl AcrTokenService {
     /// `POST /oauth2/exchange`, `GET|POST /oauth2/token`; `/v2/` answers the challenge for
     /// `service` with realm `https://127.0.0.1:<port>/oauth2/token` (when it is also the registry).
-    pub fn handle(&self, port: u16, service: &str, req: &StubRequest) -> StubResponse {
+    pub(crate) fn handle(&self, port: u16, service: &str, req: &StubRequest) -> StubResponse {
         match req.path() {
             "/v2/" => StubResponse::json(401, r#"{"errors":[{"code":"UNAUTHORIZED"}]}"#)
                 .with_header(
@@ -412,7 +412,7 @@ impl AcrTokenService {
 /// challenges with realm `https://127.0.0.1:<token_port>/oauth2/token` and `service`, and
 /// accepts the RS256 access tokens the token-service stub signs (`rootcertbundle` = the
 /// test signer). Killed on drop.
-pub struct TokenRegistry {
+pub(crate) struct TokenRegistry {
     child: std::process::Child,
     /// The loopback port it listens on.
     pub port: u16,
@@ -426,7 +426,7 @@ impl Drop for TokenRegistry {
 }
 
 /// Starts a [`TokenRegistry`] storing its data, config and log under `dir`.
-pub fn start_token_registry(dir: &Path, token_port: u16, service: &str) -> TokenRegistry {
+pub(crate) fn start_token_registry(dir: &Path, token_port: u16, service: &str) -> TokenRegistry {
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 

@@ -10,10 +10,10 @@ use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-pub const PLUGIN: &str = env!("CARGO_BIN_EXE_ecr-credential-provider");
+pub(crate) const PLUGIN: &str = env!("CARGO_BIN_EXE_ecr-credential-provider");
 
 /// A v1 request for `image`.
-pub fn request(image: &str) -> String {
+pub(crate) fn request(image: &str) -> String {
     serde_json::json!({
         "kind": "CredentialProviderRequest",
         "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
@@ -23,7 +23,7 @@ pub fn request(image: &str) -> String {
 }
 
 /// A v1 request for `image` in service-account mode.
-pub fn sa_request(image: &str, token: &str, annotations: &[(&str, &str)]) -> String {
+pub(crate) fn sa_request(image: &str, token: &str, annotations: &[(&str, &str)]) -> String {
     let annotations: BTreeMap<&str, &str> = annotations.iter().copied().collect();
     let mut v = serde_json::json!({
         "kind": "CredentialProviderRequest",
@@ -39,7 +39,7 @@ pub fn sa_request(image: &str, token: &str, annotations: &[(&str, &str)]) -> Str
 
 /// Runs the plugin with `args`, `stdin`, and exactly the environment `env` (plus settings
 /// that keep the host's AWS configuration out).
-pub fn run_plugin(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+pub(crate) fn run_plugin(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(PLUGIN);
     cmd.args(args)
         .env_clear()
@@ -63,16 +63,16 @@ pub fn run_plugin(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
     out
 }
 
-pub fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-pub fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Asserts a successful run and returns the response JSON.
-pub fn success(out: &Output) -> serde_json::Value {
+pub(crate) fn success(out: &Output) -> serde_json::Value {
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -88,7 +88,7 @@ pub fn success(out: &Output) -> serde_json::Value {
 }
 
 /// Asserts a failed run (exit 1, nothing on stdout) and returns stderr.
-pub fn failure(out: &Output) -> String {
+pub(crate) fn failure(out: &Output) -> String {
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(out));
     assert!(
         out.stdout.is_empty(),
@@ -99,7 +99,7 @@ pub fn failure(out: &Output) -> String {
 }
 
 /// The single `auth` entry of a response: (key, username, password).
-pub fn only_auth(response: &serde_json::Value) -> (String, String, String) {
+pub(crate) fn only_auth(response: &serde_json::Value) -> (String, String, String) {
     let auth = response["auth"].as_object().expect("auth");
     assert_eq!(auth.len(), 1, "one auth entry: {response}");
     let (key, entry) = auth.iter().next().unwrap();
@@ -114,7 +114,7 @@ pub fn only_auth(response: &serde_json::Value) -> (String, String, String) {
 // HTTP/1.1 on std
 
 /// A blocking HTTP/1.1 request to `base` (`http://host:port`); returns (status, body).
-pub fn http(
+pub(crate) fn http(
     base: &str,
     method: &str,
     path: &str,
@@ -146,7 +146,7 @@ pub fn http(
 }
 
 /// The text of the first `<tag>…</tag>` in an XML document.
-pub fn xml_text(xml: &str, tag: &str) -> String {
+pub(crate) fn xml_text(xml: &str, tag: &str) -> String {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
     let start = xml

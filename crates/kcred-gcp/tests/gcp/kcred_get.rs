@@ -14,17 +14,15 @@
 //! Skipped, saying so, when docker-registry, skopeo or htpasswd are missing and `CI` is
 //! unset; under `CI` their absence fails the test.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::support::{metadata_server, node_sa_metadata, StubServer};
 use kcred_testutil::kubelet::{
     assert_no_auths, auth_json, only_auth_entry, Node, Provider, ProxiedInspect,
 };
 use kcred_testutil::registry::{Registry, RegistryTools};
-use support::{metadata_server, node_sa_metadata, StubServer};
 
 const PROVIDER: &str = "auth-provider-gcp";
 const AR_HOST: &str = "us-docker.pkg.dev";

@@ -2,11 +2,10 @@
 //! binary. Where kcred deliberately differs from upstream, the test says why and asserts
 //! kcred's behaviour together with the knob that restores upstream's.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::support::*;
 use kcred_api::Secret;
 use kcred_gcp::app;
 use kcred_gcp::docker_config::{
@@ -21,7 +20,6 @@ use kcred_gcp::provider::{
 };
 use kcred_gcp::request::decode_request;
 use serde_json::Value;
-use support::*;
 
 fn s(v: &Value) -> String {
     v.as_str().unwrap_or("").to_owned()

@@ -1,13 +1,11 @@
 //! The real `auth-provider-gcp` binary against the metadata, STS and IAM Credentials
 //! stubs: exact requests on the wire, exact stdout, exit codes and messages.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 const NODE_TOKEN: &str = "ya29.node-sa-token-for-wire-tests";
 

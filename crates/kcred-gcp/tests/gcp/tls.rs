@@ -2,13 +2,11 @@
 //! `SSL_CERT_DIR`) and refuses a server whose CA it was not given. Certificates are made
 //! with the `openssl` command; the test is skipped, saying so, when it is missing.
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use support::*;
+use crate::support::*;
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")

@@ -1,8 +1,6 @@
 //! Every row of `tests/conformance/acr_cases.json`. Rows where kcred deliberately differs are
 //! listed in [`DIFFERS`] with the reason, and their kcred behaviour is asserted instead.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -637,7 +635,7 @@ fn ib_get_token_rows() {
             continue; // acr-234: see DIFFERS
         }
         let body = r["http"]["response"]["body"].to_string();
-        let server = common::start_tls(move |_| StubResponse::json(200, body.clone()));
+        let server = crate::common::start_tls(move |_| StubResponse::json(200, body.clone()));
         let ib = ib_of(&r["ib_flags"]);
         let req = request_of(r["image"].as_str().unwrap(), &r["request"]);
         let e = &r["expect"];
@@ -659,7 +657,7 @@ fn ib_get_token_rows() {
         };
         let client = HttpClient::new(&HttpSettings {
             user_agent: "t".into(),
-            roots: TrustRoots::CaFile(common::pki().ca_crt.clone()),
+            roots: TrustRoots::CaFile(crate::common::pki().ca_crt.clone()),
             proxy_from_env: false,
             dial: DialOverride::FixedIp(ib.api_server_ip.parse().unwrap()),
         })
@@ -698,10 +696,10 @@ fn exchange_rows() {
             resp["status"].as_u64().unwrap() as u16,
             resp["body"].as_str().unwrap().to_owned(),
         );
-        let server = common::start_tls(move |_| StubResponse::json(status, body.clone()));
+        let server = crate::common::start_tls(move |_| StubResponse::json(status, body.clone()));
         let http = HttpClient::new(&HttpSettings {
             user_agent: "kubernetes-credentialprovider-acr".into(),
-            roots: TrustRoots::CaFile(common::pki().ca_crt.clone()),
+            roots: TrustRoots::CaFile(crate::common::pki().ca_crt.clone()),
             proxy_from_env: false,
             dial: DialOverride::FromEnv,
         })

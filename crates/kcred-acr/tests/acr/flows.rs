@@ -1,13 +1,11 @@
 //! Every identity end to end through the real binary against local stubs speaking the wire
 //! formats (IMDS, AAD, identity bindings, the ACR token service), plus the security fixes.
 
-mod common;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use kcred_testutil::http_stub::{StubRequest, StubResponse, StubServer};
 
 const ACR: &str = "myacr.azurecr.io";

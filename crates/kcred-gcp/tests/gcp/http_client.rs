@@ -1,12 +1,10 @@
 //! The HTTP client in-process: per-call timeout and upstream's 10 MiB body limit.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use kcred_gcp::http::{HttpClient, HttpError, TrustRoots, MAX_BODY_BYTES};
 use kcred_gcp::metadata::{read_url, ReadUrlError};
-use support::*;
 
 #[test]
 fn every_call_is_bounded_by_the_timeout() {
