@@ -8,7 +8,6 @@
 //! whole load with Go's message; an empty file is a valid, empty config; syntax errors are
 //! go-yaml's (`yaml: line 1: did not find expected node content`).
 
-use std::fmt;
 use std::path::Path;
 
 use kcred_api::go::json::Value;
@@ -178,7 +177,7 @@ pub fn parse_azure_config(bytes: &[u8]) -> Result<AzureConfig, AzureConfigError>
     // `sigs.k8s.io/yaml.Unmarshal`: YAML (JSON is YAML) → JSON with the keys sorted
     // bytewise (Go's `json.Marshal` of a map), then `json.Unmarshal`.
     let doc = kcred_api::go::yaml::to_json(bytes).map_err(AzureConfigError::Syntax)?;
-    let entries = match doc.value {
+    let entries = match &doc.value {
         Value::Object(entries) => entries,
         Value::Null => return Ok(AzureConfig::default()),
         other => return Err(AzureConfigError::NotAnObject(other.go_kind())),
@@ -191,7 +190,7 @@ pub fn parse_azure_config(bytes: &[u8]) -> Result<AzureConfig, AzureConfigError>
     // A wrong type does not stop the walk; the first one (in sorted order) is the error.
     let mut values: Vec<(&'static str, Scalar)> = Vec::new();
     let mut first_error = None;
-    for (key, value) in &entries {
+    for (key, value) in entries {
         let field = FIELDS.iter().find(|(name, _)| name == key).or_else(|| {
             FIELDS
                 .iter()
