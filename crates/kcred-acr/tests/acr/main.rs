@@ -1,4 +1,4 @@
-//! Every integration test of kcred-acr (acr-credential-provider) in one test binary (one link instead of 5):
+//! Every integration test of kcred-acr (acr-credential-provider) in one test binary (one link instead of 6):
 //! each former `tests/*.rs` file is a module here, sharing `common`.
 
 mod common;
@@ -7,3 +7,4 @@ mod e2e;
 mod flows;
 mod kcred_get;
 mod properties;
+mod workload_identity_e2e;

@@ -1,4 +1,4 @@
-//! Every integration test of kcred-ecr (ecr-credential-provider) in one test binary (one link instead of 5):
+//! Every integration test of kcred-ecr (ecr-credential-provider) in one test binary (one link instead of 6):
 //! each former `tests/*.rs` file is a module here, sharing `common`.
 
 mod cli;
@@ -7,3 +7,4 @@ mod conformance;
 mod emulated;
 mod kcred_get;
 mod properties;
+mod workload_identity_e2e;

@@ -1,4 +1,4 @@
-//! Every integration test of kcred-gcp (auth-provider-gcp) in one test binary (one link instead of 6):
+//! Every integration test of kcred-gcp (auth-provider-gcp) in one test binary (one link instead of 7):
 //! each former `tests/*.rs` file is a module here, sharing `support`.
 
 mod conformance;
@@ -8,3 +8,4 @@ mod kcred_get;
 mod support;
 mod tls;
 mod wire;
+mod workload_identity_e2e;

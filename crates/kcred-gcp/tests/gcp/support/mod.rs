@@ -1,191 +1,32 @@
-//! Test support: an HTTP/1.1 stub server on loopback (std only) that records every
-//! request, a GCE metadata-server stub and a Google STS stub speaking the exact wire
-//! formats, and helpers to run the real `auth-provider-gcp` binary against them.
+//! Test support: kcred-testutil's loopback stub server (recording every request), a GCE
+//! metadata-server stub and a Google STS stub speaking the exact wire formats on it, and
+//! helpers to run the real `auth-provider-gcp` binary against them.
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// One request as the stub saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Recorded {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// Path and query, as sent.
-    pub target: String,
-    /// Header names lower-cased → value (last wins).
-    pub headers: BTreeMap<String, String>,
-    /// The body.
-    pub body: Vec<u8>,
-}
+/// One request as the stub saw it, and a canned answer: kcred-testutil's one stub server.
+pub(crate) use kcred_testutil::http_stub::{
+    Stream as Conn, StubRequest as Recorded, StubResponse as Reply,
+};
 
-impl Recorded {
-    /// A header value.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(String::as_str)
-    }
-
-    /// The path without the query.
-    pub(crate) fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-}
-
-/// A canned answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Reply {
-    /// Status code.
-    pub status: u16,
-    /// Extra headers.
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-    /// Sleep this long before answering (timeouts).
-    pub delay: Duration,
-}
-
-impl Reply {
-    /// `status` with `body`.
-    pub(crate) fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Reply {
-            status,
-            headers: Vec::new(),
-            body: body.into(),
-            delay: Duration::ZERO,
-        }
-    }
-
-    /// Adds a header.
-    pub(crate) fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// Delays the answer.
-    pub(crate) fn delayed(mut self, d: Duration) -> Self {
-        self.delay = d;
-        self
-    }
-}
-
-type Handler = dyn Fn(&Recorded) -> Reply + Send + Sync;
-
-/// A loopback HTTP/1.1 server answering every request through a handler.
-pub(crate) struct StubServer {
-    port: u16,
-    stop: Arc<AtomicBool>,
-    log: Arc<Mutex<Vec<Recorded>>>,
-    accept: Option<JoinHandle<()>>,
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        500 => "Internal Server Error",
-        _ => "Status",
-    }
-}
-
-/// A connection the stub can serve: plain TCP or TLS over it.
-pub(crate) trait Conn: Read + Write + Send {}
-impl<T: Read + Write + Send> Conn for T {}
-
-/// Turns an accepted TCP stream into a connection (e.g. a TLS handshake); `None` drops it.
+/// Wraps an accepted connection (TLS); `None` drops it.
 pub(crate) type Acceptor = dyn Fn(TcpStream) -> Option<Box<dyn Conn>> + Send + Sync;
 
-fn read_request(stream: &mut dyn Conn) -> Option<Recorded> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_owned();
-    let target = parts.next()?.to_owned();
-    let mut headers = BTreeMap::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end_matches(['\r', '\n']);
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-    }
-    let mut body = Vec::new();
-    if let Some(len) = headers
-        .get("content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        body.resize(len, 0);
-        reader.read_exact(&mut body).ok()?;
-    } else if headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
-    {
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size).ok()?;
-            let n = usize::from_str_radix(size.trim(), 16).ok()?;
-            let mut chunk = vec![0; n + 2];
-            reader.read_exact(&mut chunk).ok()?;
-            if n == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-    }
-    Some(Recorded {
-        method,
-        target,
-        headers,
-        body,
-    })
-}
-
-fn serve(mut stream: Box<dyn Conn>, handler: &Handler, log: &Mutex<Vec<Recorded>>) {
-    let Some(req) = read_request(&mut *stream) else {
-        return;
-    };
-    let reply = handler(&req);
-    log.lock().unwrap().push(req);
-    if !reply.delay.is_zero() {
-        std::thread::sleep(reply.delay);
-    }
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        reply.status,
-        reason(reply.status),
-        reply.body.len()
-    );
-    for (k, v) in &reply.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&reply.body);
-    let _ = stream.flush();
-}
+/// A loopback HTTP/1.1 server answering every request through a handler
+/// (kcred-testutil's [`kcred_testutil::http_stub::StubServer`]).
+pub(crate) struct StubServer(kcred_testutil::http_stub::StubServer);
 
 impl StubServer {
-    /// Starts a server on `127.0.0.1:<free port>`.
+    /// Starts a plain-HTTP server on `127.0.0.1:<free port>`.
     pub(crate) fn start(handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
-        Self::start_with(
-            Arc::new(|s: TcpStream| Some(Box::new(s) as Box<dyn Conn>)),
-            handler,
-        )
+        StubServer(kcred_testutil::http_stub::StubServer::start_plain(handler))
     }
 
     /// Starts a server whose connections go through `acceptor` first.
@@ -193,63 +34,29 @@ impl StubServer {
         acceptor: Arc<Acceptor>,
         handler: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
     ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let port = listener.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let accept = {
-            let stop = stop.clone();
-            let log = log.clone();
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let handler = handler.clone();
-                    let log = log.clone();
-                    let acceptor = acceptor.clone();
-                    std::thread::spawn(move || {
-                        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-                        if let Some(conn) = acceptor(stream) {
-                            serve(conn, &*handler, &log);
-                        }
-                    });
-                }
-            })
-        };
-        StubServer {
-            port,
-            stop,
-            log,
-            accept: Some(accept),
-        }
+        StubServer(kcred_testutil::http_stub::StubServer::start(
+            move |s| {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                acceptor(s)
+                    .ok_or_else(|| std::io::Error::other("connection refused by the acceptor"))
+            },
+            handler,
+        ))
     }
 
     /// `http://127.0.0.1:<port>`.
     pub(crate) fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.0.base()
     }
 
     /// Port.
     pub(crate) fn port(&self) -> u16 {
-        self.port
+        self.0.port()
     }
 
     /// Requests served so far, in arrival order.
     pub(crate) fn requests(&self) -> Vec<Recorded> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for StubServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-        if let Some(h) = self.accept.take() {
-            let _ = h.join();
-        }
+        self.0.requests()
     }
 }
 

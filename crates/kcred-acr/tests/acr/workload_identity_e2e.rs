@@ -15,13 +15,11 @@
 //!
 //! Skipped, saying so, without docker-registry/skopeo unless `CI` is set.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use common::{pki, start_tls, start_token_registry, AcrTokenService, TokenRegistry};
+use crate::common::{pki, start_tls, start_token_registry, AcrTokenService, TokenRegistry};
 use kcred_testutil::aad_stub::{AadStub, FederatedCredential};
 use kcred_testutil::http_stub::StubServer;
 use kcred_testutil::kubelet::{only_auth_entry, HostProxy, KcredRun, Node, ProxiedInspect};
