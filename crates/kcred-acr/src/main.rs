@@ -118,8 +118,10 @@ impl Dialect for AcrDialect {
                 strconv_quote(&msg)
             ));
         }
+        // cobra: `PrintErrln("Error:", err)`, then `Println(cmd.UsageString())` (a blank line
+        // after the usage).
         eprintln!("Error: {msg}");
-        eprint!("{USAGE}");
+        eprintln!("{USAGE}");
         Failure::exit1()
     }
 }

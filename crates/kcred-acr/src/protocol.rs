@@ -28,7 +28,12 @@ pub enum RequestError {
     UnsupportedVersion(String),
     /// Another kind: apimachinery's "not registered" error, naming upstream's scheme as a
     /// module build of apimachinery does ([`kcred_api::go::strict::SCHEME_NAME`]).
-    #[error("no kind {} is registered for version {} in scheme {}", strconv_quote(kind), strconv_quote(version), strconv_quote(SCHEME_NAME))]
+    #[error(
+        "no kind {} is registered for version {} in scheme {}",
+        strconv_quote(kind),
+        strconv_quote(version),
+        strconv_quote(SCHEME_NAME)
+    )]
     UnknownKind {
         /// The kind given.
         kind: String,

@@ -236,9 +236,9 @@ impl AcrProvider {
                 }
                 let custom = format!("*{}", self.environment.acr_suffix);
                 if self.environment.acr_suffix.contains(".azurecr.")
-                    && !BUILTIN_ACR_SUFFIXES.iter().any(|s| {
-                        kcred_api::go::json::equal_fold(&custom, &format!("*.{s}"))
-                    })
+                    && !BUILTIN_ACR_SUFFIXES
+                        .iter()
+                        .any(|s| kcred_api::go::json::equal_fold(&custom, &format!("*.{s}")))
                 {
                     auth.insert(custom, entry);
                 }

@@ -160,6 +160,29 @@ Environment:
   SSL_CERT_FILE, SSL_CERT_DIR   TLS trust roots (default: the system bundle)
 ";
 
+/// What cobra prints after `Error: …` when `get-credentials` fails: the usage part of
+/// [`USAGE`] (from `Usage:`), as cobra's `UsageString` leaves out the description.
+pub const ERROR_USAGE: &str = {
+    const MARK: &[u8] = b"Usage:";
+    let bytes = USAGE.as_bytes();
+    let mut i = 0;
+    while i + MARK.len() <= bytes.len() {
+        let mut j = 0;
+        while j < MARK.len() && bytes[i + j] == MARK[j] {
+            j += 1;
+        }
+        if j == MARK.len() {
+            break;
+        }
+        i += 1;
+    }
+    let (_, tail) = bytes.split_at(i);
+    match std::str::from_utf8(tail) {
+        Ok(t) => t,
+        Err(_) => panic!("USAGE is UTF-8"),
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

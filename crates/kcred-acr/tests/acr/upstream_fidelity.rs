@@ -97,7 +97,10 @@ fn keys_differing_only_in_case_bytewise_last_in_sorted_order_wins() {
 #[test]
 fn geo_replica_with_compat_keys_gets_exactly_upstreams_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(dir.path(), r#"{"aadClientId":"foo","aadClientSecret":"bar"}"#);
+    let cfg = write_config(
+        dir.path(),
+        r#"{"aadClientId":"foo","aadClientSecret":"bar"}"#,
+    );
     let r = run(
         &[&cfg, "--compat-upstream-auth-keys"],
         &request("myacr.westus.geo.azurecr.io/nginx:v1"),
@@ -117,11 +120,12 @@ fn geo_replica_with_compat_keys_gets_exactly_upstreams_keys() {
     );
 }
 
-/// A `RunE` failure: upstream's klog line from its "main" logger, then cobra's report.
+/// A `RunE` failure: upstream's klog line from its "main" logger, then cobra's report
+/// (`Error: …`, then `Println(UsageString())`: the usage and a blank line).
 fn run_e_failure(message: &str) -> String {
     let quoted = serde_json::to_string(message).unwrap();
     format!(
-        "<klog>] \"Error running acr credential provider\" err={quoted} logger=\"main\"\nError: {message}\n{USAGE}"
+        "<klog>] \"Error running acr credential provider\" err={quoted} logger=\"main\"\nError: {message}\n{USAGE}\n"
     )
 }
 
@@ -143,7 +147,10 @@ fn truncated_config_gives_go_yamls_message() {
 #[test]
 fn wrong_kind_names_the_scheme() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(dir.path(), r#"{"aadClientId":"foo","aadClientSecret":"bar"}"#);
+    let cfg = write_config(
+        dir.path(),
+        r#"{"aadClientId":"foo","aadClientSecret":"bar"}"#,
+    );
     let r = run(
         &[&cfg],
         r#"{"kind":"Foo","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"foo.azurecr.io/x"}"#,
@@ -168,10 +175,13 @@ fn command_line_errors_are_cobras_alone() {
             vec!["a", "b"],
             "expected exactly one argument (config file); Got arguments: [a b]".to_owned(),
         ),
-        (vec![cfg.as_str(), "--bogus"], "unknown flag: --bogus".to_owned()),
+        (
+            vec![cfg.as_str(), "--bogus"],
+            "unknown flag: --bogus".to_owned(),
+        ),
     ] {
         let r = run(&args, "{}");
         assert_eq!((r.code, r.stdout.as_str()), (1, ""), "{args:?}");
-        assert_eq!(r.stderr, format!("Error: {message}\n{USAGE}"), "{args:?}");
+        assert_eq!(r.stderr, format!("Error: {message}\n{USAGE}\n"), "{args:?}");
     }
 }
