@@ -119,7 +119,8 @@ fn bracket_depth(input: &[u8]) -> usize {
 /// most two nodes each, a collection or an implicit key and its first entry or value), a
 /// line break, or a block indicator (`-` `:` `?` followed by white space or the end) —
 /// one node each, as a collection opened by a block indicator has its first entry on the
-/// same line (`- a: b`) or on the next (counted by the line break). Over-counts (inside
+/// same line (`- a: b`) or on the next (counted by the line break); a `!` (a tag, which
+/// the converter counts as one more node) counts one. Over-counts (inside
 /// scalars and comments) are harmless: a real config stays far below the limit, and
 /// the exact count is checked while converting anyway.
 fn potential_nodes(input: &[u8]) -> usize {
@@ -127,7 +128,8 @@ fn potential_nodes(input: &[u8]) -> usize {
     for (i, &b) in input.iter().enumerate() {
         count += match b {
             b',' | b'[' | b'{' => 2,
-            b'\n' | b'\r' => 1,
+            // A tag (`!t`) makes the converter visit its node twice.
+            b'\n' | b'\r' | b'!' => 1,
             b'-' | b':' | b'?' => usize::from(matches!(
                 input.get(i + 1),
                 None | Some(b' ' | b'\t' | b'\n' | b'\r')
@@ -750,6 +752,41 @@ mod node_bound_tests {
                 "{doc:?}: bound {bound} < {} nodes",
                 converted.nodes
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod node_bound_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Fragments from which random YAML is built: every indicator, scalars, anchors and
+    /// aliases, quotes, comments, block scalars and indentation.
+    const FRAGMENTS: &[&str] = &[
+        "a", "b", ":", ": ", "-", "- ", "? ", "\n", "\n  ", "\n    ", "[", "]", "{", "}", ",",
+        ", ", " ", "&x ", "*x", "\"", "'", "# c", "|\n  ", ">\n  ", "!t ", "~",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// Wherever random YAML converts, the byte-level bound covers its node count once
+        /// aliases are discounted (an alias can repeat nodes without bytes; the exact count
+        /// catches those while converting).
+        #[test]
+        fn potential_nodes_bounds_converted_nodes(
+            parts in proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..40)
+        ) {
+            let doc = parts.concat();
+            if doc.contains('*') {
+                return Ok(());
+            }
+            if let Ok(converted) = yaml_to_json(doc.as_bytes()) {
+                let bound = potential_nodes(doc.as_bytes());
+                prop_assert!(bound >= converted.nodes, "{:?}: bound {} < {} nodes", doc, bound, converted.nodes);
+            }
         }
     }
 }

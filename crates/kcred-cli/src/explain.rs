@@ -33,7 +33,7 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// One pattern's verdict.

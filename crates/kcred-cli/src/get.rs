@@ -5,7 +5,7 @@
 //! Exit 0 = at least one credential and no provider failed; 1 = a matching provider failed
 //! (its error, with the plugin's stderr, goes to stderr) or no credential was found (the
 //! kubelet would pull anonymously); 2 = bad flags, image, config, bin dir or token file;
-//! 3 = stdout failed; 128 + N = stopped by signal N (SIGINT, SIGTERM, SIGHUP) after the
+//! 4 = stdout failed; 128 + N = stopped by signal N (SIGINT, SIGTERM, SIGHUP) after the
 //! running plugins were killed and reaped.
 //!
 //! Secrets (passwords, the service-account token) are printed only by the
@@ -89,7 +89,7 @@ pub(crate) struct Args {
     #[command(flatten)]
     pub pod: pod::PodArgs,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred get`.

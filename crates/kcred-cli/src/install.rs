@@ -288,10 +288,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     }
     if args.dry_run {
         for c in &plan.changes {
+            let (before, after, redacted) = c.for_display();
             out!(
                 "{}",
-                kcred_node::diff::unified(&c.path, c.before.as_deref(), &c.after)
+                kcred_node::diff::unified(&c.path, before.as_deref(), &after)
             );
+            if redacted {
+                outln!("(env values of {} are redacted in this diff)", c.path);
+            }
         }
         outln!(
             "dry run: {} file(s) would change; kubelet restart would be needed: {}",

@@ -28,7 +28,7 @@ pub(crate) struct Args {
     #[arg(long)]
     pub deny_warnings: bool,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred validate`.

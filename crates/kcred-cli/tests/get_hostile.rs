@@ -154,3 +154,33 @@ fn terminal_escapes_on_stderr_are_escaped() {
         );
     }
 }
+
+/// Issue 12, defect 1: `kcred get` with a real plugin and stdout on a full disk: exit 4 and
+/// the cause on stderr, never a panic, in every output format.
+#[test]
+fn get_to_a_full_disk_exits_4() {
+    let f = Fixture::new();
+    f.plugin("p", Plugin::Test).config(&[provider(
+        "p",
+        &["r.io"],
+        &["--auth", "r.io=u:pw-1234"],
+        "",
+    )]);
+    for format in ["table", "json", "auth-json", "dockerconfigjson"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kcred"))
+            .args(["get", "r.io/app", "-o", format, "--config"])
+            .arg(f.config_path())
+            .arg("--bin-dir")
+            .arg(f.bin_dir())
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{format}: {stderr}");
+        assert_eq!(out.status.code(), Some(4), "{format}: {stderr}");
+        assert!(
+            stderr.contains("error: cannot write to stdout: No space left on device"),
+            "{format}: {stderr}"
+        );
+    }
+}

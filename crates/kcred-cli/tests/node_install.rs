@@ -939,3 +939,164 @@ fn doctor_reads_a_running_kubelet() {
         "{r}"
     );
 }
+
+/// Provider `env` values may be secrets: a dry run shows them redacted, and neither install
+/// nor doctor prints them.
+#[test]
+fn env_values_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "/var/lib/kubelet/kubeadm-flags.env",
+        "KUBELET_KUBEADM_ARGS=\"\"\n",
+    );
+    write(root, "/etc/default/kubelet", "KUBELET_EXTRA_ARGS=\n");
+    add_interpreter(root);
+    let f = scratch.path().join("env.yaml");
+    std::fs::write(&f, "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- name: docker-credential-provider\n  matchImages: [\"registry.example.com\"]\n  defaultCacheDuration: 5m\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n  args: [\"--helper\", \"pass\"]\n  env:\n  - name: PASSWORD_STORE_GPG_OPTS\n    value: \"--passphrase s3cr3t-passphrase\"\n").unwrap();
+    let src = plugin_source();
+    let args = [
+        "install",
+        "--root",
+        root.to_str().unwrap(),
+        "--profile",
+        "kubeadm",
+        "--kubelet-version",
+        "1.34",
+        "--bin-dir-source",
+        src.to_str().unwrap(),
+        "--provider-config",
+        f.to_str().unwrap(),
+    ];
+    for extra in [&["--dry-run"][..], &[][..]] {
+        let out = run(&[&args[..], extra].concat());
+        let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains("s3cr3t"), "{all}");
+        if !extra.is_empty() {
+            assert!(
+                all.contains("<redacted>") && all.contains("are redacted in this diff"),
+                "{all}"
+            );
+        }
+    }
+    let out = run(&[
+        "doctor",
+        "--root",
+        root.to_str().unwrap(),
+        "--profile",
+        "kubeadm",
+        "--kubelet-version",
+        "1.34",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!stdout(&out).contains("s3cr3t"));
+    // The value did reach the config.
+    let cfg = std::fs::read_to_string(root.join("etc/kubernetes/credential-providers/config.yaml"))
+        .unwrap();
+    assert!(cfg.contains("s3cr3t-passphrase"));
+}
+
+/// `--restart-kubelet` restarts only when doctor passes: with a plugin directory writable by
+/// others, doctor fails, the kubelet is left alone, exit 1.
+#[test]
+fn restart_waits_for_doctor() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "/var/lib/kubelet/kubeadm-flags.env",
+        "KUBELET_KUBEADM_ARGS=\"\"\n",
+    );
+    write(root, "/etc/default/kubelet", "KUBELET_EXTRA_ARGS=\n");
+    std::fs::create_dir_all(root.join("usr/libexec")).unwrap();
+    std::fs::set_permissions(
+        root.join("usr/libexec"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    add_interpreter(root);
+    let src = plugin_source();
+    let mut args = vec![
+        "install",
+        "--root",
+        root.to_str().unwrap(),
+        "--profile",
+        "kubeadm",
+        "--kubelet-version",
+        "1.34",
+        "--bin-dir-source",
+        src.to_str().unwrap(),
+        "--restart-kubelet",
+    ];
+    args.extend(INSTALL);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAIL  plugin")
+            && text.contains("parent directory /usr/libexec is writable by group or others"),
+        "{text}"
+    );
+    assert!(!text.contains("restarting the kubelet"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not restarting the kubelet"));
+}
+
+/// Bad flags and inputs: a clear message naming the input, exit 2, nothing written.
+#[test]
+fn bad_input_is_named_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "/etc/default/kubelet", "KUBELET_EXTRA_ARGS=\n");
+    write(root, "/var/lib/kubelet/kubeadm-flags.env", "");
+    let h0 = tree_hash(root);
+    let r = root.to_str().unwrap();
+    for (args, want) in [
+        (
+            vec!["--profile", "nixos", "--enable", "gcp"],
+            "invalid --profile \"nixos\"",
+        ),
+        (vec!["--enable", "quay"], "unknown preset \"quay\""),
+        (
+            vec!["--enable", "static", "--match-image", "r.example.com"],
+            "--enable static needs --static-file",
+        ),
+        (
+            vec!["--provider-config", "/dev/null"],
+            "/dev/null: not a regular file",
+        ),
+        (
+            vec!["--provider-config", "/nonexistent/x.yaml"],
+            "reading /nonexistent/x.yaml",
+        ),
+        (
+            vec!["--kubelet-version", "1.25", "--enable", "gcp"],
+            "kubelet.config.k8s.io/v1",
+        ),
+    ] {
+        let out = run(&[&["install", "--root", r][..], &args[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(tree_hash(root), h0);
+    }
+    // A fragment that is not a config: the kubelet decoder's message, exit 1.
+    let scratch = tempfile::tempdir().unwrap();
+    let f = scratch.path().join("pod.yaml");
+    std::fs::write(&f, "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n").unwrap();
+    let out = run(&[
+        "install",
+        "--root",
+        r,
+        "--kubelet-version",
+        "1.34",
+        "--provider-config",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error decoding config"));
+    assert_eq!(tree_hash(root), h0);
+}

@@ -513,6 +513,42 @@ mod tests {
         );
     }
 
+    fn token() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            proptest::string::string_regex("--[a-z-]{1,12}(=[A-Za-z0-9/.:$\"'#\\\\_,=-]{0,12})?")
+                .unwrap(),
+            proptest::string::string_regex("[A-Za-z0-9/._-]{1,10}").unwrap(),
+            proptest::strategy::Just("--image-credential-provider-config".to_owned()),
+            proptest::strategy::Just("--image-credential-provider-config=/old".to_owned()),
+            proptest::strategy::Just("--feature-gates=A=true,B=false".to_owned()),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn set_flag_leaves_exactly_one(args in proptest::collection::vec(token(), 0..12)) {
+            let mut a = args.clone();
+            set_flag(&mut a, CONFIG_FLAG, "/new");
+            let occ = occurrences(&a, CONFIG_FLAG);
+            proptest::prop_assert_eq!(occ.len(), 1);
+            proptest::prop_assert_eq!(&occ[0].value, "/new");
+            proptest::prop_assert!(!set_flag(&mut a, CONFIG_FLAG, "/new"));
+            set_gate(&mut a, "G", true);
+            proptest::prop_assert_eq!(gate_from_flags(&a, "G"), Some(true));
+        }
+
+        #[test]
+        fn env_files_round_trip(args in proptest::collection::vec(token(), 0..12), quoted in proptest::bool::ANY) {
+            let f = FlagFileFormat::EnvVar("KUBELET_EXTRA_ARGS".into());
+            let orig = if quoted { "X=1\nKUBELET_EXTRA_ARGS=\"--a=1\"\n" } else { "X=1\nKUBELET_EXTRA_ARGS=\n" };
+            let out = write_flags(Some(orig.as_bytes()), &f, &args);
+            proptest::prop_assert_eq!(read_flags(&out, &f), args.clone());
+            proptest::prop_assert!(String::from_utf8(out).unwrap().starts_with("X=1\n"));
+            let lines = write_flags(Some(b"# c\n--v=2\n"), &FlagFileFormat::Lines, &args);
+            proptest::prop_assert_eq!(read_flags(&lines, &FlagFileFormat::Lines), args);
+        }
+    }
+
     #[test]
     fn k3s_args() {
         let y = b"write-kubeconfig-mode: \"0644\"\nkubelet-arg:\n  - \"max-pods=200\"\n  - feature-gates=A=true\n";

@@ -105,6 +105,48 @@ pub struct Plan {
     pub talos_patch: Option<String>,
 }
 
+impl FileChange {
+    /// The before/after bytes safe to print: for a config whose providers set `env` (which
+    /// may hold secrets), both sides re-rendered with every env value replaced by
+    /// `<redacted>`; otherwise the bytes as they are. The flag says whether it redacted.
+    pub fn for_display(&self) -> (Option<Vec<u8>>, Vec<u8>, bool) {
+        if self.kind != ChangeKind::Config {
+            return (self.before.clone(), self.after.clone(), false);
+        }
+        let decode = |b: &[u8]| decode_config(b).ok().map(|c| c.providers);
+        let before = self.before.as_deref().map(decode);
+        let after = decode(&self.after);
+        let has_env = |p: &Option<Vec<CredentialProvider>>| {
+            p.as_ref()
+                .is_some_and(|ps| ps.iter().any(|p| !p.env.is_empty()))
+        };
+        let before_has = before.as_ref().is_some_and(has_env);
+        if !has_env(&after) && !before_has {
+            return (self.before.clone(), self.after.clone(), false);
+        }
+        let redact = |ps: Vec<CredentialProvider>| -> Vec<u8> {
+            let ps: Vec<CredentialProvider> = ps
+                .into_iter()
+                .map(|mut p| {
+                    for e in &mut p.env {
+                        e.value = "<redacted>".into();
+                    }
+                    p
+                })
+                .collect();
+            render_config(&self.path, &ps)
+        };
+        let before = match before {
+            None => None,
+            Some(Some(ps)) => Some(redact(ps)),
+            // An unreadable original: say so instead of showing it.
+            Some(None) => Some(b"<original not shown: it may hold secrets>\n".to_vec()),
+        };
+        let after = redact(after.unwrap_or_default());
+        (before, after, true)
+    }
+}
+
 impl Plan {
     /// Whether the kubelet must restart to pick up the changes (config, flags or gates).
     pub fn restart_needed(&self) -> bool {
@@ -750,4 +792,130 @@ fn plan_talos(
         notes: Vec::new(),
         talos_patch: Some(text),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::MemFs;
+
+    const CORP: &str = "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- name: corp\n  matchImages: [\"registry.corp.example\"]\n  defaultCacheDuration: 5m\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n";
+
+    fn req(version: &str) -> InstallRequest {
+        let mut binaries = BTreeMap::new();
+        binaries.insert("auth-provider-gcp".to_owned(), b"\x7fELF-gcp".to_vec());
+        InstallRequest {
+            profile: Some(Profile::Kubeadm),
+            presets: vec![Preset::Gcp],
+            kubelet_version: Some(KubeletVersion::parse(version).unwrap()),
+            binaries,
+            ..InstallRequest::default()
+        }
+    }
+
+    fn node_with_dir() -> MemFs {
+        MemFs::new()
+            .file(
+                "/etc/default/kubelet",
+                "KUBELET_EXTRA_ARGS=--image-credential-provider-config=/etc/kubernetes/cp.d\n",
+            )
+            .file("/etc/kubernetes/cp.d/10-corp.yaml", CORP)
+    }
+
+    #[test]
+    fn config_directory_gets_a_drop_in() {
+        let plan = plan_install(&node_with_dir(), &req("1.34")).unwrap();
+        let config = plan
+            .changes
+            .iter()
+            .find(|c| c.kind == ChangeKind::Config)
+            .unwrap();
+        assert_eq!(config.path, "/etc/kubernetes/cp.d/90-kcred.yaml");
+        let written = decode_config(&config.after).unwrap();
+        assert_eq!(
+            written.providers.len(),
+            1,
+            "only kcred's providers in its file"
+        );
+        let names: Vec<&str> = plan.providers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["corp", "auth-provider-gcp"]);
+        // The existing flag is kept: no second --image-credential-provider-config.
+        let flags = plan
+            .changes
+            .iter()
+            .find(|c| c.kind == ChangeKind::Flags)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&flags.after)
+                .matches("--image-credential-provider-config")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn config_directory_needs_1_34() {
+        let e = plan_install(&node_with_dir(), &req("1.33")).unwrap_err();
+        assert!(e.to_string().contains("cannot read (1.34+"), "{e}");
+    }
+
+    #[test]
+    fn names_in_other_directory_files_cannot_be_replaced() {
+        let fs = node_with_dir().file(
+            "/etc/kubernetes/cp.d/20-gcp.json",
+            "{\"apiVersion\":\"kubelet.config.k8s.io/v1\",\"kind\":\"CredentialProviderConfig\",\"providers\":[{\"name\":\"auth-provider-gcp\",\"matchImages\":[\"gcr.io\"],\"defaultCacheDuration\":\"1m\",\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\"}]}",
+        );
+        let mut r = req("1.34");
+        r.replace = vec!["auth-provider-gcp".into()];
+        let e = plan_install(&fs, &r).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("another file of the config directory"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_existing_config_is_refused() {
+        let fs = MemFs::new()
+            .file("/etc/default/kubelet", "KUBELET_EXTRA_ARGS=\n")
+            .file("/etc/kubernetes/credential-providers/config.yaml", "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders: 3\n");
+        let e = plan_install(&fs, &req("1.34")).unwrap_err();
+        assert!(matches!(e, PlanError::ExistingConfig { .. }), "{e}");
+    }
+
+    #[test]
+    fn missing_kcred_binary_is_refused() {
+        let mut r = req("1.34");
+        r.binaries.clear();
+        let e = plan_install(&MemFs::new().file("/etc/default/kubelet", ""), &r).unwrap_err();
+        assert!(matches!(e, PlanError::MissingBinary { .. }), "{e}");
+    }
+
+    #[test]
+    fn gate_from_kubelet_config_file_is_respected() {
+        // featureGates in the kubelet config turns the gate off on 1.34: install turns it on
+        // with a flag (flags win over the config file).
+        let token = "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n- name: auth-provider-gcp\n  matchImages: [\"gcr.io\"]\n  defaultCacheDuration: 1m\n  apiVersion: credentialprovider.kubelet.k8s.io/v1\n  tokenAttributes:\n    serviceAccountTokenAudience: a.example\n    cacheType: Token\n    requireServiceAccount: false\n";
+        let fs = MemFs::new()
+            .file("/etc/default/kubelet", "KUBELET_EXTRA_ARGS=\"--feature-gates=Other=true\"\n")
+            .file("/var/lib/kubelet/config.yaml", "kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nfeatureGates:\n  KubeletServiceAccountTokenForCredentialProviders: false\n");
+        let mut r = req("1.34");
+        r.presets.clear();
+        r.fragments = vec![("t.yaml".into(), token.as_bytes().to_vec())];
+        let plan = plan_install(&fs, &r).unwrap();
+        let flags = plan
+            .changes
+            .iter()
+            .find(|c| c.kind == ChangeKind::Flags)
+            .unwrap();
+        let text = String::from_utf8_lossy(&flags.after);
+        assert!(
+            text.contains(
+                "--feature-gates=Other=true,KubeletServiceAccountTokenForCredentialProviders=true"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("--feature-gates").count(), 1);
+    }
 }

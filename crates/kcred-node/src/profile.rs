@@ -90,10 +90,10 @@ impl fmt::Display for Profile {
 pub enum DetectError {
     /// Bottlerocket: read-only root; ECR is built in and settings go through its API
     /// (bottlerocket-os/bottlerocket#4165).
-    #[error("this node runs Bottlerocket (/etc/os-release ID=bottlerocket): its root is read-only and its only credential provider (ECR) is configured through settings.kubernetes.credential-providers; kcred cannot be installed on it (see docs/node-install.md#bottlerocket-why-not)")]
+    #[error("this node runs Bottlerocket (/etc/os-release ID=bottlerocket): its root is read-only and its only credential provider (ECR) is configured through settings.kubernetes.credential-providers; kcred cannot be installed on it (see docs/install.md#bottlerocket-why-not)")]
     Bottlerocket,
     /// OpenShift / RHCOS: the Machine Config Operator owns the files.
-    #[error("this node runs Red Hat CoreOS (OpenShift): the Machine Config Operator owns /etc and rolls back direct edits; ship kcred with a MachineConfig instead (see docs/node-install.md#openshift-why-not)")]
+    #[error("this node runs Red Hat CoreOS (OpenShift): the Machine Config Operator owns /etc and rolls back direct edits; ship kcred with a MachineConfig instead (see docs/install.md#openshift-why-not)")]
     OpenShift,
     /// Nothing identifies the distribution.
     #[error("cannot tell how this node runs its kubelet (no kubeadm, k3s, RKE2, EKS, AKS, MicroK8s, kind or Talos files under the root); pass --profile (generic writes the plugins and config and prints the flags)")]

@@ -45,6 +45,9 @@ pub enum AppError {
     /// The providers could not be loaded or asked.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// SIGINT, SIGTERM or SIGHUP arrived while plugins ran: they were killed and reaped.
+    #[error("{0}")]
+    Interrupted(kcred_host::signals::Interrupted),
     /// `store` or `erase`.
     #[error("{action} is not supported: {NAME} is read-only; its credentials come from the kubelet credential providers configured in {}", .config.display())]
     ReadOnly {
@@ -127,7 +130,8 @@ fn dispatch(
             let resolver = Resolver::load(paths, host_options())?;
             let report = with_cache(&resolver, paths, cache_dir, stderr, || {
                 runtime()?
-                    .block_on(resolver.get(&query))
+                    .block_on(kcred_host::signals::until_signal(resolver.get(&query)))
+                    .map_err(AppError::Interrupted)?
                     .map_err(AppError::from)
             })?;
             match report.credentials {
@@ -142,7 +146,10 @@ fn dispatch(
         Action::List => {
             let resolver = Resolver::load(paths, host_options())?;
             let report = with_cache(&resolver, paths, cache_dir, stderr, || {
-                runtime()?.block_on(resolver.list()).map_err(AppError::from)
+                runtime()?
+                    .block_on(kcred_host::signals::until_signal(resolver.list()))
+                    .map_err(AppError::Interrupted)?
+                    .map_err(AppError::from)
             })?;
             report_failures(stderr, &report.failures);
             for pattern in &report.skipped_patterns {
