@@ -120,3 +120,17 @@ fn unknown_command_gets_cobras_help_hint() {
         )
     );
 }
+
+#[test]
+fn unknown_command_near_a_subcommand_gets_cobras_suggestion() {
+    let (code, stdout, stderr) = run(&["get"], &[], "{}");
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        concat!(
+            "Error: unknown command \"get\" for \"auth-provider-gcp\"\n\nDid you mean this?\n\tget-credentials\n\n",
+            "Run 'auth-provider-gcp --help' for usage.\n",
+            "<klog>] unknown command \"get\" for \"auth-provider-gcp\"\n\nDid you mean this?\n\tget-credentials\n"
+        )
+    );
+}
