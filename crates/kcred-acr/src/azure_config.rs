@@ -1,15 +1,17 @@
 //! `azure.json`: the cloud-provider config the plugin is given as its one argument.
 //!
-//! Upstream reads it with `sigs.k8s.io/yaml` into a Go struct, so: JSON or YAML; keys match
-//! case-insensitively (an exact match wins, later keys overwrite earlier ones); unknown keys are
-//! ignored; a value of the wrong JSON type in **any** modelled field fails the whole load with
-//! Go's message; an empty file is a valid, empty config.
+//! Upstream reads it with `sigs.k8s.io/yaml` into a Go struct, and so does this module (with
+//! [`kcred_api::go::yaml::to_json`]): JSON or YAML, converted to JSON with the keys sorted
+//! bytewise; keys then match fields case-insensitively in that sorted order, a later key
+//! overwriting an earlier one (so of keys that differ only in case the bytewise-last wins);
+//! unknown keys are ignored; a value of the wrong JSON type in **any** modelled field fails the
+//! whole load with Go's message; an empty file is a valid, empty config; syntax errors are
+//! go-yaml's (`yaml: line 1: did not find expected node content`).
 
-use std::fmt;
 use std::path::Path;
 
+use kcred_api::go::json::Value;
 use kcred_api::Secret;
-use serde::de::{Deserializer, MapAccess, Visitor};
 
 /// The most upstream reads (10 MiB).
 pub const MAX_CONFIG_BYTES: usize = 10 << 20;
@@ -131,68 +133,6 @@ const FIELDS: &[(&str, GoType)] = &[
     ("enableMinimumRetryAfter", GoType::Bool),
 ];
 
-/// The top-level document: `None` for an empty/null document, else the entries in order.
-struct Document(Option<Vec<(String, serde_json::Value)>>, &'static str);
-
-impl<'de> serde::Deserialize<'de> for Document {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Document;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_unit<E>(self) -> Result<Document, E> {
-                Ok(Document(None, "null"))
-            }
-            fn visit_none<E>(self) -> Result<Document, E> {
-                Ok(Document(None, "null"))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Document, E> {
-                Ok(Document(None, "bool"))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Document, E> {
-                Ok(Document(None, "number"))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Document, E> {
-                Ok(Document(None, "number"))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Document, E> {
-                Ok(Document(None, "number"))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Document, E> {
-                Ok(Document(None, "string"))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut a: A,
-            ) -> Result<Document, A::Error> {
-                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Document(None, "array"))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Document, A::Error> {
-                let mut entries = Vec::new();
-                while let Some((k, v)) = a.next_entry::<String, serde_json::Value>()? {
-                    entries.push((k, v));
-                }
-                Ok(Document(Some(entries), "object"))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-fn json_type(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "bool",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Object(_) => "object",
-    }
-}
-
 #[derive(Debug, Clone)]
 enum Scalar {
     Str(String),
@@ -200,12 +140,10 @@ enum Scalar {
     Other,
 }
 
-fn check(
-    field: &'static str,
-    ty: GoType,
-    v: &serde_json::Value,
-) -> Result<Option<Scalar>, AzureConfigError> {
-    use serde_json::Value;
+/// Go's `json.Unmarshal` of one value into a field of type `ty` (`literalStore`): `null`
+/// leaves the field alone; numbers must parse as the field's type (`strconv.ParseInt(s, 10,
+/// 64)`, `strconv.ParseFloat(s, 32|64)`), else Go reports `number <as written>`.
+fn check(field: &'static str, ty: GoType, v: &Value) -> Result<Option<Scalar>, AzureConfigError> {
     let mismatch = |value: String| AzureConfigError::FieldType {
         value,
         field,
@@ -215,19 +153,19 @@ fn check(
         (_, Value::Null) => Ok(None),
         (GoType::Str, Value::String(s)) => Ok(Some(Scalar::Str(s.clone()))),
         (GoType::Bool, Value::Bool(b)) => Ok(Some(Scalar::Bool(*b))),
-        (GoType::Int, Value::Number(n)) => {
-            if n.as_i64().is_some() {
-                Ok(Some(Scalar::Other))
-            } else {
-                Err(mismatch(format!("number {n}")))
-            }
-        }
-        (GoType::Float32, Value::Number(n)) => match n.as_f64() {
-            Some(f) if f.abs() <= f64::from(f32::MAX) => Ok(Some(Scalar::Other)),
+        (GoType::Int, Value::Number(n)) => match n.parse::<i64>() {
+            Ok(_) => Ok(Some(Scalar::Other)),
+            Err(_) => Err(mismatch(format!("number {n}"))),
+        },
+        (GoType::Float32, Value::Number(n)) => match n.parse::<f64>() {
+            Ok(f) if f.is_finite() && (f as f32).is_finite() => Ok(Some(Scalar::Other)),
             _ => Err(mismatch(format!("number {n}"))),
         },
-        (GoType::Float64, Value::Number(_)) => Ok(Some(Scalar::Other)),
-        (_, other) => Err(mismatch(json_type(other).to_owned())),
+        (GoType::Float64, Value::Number(n)) => match n.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Some(Scalar::Other)),
+            _ => Err(mismatch(format!("number {n}"))),
+        },
+        (_, other) => Err(mismatch(other.go_kind().to_owned())),
     }
 }
 
@@ -236,41 +174,40 @@ pub fn parse_azure_config(bytes: &[u8]) -> Result<AzureConfig, AzureConfigError>
     if bytes.len() >= MAX_CONFIG_BYTES {
         return Err(AzureConfigError::TooLarge);
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| AzureConfigError::Syntax(format!("invalid UTF-8: {e}")))?;
-    if text.trim().is_empty() {
-        return Ok(AzureConfig::default());
-    }
-    let doc: Document = match serde_json::from_str(text) {
-        Ok(d) => d,
-        Err(json_err) => serde_yaml_ng::from_str(text).map_err(|yaml_err| {
-            if text.trim_start().starts_with('{') {
-                AzureConfigError::Syntax(json_err.to_string())
-            } else {
-                AzureConfigError::Syntax(yaml_err.to_string())
-            }
-        })?,
-    };
-    let entries = match doc {
-        Document(Some(entries), _) => entries,
-        Document(None, "null") => return Ok(AzureConfig::default()),
-        Document(None, kind) => return Err(AzureConfigError::NotAnObject(kind)),
+    // `sigs.k8s.io/yaml.Unmarshal`: YAML (JSON is YAML) → JSON with the keys sorted
+    // bytewise (Go's `json.Marshal` of a map), then `json.Unmarshal`.
+    let doc = kcred_api::go::yaml::to_json(bytes).map_err(AzureConfigError::Syntax)?;
+    let entries = match &doc.value {
+        Value::Object(entries) => entries,
+        Value::Null => return Ok(AzureConfig::default()),
+        other => return Err(AzureConfigError::NotAnObject(other.go_kind())),
     };
 
-    // Resolve each document key to a field: exact name first, else Go's case folding
-    // (`kcred_api::go::json::equal_fold`: ASCII, plus the Kelvin sign and the long s).
+    // `json.Unmarshal` walks the keys in that sorted order: each key goes to the field of that
+    // exact name, else to one that folds equal (`kcred_api::go::json::equal_fold`: ASCII, plus
+    // the Kelvin sign and the long s), and a later key overwrites an earlier one. So of
+    // `{"aadClientId":"a","AADClientID":"b"}` the bytewise-last key, `aadClientId`, wins.
+    // A wrong type does not stop the walk; the first one (in sorted order) is the error.
     let mut values: Vec<(&'static str, Scalar)> = Vec::new();
-    for (key, value) in &entries {
+    let mut first_error = None;
+    for (key, value) in entries {
         let field = FIELDS.iter().find(|(name, _)| name == key).or_else(|| {
             FIELDS
                 .iter()
                 .find(|(name, _)| kcred_api::go::json::equal_fold(key, name))
         });
         if let Some(&(name, ty)) = field {
-            if let Some(scalar) = check(name, ty, value)? {
-                values.push((name, scalar));
+            match check(name, ty, value) {
+                Ok(Some(scalar)) => values.push((name, scalar)),
+                Ok(None) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
     }
     let mut cfg = AzureConfig::default();
     for (name, scalar) in values {
@@ -331,13 +268,45 @@ mod tests {
     }
 
     #[test]
-    fn keys_are_case_insensitive_and_exact_wins() {
-        let c = parse_azure_config(br#"{"AADCLIENTID":"a","aadClientId":"b","aadclientid":"c"}"#)
+    fn keys_differing_in_case_bytewise_last_wins_like_upstream() {
+        // sigs.k8s.io/yaml sorts the keys ("AADClientID" < "aadClientId"), then
+        // encoding/json assigns each in turn: the bytewise-last key wins, whatever the
+        // document order (issue 11 item 5).
+        let c = parse_azure_config(br#"{"aadClientId":"exact-first","AADClientID":"UPPER-LATER"}"#)
+            .unwrap();
+        assert_eq!(c.aad_client_id, "exact-first");
+        let c = parse_azure_config(br#"{"AADClientID":"UPPER-FIRST","aadClientId":"exact-later"}"#)
+            .unwrap();
+        assert_eq!(c.aad_client_id, "exact-later");
+        let c = parse_azure_config(br#"{"aadclientid":"c","AADCLIENTID":"a","aadClientId":"b"}"#)
             .unwrap();
         assert_eq!(c.aad_client_id, "c");
+        // No exact key at all: still the bytewise-last of the folding keys.
+        let c = parse_azure_config(br#"{"aadclientID":"x","AADClientId":"y"}"#).unwrap();
+        assert_eq!(c.aad_client_id, "x");
+        // An exact duplicate: go-yaml keeps the later value.
+        let c = parse_azure_config(br#"{"tenantId":"1","tenantId":"2"}"#).unwrap();
+        assert_eq!(c.tenant_id, "2");
         let c = parse_azure_config(b"tenantID: t\nuseManagedIdentityExtension: true\n").unwrap();
         assert_eq!(c.tenant_id, "t");
         assert!(c.use_managed_identity_extension);
+    }
+
+    #[test]
+    fn the_first_type_error_in_sorted_key_order_is_reported() {
+        let e = parse_azure_config(br#"{"userAgent":1,"cloud":2}"#).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "failed to load config: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal number into Go struct field .cloud of type string"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_go_yamls() {
+        assert_eq!(
+            parse_azure_config(br#"{"aadClientId":"foo","#).unwrap_err().to_string(),
+            "failed to load config: error converting YAML to JSON: yaml: line 1: did not find expected node content"
+        );
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //! It runs on the plugin SDK's run loop ([`kcred_plugin::run_dialect`]) in upstream's
 //! dialect: cobra/pflag arguments ([`kcred_acr::cli`]), `azure.json` loaded before stdin is
 //! read, upstream's request rules and messages (v1 only, unknown fields ignored:
-//! [`kcred_acr::protocol`]), and on failure a klog `E` line, `Error: <message>` and the usage
-//! on stderr, exit 1. Every stderr line is scrubbed of the request's token, the client secret
+//! [`kcred_acr::protocol`]), and on failure a klog `E` line (not for command-line errors,
+//! like cobra), `Error: <message>` and the usage on stderr, exit 1. Every stderr line is scrubbed of the request's token, the client secret
 //! and the tokens obtained ([`kcred_plugin::secrets`]).
 
 use std::process::ExitCode;
 
-use kcred_acr::cli::{parse_args, CliAction, CliOptions, USAGE};
+use kcred_acr::cli::{parse_args, CliAction, CliError, CliOptions, USAGE};
 use kcred_acr::login_server::RegistryMirrors;
 use kcred_acr::provider::{AcrProvider, ProviderOptions};
 use kcred_acr::selection::SelectionOptions;
@@ -109,12 +109,19 @@ impl Dialect for AcrDialect {
         error: anyhow::Error,
     ) -> Failure {
         let msg = secrets::scrub(&error.to_string());
-        log::LOG.error(format_args!(
-            "\"Error running acr credential provider\" err={}",
-            strconv_quote(&msg)
-        ));
+        // Command-line errors are cobra's (flag parsing, the `Args` check): upstream prints
+        // only `Error: …` and the usage for them. Errors from its `RunE` also get a klog line
+        // from its logger named "main" (`logger="main"`).
+        if error.downcast_ref::<CliError>().is_none() {
+            log::LOG.error(format_args!(
+                "\"Error running acr credential provider\" err={} logger=\"main\"",
+                strconv_quote(&msg)
+            ));
+        }
+        // cobra: `PrintErrln("Error:", err)`, then `Println(cmd.UsageString())` (a blank line
+        // after the usage).
         eprintln!("Error: {msg}");
-        eprint!("{USAGE}");
+        eprintln!("{USAGE}");
         Failure::exit1()
     }
 }

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kcred_api::go::lenient;
-use kcred_api::go::strict::{interpret_gvk, InterpretError};
+use kcred_api::go::strict::{interpret_gvk, InterpretError, SCHEME_NAME};
+use kcred_api::gostr::strconv_quote;
 use kcred_api::request::CredentialProviderRequest;
 use kcred_api::response::{AuthConfig, CacheKeyType, CredentialProviderResponse};
 use kcred_api::{ApiVersion, GoDuration};
@@ -25,8 +26,14 @@ pub enum RequestError {
     /// Another group/version than v1.
     #[error("group version {0} is not supported")]
     UnsupportedVersion(String),
-    /// Another kind.
-    #[error("no kind \"{kind}\" is registered for version \"{version}\"")]
+    /// Another kind: apimachinery's "not registered" error, naming upstream's scheme as a
+    /// module build of apimachinery does ([`kcred_api::go::strict::SCHEME_NAME`]).
+    #[error(
+        "no kind {} is registered for version {} in scheme {}",
+        strconv_quote(kind),
+        strconv_quote(version),
+        strconv_quote(SCHEME_NAME)
+    )]
     UnknownKind {
         /// The kind given.
         kind: String,

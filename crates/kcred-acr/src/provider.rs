@@ -226,14 +226,21 @@ impl AcrProvider {
                 password: secret.clone(),
             };
             if self.options.compat_upstream_auth_keys {
+                // Exactly upstream's keys (`GetCredentials` in cloud-provider-azure 7b31c76
+                // pkg/credentialprovider/azure_credentials.go): the four built-in wildcards,
+                // plus `"*" + ContainerRegistryDNSSuffix` when that suffix contains
+                // `.azurecr.` and folds equal to none of them; never the image's own host
+                // (a geo-replica `x.westus.geo.azurecr.io` gets no key of its own).
                 for suffix in BUILTIN_ACR_SUFFIXES {
                     auth.insert(format!("*.{suffix}"), entry.clone());
                 }
-                if let Some(custom) = self.suffixes.custom().filter(|c| c.contains("azurecr.")) {
-                    auth.insert(format!("*.{custom}"), entry.clone());
-                }
-                if !covered_by_builtin_wildcards(&hit.target) {
-                    auth.insert(hit.target.clone(), entry);
+                let custom = format!("*{}", self.environment.acr_suffix);
+                if self.environment.acr_suffix.contains(".azurecr.")
+                    && !BUILTIN_ACR_SUFFIXES
+                        .iter()
+                        .any(|s| kcred_api::go::json::equal_fold(&custom, &format!("*.{s}")))
+                {
+                    auth.insert(custom, entry);
                 }
             } else {
                 auth.insert(hit.target.clone(), entry);
@@ -290,14 +297,6 @@ impl AcrProvider {
             auth,
         })
     }
-}
-
-/// True when kubelet's `*.azurecr.{io,cn,de,us}` wildcards match `host` (three labels).
-fn covered_by_builtin_wildcards(host: &str) -> bool {
-    host.split('.').count() == 3
-        && BUILTIN_ACR_SUFFIXES
-            .iter()
-            .any(|s| host.ends_with(&format!(".{s}")))
 }
 
 /// The AAD/IMDS User-Agent: azure.json's `userAgent`, else kcred's.

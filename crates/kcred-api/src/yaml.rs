@@ -148,9 +148,22 @@ fn yaml_error_message(err: &serde_yaml_ng::Error) -> String {
         .next()
         .and_then(|p| p.split(" at position ").next())
         .unwrap_or(&text);
-    match err.location() {
-        Some(location) => format!("yaml: line {}: {problem}", location.line()),
-        None => format!("yaml: {problem}"),
+    // go-yaml v2's `parser.fail` (as vendored by sigs.k8s.io/yaml): libyaml's marks are
+    // 0-based; a scanner error prints `problem_mark.line + 1`, a parser error prints
+    // `problem_mark.line` as it is (so one less), and a problem on the first line (line 0,
+    // whose context is on line 0 too) prints no line at all.
+    let debug = format!("{err:?}");
+    let libyaml_kind = ["kind: SCANNER", "kind: PARSER", "kind: READER"]
+        .into_iter()
+        .find(|k| debug.contains(k));
+    match (err.location(), libyaml_kind) {
+        (Some(location), Some(kind)) => match location.line().saturating_sub(1) {
+            0 => format!("yaml: {problem}"),
+            line if kind == "kind: PARSER" => format!("yaml: line {line}: {problem}"),
+            line => format!("yaml: line {}: {problem}", line + 1),
+        },
+        (Some(location), None) => format!("yaml: line {}: {problem}", location.line()),
+        (None, _) => format!("yaml: {problem}"),
     }
 }
 
@@ -843,11 +856,21 @@ mod tests {
 
     #[test]
     fn errors_look_like_go_yaml() {
+        // go-yaml v2 prints no line for a problem on the first line, the 1-based line of a
+        // scanner error, and the 0-based line of a parser error.
         let err = yaml_to_json(b"a: b: c").unwrap_err();
-        assert!(
-            err.starts_with("yaml: line 1: mapping values are not allowed"),
-            "{err}"
+        assert_eq!(err, "yaml: mapping values are not allowed in this context");
+        let err = yaml_to_json(b"x: 1\na: b: c\n").unwrap_err();
+        assert_eq!(
+            err,
+            "yaml: line 2: mapping values are not allowed in this context"
         );
+        let err = yaml_to_json(b"{\"a\":\"b\",").unwrap_err();
+        assert_eq!(err, "yaml: line 1: did not find expected node content");
+        let err = yaml_to_json(b"{\"a\":\"b\",\n").unwrap_err();
+        assert_eq!(err, "yaml: line 1: did not find expected node content");
+        let err = yaml_to_json(b"a: 1\nb: [1,\n\n").unwrap_err();
+        assert_eq!(err, "yaml: line 3: did not find expected node content");
         let err = yaml_to_json(b"a: .nan").unwrap_err();
         assert_eq!(err, "json: unsupported value: NaN");
         let err = yaml_to_json(b"~: x").unwrap_err();

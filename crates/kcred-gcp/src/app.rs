@@ -86,12 +86,26 @@ pub struct Session {
     policy: CachePolicy,
 }
 
-/// A failed step: the klog `E` line to print, and whether a provider failed (the only
-/// failure `--upstream-compat-exit0` turns into an empty answer).
+/// A failed step: the message (klog `E` line), what cobra prints for it, and whether a
+/// provider failed (the only failure `--upstream-compat-exit0` turns into an empty answer).
 #[derive(Debug)]
 pub struct Failed {
     message: String,
     provider_failed: bool,
+    cobra: CobraReport,
+}
+
+/// What upstream's cobra command prints before `main`'s `klog.Errorf(err.Error())`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CobraReport {
+    /// A flag or `RunE` error: `Error: <message>` and the command's usage.
+    ErrorAndUsage,
+    /// An unknown command (`Command.Find` failed): `Error: <message>` and
+    /// `Run 'auth-provider-gcp --help' for usage.`
+    ErrorAndHelpHint,
+    /// A failure upstream never reports (kcred exits 1 where upstream answers with no
+    /// credentials): the klog line only.
+    None,
 }
 
 impl Failed {
@@ -99,6 +113,7 @@ impl Failed {
         Failed {
             message: message.to_string(),
             provider_failed: false,
+            cobra: CobraReport::ErrorAndUsage,
         }
     }
 }
@@ -117,7 +132,13 @@ impl Dialect for GcpDialect<'_> {
                     status: 0,
                 })
             }
-            Err(e) => return Err(Failed::line(format_args!("Error: {e}"))),
+            Err(e @ cli::CliError::UnknownCommand(_)) => {
+                return Err(Failed {
+                    cobra: CobraReport::ErrorAndHelpHint,
+                    ..Failed::line(e)
+                })
+            }
+            Err(e) => return Err(Failed::line(e)),
         };
         crate::log::LOG.configure(opts.verbosity, opts.skip_headers);
         let validated = validate_flags(&FlowFlags {
@@ -203,6 +224,7 @@ impl Dialect for GcpDialect<'_> {
                     request.image
                 ),
                 provider_failed: true,
+                cobra: CobraReport::None,
             }),
         }
     }
@@ -213,15 +235,28 @@ impl Dialect for GcpDialect<'_> {
         request: Option<&PluginRequest>,
         error: Failed,
     ) -> Failure {
-        crate::error!("{}", error.message);
-        match (session, request) {
-            (Some(s), Some(r)) if error.provider_failed && s.opts.upstream_compat_exit0 => {
-                Failure {
+        if let (Some(s), Some(r)) = (session, request) {
+            if error.provider_failed && s.opts.upstream_compat_exit0 {
+                crate::error!("{}", error.message);
+                return Failure {
                     stdout: empty_response(r.response_version(), &s.policy).encode(),
                     status: 0,
-                }
+                };
             }
-            _ => Failure::exit1(),
         }
+        // Upstream: cobra prints `Error: …` and the usage (or the help hint), then `main`
+        // logs the error with klog (cloud-provider-gcp 4e24531 cmd/auth-provider-gcp/main.go).
+        let scrubbed = kcred_plugin::secrets::scrub(&error.message);
+        match error.cobra {
+            CobraReport::ErrorAndUsage => {
+                eprint!("Error: {scrubbed}\n{}\n", cli::ERROR_USAGE);
+            }
+            CobraReport::ErrorAndHelpHint => {
+                eprint!("Error: {scrubbed}\nRun 'auth-provider-gcp --help' for usage.\n");
+            }
+            CobraReport::None => {}
+        }
+        crate::error!("{}", error.message);
+        Failure::exit1()
     }
 }

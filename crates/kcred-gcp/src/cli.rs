@@ -63,8 +63,9 @@ pub enum CliError {
     /// A flag error, in pflag's words ([`kcred_plugin::pflag`]).
     #[error(transparent)]
     Flag(#[from] PflagError),
-    /// A first positional argument other than `get-credentials`.
-    #[error("unknown command {} for \"auth-provider-gcp\"", strconv_quote(.0))]
+    /// A first positional argument other than `get-credentials`; cobra's message, with its
+    /// `Did you mean this?` suggestions ([`suggestions_for`]).
+    #[error("unknown command {} for \"auth-provider-gcp\"{}", strconv_quote(.0), suggestions_text(.0))]
     UnknownCommand(String),
 }
 
@@ -116,6 +117,52 @@ fn apply(opts: &mut Options, help: &mut bool, flag: &Flag, value: &str) -> Resul
     Ok(())
 }
 
+/// The root command's available subcommands in cobra's sorted order (its `help` command is
+/// never suggested; `completion` is cobra's default one).
+const SUBCOMMANDS: [&str; 2] = ["completion", "get-credentials"];
+
+/// cobra's `SuggestionsFor` (spf13/cobra command.go): the subcommands within Levenshtein
+/// distance 2 of `typed` (case-insensitively) or starting with it.
+pub fn suggestions_for(typed: &str) -> Vec<&'static str> {
+    let typed_lower = typed.to_lowercase();
+    SUBCOMMANDS
+        .into_iter()
+        .filter(|name| {
+            levenshtein(&typed_lower, name) <= 2 || name.starts_with(typed_lower.as_str())
+        })
+        .collect()
+}
+
+/// cobra's `findSuggestions` text: empty, or `\n\nDid you mean this?\n\t<name>\n`….
+fn suggestions_text(typed: &str) -> String {
+    let found = suggestions_for(typed);
+    if found.is_empty() {
+        return String::new();
+    }
+    let mut text = "\n\nDid you mean this?\n".to_owned();
+    for name in found {
+        text.push('\t');
+        text.push_str(name);
+        text.push('\n');
+    }
+    text
+}
+
+/// cobra's `ld`: Levenshtein distance over bytes (both sides already lower-case).
+fn levenshtein(s: &str, t: &str) -> usize {
+    let (s, t) = (s.as_bytes(), t.as_bytes());
+    let mut prev: Vec<usize> = (0..=t.len()).collect();
+    for (i, &sc) in s.iter().enumerate() {
+        let mut cur = vec![i + 1; t.len() + 1];
+        for (j, &tc) in t.iter().enumerate() {
+            let cost = usize::from(sc != tc);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[t.len()]
+}
+
 /// Parses the arguments after the program name.
 pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, CliError> {
     let mut opts = Options::default();
@@ -160,9 +207,44 @@ Environment:
   SSL_CERT_FILE, SSL_CERT_DIR   TLS trust roots (default: the system bundle)
 ";
 
+/// What cobra prints after `Error: …` when `get-credentials` fails: the usage part of
+/// [`USAGE`] (from `Usage:`), as cobra's `UsageString` leaves out the description.
+pub const ERROR_USAGE: &str = {
+    const MARK: &[u8] = b"Usage:";
+    let bytes = USAGE.as_bytes();
+    let mut i = 0;
+    while i + MARK.len() <= bytes.len() {
+        let mut j = 0;
+        while j < MARK.len() && bytes[i + j] == MARK[j] {
+            j += 1;
+        }
+        if j == MARK.len() {
+            break;
+        }
+        i += 1;
+    }
+    let (_, tail) = bytes.split_at(i);
+    match std::str::from_utf8(tail) {
+        Ok(t) => t,
+        Err(_) => panic!("USAGE is UTF-8"),
+    }
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_commands_get_cobras_suggestions() {
+        assert_eq!(suggestions_for("get"), ["get-credentials"]);
+        assert_eq!(suggestions_for("GET-CREDENTIAL"), ["get-credentials"]);
+        assert_eq!(suggestions_for("get-credentails"), ["get-credentials"]);
+        assert!(suggestions_for("foo").is_empty());
+        assert_eq!(
+            CliError::UnknownCommand("get".into()).to_string(),
+            "unknown command \"get\" for \"auth-provider-gcp\"\n\nDid you mean this?\n\tget-credentials\n"
+        );
+    }
 
     fn opts(args: &[&str]) -> Options {
         match parse(args).unwrap() {

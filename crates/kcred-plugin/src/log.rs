@@ -304,7 +304,10 @@ impl Klog {
             std::process::id(),
             &crate::secrets::scrub(&message.to_string()),
         );
-        line.push('\n');
+        // klog ends a line with `\n` only when the message does not already.
+        if !line.ends_with('\n') {
+            line.push('\n');
+        }
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 

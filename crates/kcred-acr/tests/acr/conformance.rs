@@ -266,8 +266,16 @@ fn get_credentials_rows() {
             (true, resp),
             (false, provider(cfg, mirrors, false).provide(&req).unwrap()),
         ] {
+            // Rows of a pending upstream PR (#10720: a geo-replica keyed by its own host)
+            // hold for kcred's default keys; `--compat-upstream-auth-keys` gives master
+            // 7b31c76's keys, which never include the image's host.
+            let pending = r.get("status").and_then(|s| s.as_str()) == Some("pending_upstream_pr");
             if let Some(c) = e.get("auth_contains").and_then(|c| c.as_object()) {
                 for (k, v) in c {
+                    if compat && pending {
+                        assert!(!resp.auth.contains_key(k), "{} has {k} (compat)", id(&r));
+                        continue;
+                    }
                     let a = resp
                         .auth
                         .get(k)

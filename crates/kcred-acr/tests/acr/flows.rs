@@ -743,7 +743,7 @@ fn oversized_request_is_refused_with_a_klog_error_line() {
     );
     assert_eq!(
         message,
-        "acr-credential-provider] \"Error running acr credential provider\" err=\"the request on stdin is larger than 1048576 bytes\"",
+        "acr-credential-provider] \"Error running acr credential provider\" err=\"the request on stdin is larger than 1048576 bytes\" logger=\"main\"",
     );
     assert!(
         over.stderr

@@ -7,4 +7,5 @@ mod e2e;
 mod flows;
 mod kcred_get;
 mod properties;
+mod upstream_fidelity;
 mod workload_identity_e2e;

@@ -7,5 +7,6 @@ mod http_client;
 mod kcred_get;
 mod support;
 mod tls;
+mod upstream_fidelity;
 mod wire;
 mod workload_identity_e2e;
