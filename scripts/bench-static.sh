@@ -4,19 +4,21 @@
 # acr-credential-provider on a no-network path, next to the cost of exec itself
 # (a do-nothing static and dynamic executable). Prints numbers; asserts nothing.
 #
-# Usage: scripts/bench-static.sh [--dist DIR] [--runs N]
+# Usage: scripts/bench-static.sh [--dist DIR] [--runs N] [--no-build]
 #   --dist DIR  release binaries from scripts/dist.sh (default dist/; built when missing)
 #   --runs N    runs per measurement (default 300)
+#   --no-build  use the dynamic binaries already in target/release (missing ones: n/a)
 # The dynamic binaries are built here with `cargo build --release` (target/release).
 set -euo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-dist=dist runs=300
+dist=dist runs=300 build=1
 while [ $# -gt 0 ]; do
   case $1 in
     --dist) dist=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
     *) echo "bench-static.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -32,8 +34,10 @@ for p in json.load(sys.stdin)["packages"]:
     if any(t["name"] == name and "bin" in t["kind"] for t in p["targets"]):
         print(p["name"])' "$b")")
 done
-echo "== building the dynamic binaries (cargo build --release)"
-nice -n 10 cargo build --release --locked --quiet --bins "${pkgs[@]}"
+if [ "$build" = 1 ]; then
+  echo "== building the dynamic binaries (cargo build --release)"
+  nice -n 10 cargo build --release --locked --quiet --bins "${pkgs[@]}"
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -48,7 +52,12 @@ echo
 echo "== sizes (bytes)"
 printf '%-30s %12s %12s %8s\n' binary dynamic static ratio
 for b in "${bins[@]}"; do
-  d=$(stat -c %s "target/release/$b") s=$(stat -c %s "$dist/$b-$platform")
+  s=$(stat -c %s "$dist/$b-$platform")
+  if [ ! -f "target/release/$b" ]; then
+    printf '%-30s %12s %12d %8s\n' "$b" n/a "$s" n/a
+    continue
+  fi
+  d=$(stat -c %s "target/release/$b")
   awk -v b="$b" -v d="$d" -v s="$s" 'BEGIN { printf "%-30s %12d %12d %8.2f\n", b, d, s, s / d }'
 done
 
