@@ -33,6 +33,13 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   "$venv/bin/pip" install -q 'moto[server]==5.2.5'
 fi
 export KCRED_MOTO_SERVER="$PWD/$venv/bin/moto_server"
+# kubernetes-validate (PyPI) checks the DaemonSet installer manifests against the
+# Kubernetes OpenAPI schemas it ships (1.25 to 1.37), offline.
+if [ ! -x "$venv/bin/kubernetes-validate" ]; then
+  echo "== installing kubernetes-validate into $venv"
+  "$venv/bin/pip" install -q 'kubernetes-validate==1.37.0'
+fi
+export KCRED_KUBERNETES_VALIDATE="$PWD/$venv/bin/kubernetes-validate"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -42,6 +49,12 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace
+
+# Every fuzz target briefly (docs/fuzzing.md); installs cargo-fuzz if missing.
+if [ "${KCRED_FUZZ_SMOKE:-1}" != 0 ]; then
+  echo "== fuzz smoke (${KCRED_FUZZ_SMOKE_SECONDS:-3} s per target)"
+  bash scripts/fuzz.sh "${KCRED_FUZZ_SMOKE_SECONDS:-3}"
+fi
 
 # Release artifacts (docs/install.md): one release (LTO) build with scripts/dist.sh and a
 # throwaway signing key, then static-binary, DNS, tarball, SBOM, signature, .deb/.rpm and

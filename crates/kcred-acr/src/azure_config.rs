@@ -257,13 +257,14 @@ pub fn parse_azure_config(bytes: &[u8]) -> Result<AzureConfig, AzureConfigError>
         Document(None, kind) => return Err(AzureConfigError::NotAnObject(kind)),
     };
 
-    // Resolve each document key to a field: exact name first, else ASCII case-insensitive.
+    // Resolve each document key to a field: exact name first, else Go's case folding
+    // (`kcred_api::go::json::equal_fold`: ASCII, plus the Kelvin sign and the long s).
     let mut values: Vec<(&'static str, Scalar)> = Vec::new();
     for (key, value) in &entries {
         let field = FIELDS.iter().find(|(name, _)| name == key).or_else(|| {
             FIELDS
                 .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(key))
+                .find(|(name, _)| kcred_api::go::json::equal_fold(key, name))
         });
         if let Some(&(name, ty)) = field {
             if let Some(scalar) = check(name, ty, value)? {
@@ -299,18 +300,10 @@ pub fn parse_azure_config(bytes: &[u8]) -> Result<AzureConfig, AzureConfigError>
     Ok(cfg)
 }
 
-/// Go's text for an OS error: Rust's message without ` (os error N)`, first letter lower-cased.
+/// An OS error as Go prints it after `op path: ` (`no such file or directory`):
+/// [`kcred_api::go::os::errno_text`].
 pub fn go_io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    let text = match text.find(" (os error") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => text,
-    }
+    kcred_api::go::os::errno_text(e)
 }
 
 /// Reads and parses the file at `path`.
@@ -325,6 +318,17 @@ pub fn load_azure_config(path: &Path) -> Result<AzureConfig, AzureConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_fold_as_go_encoding_json() {
+        // Go's foldName: the long s (U+017F) folds to `s`, the Kelvin sign (U+212A) to `k`;
+        // the dotless i (U+0131) does not fold to `i`.
+        let c =
+            parse_azure_config("{\"aadClientſecret\":\"s1\",\"cloud\":\"x\"}".as_bytes()).unwrap();
+        assert_eq!(c.aad_client_secret.expose(), "s1");
+        let c = parse_azure_config("{\"aadClıentId\":\"a\"}".as_bytes()).unwrap();
+        assert_eq!(c.aad_client_id, "");
+    }
 
     #[test]
     fn keys_are_case_insensitive_and_exact_wins() {

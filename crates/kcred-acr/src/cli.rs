@@ -1,6 +1,9 @@
-//! The command line, parsed the way upstream's cobra/pflag command parses it:
+//! The command line, parsed the way upstream's cobra/pflag command parses it (the SDK's
+//! [`kcred_plugin::pflag`], shared with GCP):
 //! `acr-credential-provider <configFile> [flags]`, flags before or after the argument,
 //! `--flag=value`, `--flag value`, `-r value`, `-rvalue`, `--` ends the flags.
+
+use kcred_plugin::pflag::{self, parse_bool, parse_int, Flag, PflagError};
 
 /// Identity-binding flags as given (validated by [`crate::ib_config`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,25 +53,9 @@ pub enum CliAction {
 /// A command-line error (pflag's and upstream's messages).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CliError {
-    /// An unknown long flag.
-    #[error("unknown flag: --{0}")]
-    UnknownFlag(String),
-    /// An unknown shorthand.
-    #[error("unknown shorthand flag: '{0}' in -{1}")]
-    UnknownShorthand(char, String),
-    /// A flag without its value.
-    #[error("flag needs an argument: {0}")]
-    MissingValue(String),
-    /// A value that does not parse.
-    #[error("invalid argument {value:?} for {flag:?} flag: {reason}")]
-    InvalidValue {
-        /// The value given.
-        value: String,
-        /// The flag (`-v, --v`).
-        flag: &'static str,
-        /// Why.
-        reason: String,
-    },
+    /// A flag error, in pflag's words ([`kcred_plugin::pflag`]).
+    #[error(transparent)]
+    Flag(#[from] PflagError),
     /// No positional argument.
     #[error("config file is not specified")]
     NoConfigFile,
@@ -97,149 +84,52 @@ Flags:
       --vmodule pattern                   comma-separated list of pattern=N settings for file-filtered logging
 ";
 
-#[derive(Clone, Copy)]
-enum Flag {
-    RegistryMirror,
-    IbSni,
-    IbIp,
-    IbClient,
-    IbTenant,
-    Verbosity,
-    VModule,
-    FlushFrequency,
-    AadScope,
-    CompatKeys,
-    ExchangeSecret,
-    Help,
-    Version,
-}
-
-impl Flag {
-    fn long(name: &str) -> Option<Flag> {
-        Some(match name {
-            "registry-mirror" => Flag::RegistryMirror,
-            "ib-sni-name" => Flag::IbSni,
-            "ib-apiserver-ip" => Flag::IbIp,
-            "ib-default-client-id" => Flag::IbClient,
-            "ib-default-tenant-id" => Flag::IbTenant,
-            "v" => Flag::Verbosity,
-            "vmodule" => Flag::VModule,
-            "log-flush-frequency" => Flag::FlushFrequency,
-            "aad-scope" => Flag::AadScope,
-            "compat-upstream-auth-keys" => Flag::CompatKeys,
-            "exchange-client-secret" => Flag::ExchangeSecret,
-            "help" => Flag::Help,
-            "version" => Flag::Version,
-            _ => return None,
-        })
-    }
-
-    fn short(c: char) -> Option<Flag> {
-        match c {
-            'r' => Some(Flag::RegistryMirror),
-            'v' => Some(Flag::Verbosity),
-            'h' => Some(Flag::Help),
-            _ => None,
-        }
-    }
-
-    fn is_bool(self) -> bool {
-        matches!(
-            self,
-            Flag::CompatKeys | Flag::ExchangeSecret | Flag::Help | Flag::Version
-        )
-    }
-}
+/// Upstream's flags (its cobra command's own, and component-base's logging flags), plus
+/// kcred's three.
+const FLAGS: [Flag; 13] = [
+    Flag::value("registry-mirror", Some('r')),
+    Flag::value("ib-sni-name", None),
+    Flag::value("ib-apiserver-ip", None),
+    Flag::value("ib-default-client-id", None),
+    Flag::value("ib-default-tenant-id", None),
+    Flag::value("v", Some('v')),
+    Flag::value("vmodule", None),
+    Flag::value("log-flush-frequency", None),
+    Flag::value("aad-scope", None),
+    Flag::bool("compat-upstream-auth-keys", None),
+    Flag::bool("exchange-client-secret", None),
+    Flag::bool("help", Some('h')),
+    Flag::bool("version", None),
+];
 
 /// Parses the arguments after the program name.
 pub fn parse_args(args: &[String]) -> Result<CliAction, CliError> {
     let mut opts = CliOptions::default();
-    let mut positional = Vec::new();
     let mut help = false;
     let mut version = false;
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        i += 1;
-        if arg == "--" {
-            positional.extend(args[i..].iter().cloned());
-            break;
-        }
-        let (flag, display, inline) = if let Some(long) = arg.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_owned())),
-                None => (long, None),
-            };
-            let flag = Flag::long(name).ok_or_else(|| CliError::UnknownFlag(name.to_owned()))?;
-            (flag, format!("--{name}"), inline)
-        } else if let Some(short) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
-            let mut chars = short.chars();
-            let c = chars.next().unwrap_or('-');
-            let flag =
-                Flag::short(c).ok_or_else(|| CliError::UnknownShorthand(c, short.to_owned()))?;
-            let rest = chars.as_str();
-            let inline = if rest.is_empty() {
-                None
-            } else {
-                Some(rest.strip_prefix('=').unwrap_or(rest).to_owned())
-            };
-            (flag, format!("'{c}' in -{short}"), inline)
-        } else {
-            positional.push(arg.clone());
-            continue;
-        };
-        if flag.is_bool() {
-            let on = match inline.as_deref() {
-                None | Some("true") | Some("1") | Some("t") | Some("T") | Some("TRUE")
-                | Some("True") => true,
-                Some("false") | Some("0") | Some("f") | Some("F") | Some("FALSE")
-                | Some("False") => false,
-                Some(other) => {
-                    return Err(CliError::InvalidValue {
-                        value: other.to_owned(),
-                        flag: "bool",
-                        reason: "strconv.ParseBool: parsing: invalid syntax".to_owned(),
-                    })
-                }
-            };
-            match flag {
-                Flag::CompatKeys => opts.compat_upstream_auth_keys = on,
-                Flag::ExchangeSecret => opts.exchange_client_secret = on,
-                Flag::Help => help = on,
-                Flag::Version => version = on,
-                _ => {}
+    let mut positional = pflag::parse_with(&FLAGS, args, |flag, value| {
+        match flag.name {
+            "registry-mirror" => opts.registry_mirror = value.to_owned(),
+            "ib-sni-name" => opts.ib.sni_name = value.to_owned(),
+            "ib-apiserver-ip" => opts.ib.apiserver_ip = value.to_owned(),
+            "ib-default-client-id" => opts.ib.default_client_id = value.to_owned(),
+            "ib-default-tenant-id" => opts.ib.default_tenant_id = value.to_owned(),
+            "v" => {
+                let level = parse_int(flag, value)?;
+                opts.verbosity = u8::try_from(level.max(0)).unwrap_or(u8::MAX);
             }
-            continue;
-        }
-        let value = match inline {
-            Some(v) => v,
-            None => {
-                let v = args
-                    .get(i)
-                    .cloned()
-                    .ok_or_else(|| CliError::MissingValue(display.clone()))?;
-                i += 1;
-                v
+            "aad-scope" => opts.aad_scope = Some(value.to_owned()).filter(|s| !s.is_empty()),
+            "compat-upstream-auth-keys" => {
+                opts.compat_upstream_auth_keys = parse_bool(flag, value)?
             }
-        };
-        match flag {
-            Flag::RegistryMirror => opts.registry_mirror = value,
-            Flag::IbSni => opts.ib.sni_name = value,
-            Flag::IbIp => opts.ib.apiserver_ip = value,
-            Flag::IbClient => opts.ib.default_client_id = value,
-            Flag::IbTenant => opts.ib.default_tenant_id = value,
-            Flag::Verbosity => {
-                opts.verbosity = value.parse::<u8>().map_err(|_| CliError::InvalidValue {
-                    value: value.clone(),
-                    flag: "-v, --v",
-                    reason: format!("strconv.ParseInt: parsing {value:?}: invalid syntax"),
-                })?
-            }
-            Flag::AadScope => opts.aad_scope = Some(value).filter(|s| !s.is_empty()),
-            Flag::VModule | Flag::FlushFrequency => {}
-            Flag::CompatKeys | Flag::ExchangeSecret | Flag::Help | Flag::Version => {}
+            "exchange-client-secret" => opts.exchange_client_secret = parse_bool(flag, value)?,
+            "help" => help = parse_bool(flag, value)?,
+            "version" => version = parse_bool(flag, value)?,
+            // vmodule, log-flush-frequency: accepted, no effect (logs always go to stderr).
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     if help {
         return Ok(CliAction::Help);
     }

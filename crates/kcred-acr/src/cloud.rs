@@ -110,7 +110,7 @@ fn get_ci<'a>(
 ) -> Option<&'a serde_json::Value> {
     obj.get(key).or_else(|| {
         obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .find(|(k, _)| kcred_api::go::json::equal_fold(k, key))
             .map(|(_, v)| v)
     })
 }

@@ -155,7 +155,7 @@ pub fn exchange_refresh_token(
         return Err(ExchangeError::ExchangeStatus {
             url,
             status: resp.status,
-            body: resp.body_snippet(300),
+            body: crate::http::body_snippet(&resp, 300),
         });
     }
     #[derive(serde::Deserialize)]

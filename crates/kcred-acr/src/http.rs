@@ -6,37 +6,31 @@
 //! write by hand; the same calls on `ureq` (rustls + ring, shared with kcred-gcp) are a handful of
 //! small functions and keep the stripped binary far below 5 MB (see `docs/acr.md`).
 //!
-//! Every request has a deadline. Trust: `SSL_CERT_FILE` (else the system bundle) plus
-//! `SSL_CERT_DIR`, like Go; `HTTP(S)_PROXY`/`NO_PROXY` are honoured except where a caller
+//! The client is kcred-http's, shared with kcred-gcp: one ureq build, `TCP_NODELAY` and one
+//! write per request, trust roots found as Go's `crypto/x509` finds them on Linux (no bundled
+//! fallback; `docs/plugin-sdk.md`, "HTTP and trust"). This module adds ACR's settings and
+//! messages. Every request has a deadline; `HTTP(S)_PROXY`/`NO_PROXY` are honoured except where a caller
 //! disables them (identity bindings, as upstream). Test knob: `KCRED_ACR_TEST_CONNECT_TO`
 //! (`host=ip:port,…`) dials `host` at another address while keeping its name for TLS and `Host`.
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use ureq::http::Uri;
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use kcred_http::{
+    ClientSettings, Dial, HttpRequest, Method, Roots, Transport, TransportError, TrustSources,
+    UreqTransport,
+};
 
 /// Environment variable (test knob): `host=ip:port[,host=ip:port…]` connect overrides.
 pub const CONNECT_TO_ENV: &str = "KCRED_ACR_TEST_CONNECT_TO";
 
-/// Bundles Go looks for when `SSL_CERT_FILE` is unset (Linux).
-const SYSTEM_CA_FILES: &[&str] = &[
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/tls/cacert.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-];
-
 /// Where TLS trust comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrustRoots {
-    /// `SSL_CERT_FILE`/`SSL_CERT_DIR`, else the system bundle, else Mozilla's roots.
+    /// The system roots found as Go's `crypto/x509` finds them (`SSL_CERT_FILE`,
+    /// `SSL_CERT_DIR`, Go's lists; no bundled fallback): see [`kcred_http::trust`].
     System,
     /// Only the certificates in this PEM file (identity bindings' cluster CA).
     CaFile(PathBuf),
@@ -69,13 +63,8 @@ pub struct HttpSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// TLS trust could not be set up.
-    #[error("loading CA certificates from {path}: {reason}")]
-    Trust {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
+    #[error("{0}")]
+    Trust(Box<kcred_http::TrustError>),
     /// The request failed before a full response was read.
     #[error("{method} {url}: {reason}")]
     Transport {
@@ -92,80 +81,21 @@ pub enum HttpError {
 }
 
 /// A response read in full.
-#[derive(Debug, Clone)]
-pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Headers in order (names lower-case).
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-}
+pub use kcred_http::HttpResponse;
 
-impl HttpResponse {
-    /// Every value of header `name` (case-insensitive).
-    pub fn header_values(&self, name: &str) -> Vec<String> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
-    /// The body as text (lossy), cut to `max` characters, for error messages.
-    pub fn body_snippet(&self, max: usize) -> String {
-        let text = String::from_utf8_lossy(&self.body);
-        let text = text.trim();
-        if text.chars().count() > max {
-            format!("{}…", text.chars().take(max).collect::<String>())
-        } else {
-            text.to_owned()
-        }
-    }
-}
-
-#[derive(Debug)]
-struct OverrideResolver {
-    fixed_ip: Option<IpAddr>,
-    map: Vec<(String, SocketAddr)>,
-}
-
-impl Resolver for OverrideResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let host = uri
-            .host()
-            .unwrap_or("")
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        let port = uri
-            .port_u16()
-            .unwrap_or(if uri.scheme_str() == Some("http") {
-                80
-            } else {
-                443
-            });
-        let fixed = match self.fixed_ip {
-            Some(ip) => Some(SocketAddr::new(ip, port)),
-            None => self
-                .map
-                .iter()
-                .find(|(h, _)| h.eq_ignore_ascii_case(host))
-                .map(|(_, a)| *a),
-        };
-        match fixed {
-            Some(addr) => {
-                let mut out = self.empty();
-                out.push(addr);
-                Ok(out)
-            }
-            None => DefaultResolver::default().resolve(uri, config, timeout),
-        }
-    }
+/// The body of a response as text for error messages: lossy, cut to `max` characters,
+/// scrubbed of every secret the process knows and with non-printable characters escaped
+/// Go-style ([`kcred_plugin::secrets`]): an echoing server cannot leak what it was sent, and
+/// a hostile one cannot put terminal escapes or forged lines on stderr.
+pub fn body_snippet(resp: &HttpResponse, max: usize) -> String {
+    let text = String::from_utf8_lossy(&resp.body);
+    let text = text.trim();
+    let text = if text.chars().count() > max {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    } else {
+        text.to_owned()
+    };
+    kcred_plugin::secrets::escape_nonprintable(&kcred_plugin::secrets::scrub(&text))
 }
 
 /// Parses `KCRED_ACR_TEST_CONNECT_TO` (`host=ip:port,…`); malformed entries are skipped.
@@ -179,96 +109,46 @@ pub fn parse_connect_to(value: &str) -> Vec<(String, SocketAddr)> {
         .collect()
 }
 
-fn read_pem_certs(path: &Path) -> Result<Vec<Certificate<'static>>, HttpError> {
-    let bytes = std::fs::read(path).map_err(|e| HttpError::Trust {
-        path: path.display().to_string(),
-        reason: crate::azure_config::go_io_reason(&e),
-    })?;
-    Ok(ureq::tls::parse_pem(&bytes)
-        .filter_map(|item| match item {
-            Ok(PemItem::Certificate(c)) => Some(c),
-            _ => None,
-        })
-        .collect())
-}
-
-fn system_roots() -> Result<RootCerts, HttpError> {
-    let mut certs = Vec::new();
-    match std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
-        Some(file) => certs.extend(read_pem_certs(Path::new(&file))?),
-        None => {
-            if let Some(file) = SYSTEM_CA_FILES.iter().map(Path::new).find(|p| p.is_file()) {
-                certs.extend(read_pem_certs(file)?);
-            }
-        }
-    }
-    if let Some(dirs) = std::env::var_os("SSL_CERT_DIR") {
-        for dir in std::env::split_paths(&dirs) {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                if entry.path().is_file() {
-                    certs.extend(read_pem_certs(&entry.path()).unwrap_or_default());
-                }
-            }
-        }
-    }
-    if certs.is_empty() {
-        Ok(RootCerts::WebPki)
-    } else {
-        Ok(RootCerts::new_with_certs(&certs))
-    }
-}
-
-/// The blocking client.
+/// The blocking client: a [`Transport`] (kcred-http's, or a test's in-process fake).
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    agent: ureq::Agent,
+    transport: Arc<dyn Transport>,
 }
 
 impl HttpClient {
-    /// Builds a client (reads the trust store once).
+    /// Builds a client. Trust roots are read when the first `https` URL is used.
     pub fn new(settings: &HttpSettings) -> Result<HttpClient, HttpError> {
         let roots = match &settings.roots {
-            TrustRoots::System => system_roots()?,
+            TrustRoots::System => Roots::System(TrustSources::from_env()),
             TrustRoots::CaFile(path) => {
-                let certs = read_pem_certs(path)?;
-                if certs.is_empty() {
-                    return Err(HttpError::Trust {
-                        path: path.display().to_string(),
-                        reason: "no valid certificates found".to_owned(),
-                    });
-                }
-                RootCerts::new_with_certs(&certs)
+                // The cluster CA is checked up front: identity bindings are pointless without it.
+                kcred_http::trust::load_ca_file(path).map_err(|e| HttpError::Trust(Box::new(e)))?;
+                Roots::CaFile(path.clone())
             }
         };
-        let mut builder = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .user_agent(settings.user_agent.as_str())
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_global(Some(Duration::from_secs(60)))
-            .max_redirects(10)
-            .tls_config(TlsConfig::builder().root_certs(roots).build());
-        if !settings.proxy_from_env {
-            builder = builder.proxy(None);
-        }
-        let config = builder.build();
-        let resolver = OverrideResolver {
-            fixed_ip: match settings.dial {
-                DialOverride::FixedIp(ip) => Some(ip),
-                DialOverride::FromEnv => None,
-            },
-            map: match settings.dial {
-                DialOverride::FromEnv => std::env::var(CONNECT_TO_ENV)
+        let dial = match settings.dial {
+            DialOverride::FixedIp(ip) => Dial::FixedIp(ip),
+            DialOverride::FromEnv => Dial::Overrides(
+                std::env::var(CONNECT_TO_ENV)
                     .map(|v| parse_connect_to(&v))
                     .unwrap_or_default(),
-                DialOverride::FixedIp(_) => Vec::new(),
-            },
+            ),
         };
-        Ok(HttpClient {
-            agent: ureq::Agent::with_parts(config, DefaultConnector::default(), resolver),
-        })
+        Ok(HttpClient::from_transport(Arc::new(UreqTransport::new(
+            ClientSettings {
+                user_agent: Some(settings.user_agent.clone()),
+                timeout: Duration::from_secs(60),
+                connect_timeout: Some(Duration::from_secs(10)),
+                roots,
+                proxy_from_env: settings.proxy_from_env,
+                dial,
+            },
+        ))))
+    }
+
+    /// A client sending through `transport` (flow tests pass an in-process fake).
+    pub fn from_transport(transport: Arc<dyn Transport>) -> HttpClient {
+        HttpClient { transport }
     }
 
     /// `GET url` with extra headers; the body is read up to `limit` bytes.
@@ -279,12 +159,7 @@ impl HttpClient {
         timeout: Duration,
         limit: u64,
     ) -> Result<HttpResponse, HttpError> {
-        let mut req = self.agent.get(url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let result = req.config().timeout_global(Some(timeout)).build().call();
-        Self::finish("GET", url, result, limit)
+        self.send(Method::Get, url, headers, b"", timeout, limit)
     }
 
     /// `POST url` with a form body (`Content-Type` given by the caller in `headers`).
@@ -296,50 +171,37 @@ impl HttpClient {
         timeout: Duration,
         limit: u64,
     ) -> Result<HttpResponse, HttpError> {
-        let mut req = self.agent.post(url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let result = req
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .send(body);
-        Self::finish("POST", url, result, limit)
+        self.send(Method::Post, url, headers, body.as_bytes(), timeout, limit)
     }
 
-    fn finish(
-        method: &'static str,
+    fn send(
+        &self,
+        method: Method,
         url: &str,
-        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        timeout: Duration,
         limit: u64,
     ) -> Result<HttpResponse, HttpError> {
-        let transport = |e: ureq::Error| HttpError::Transport {
+        let request = HttpRequest {
             method,
-            url: url.to_owned(),
-            reason: e.to_string(),
-        };
-        let mut resp = result.map_err(transport)?;
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = match resp.body_mut().with_config().limit(limit).read_to_vec() {
-            Ok(b) => b,
-            Err(ureq::Error::BodyExceedsLimit(_)) => return Err(HttpError::BodyTooLarge),
-            Err(e) => return Err(transport(e)),
-        };
-        Ok(HttpResponse {
-            status,
+            url,
             headers,
             body,
+            timeout: Some(timeout),
+            body_limit: limit,
+        };
+        self.transport.send(&request).map_err(|e| match e {
+            TransportError::Trust(t) => HttpError::Trust(Box::new(t)),
+            TransportError::BodyTooLarge => HttpError::BodyTooLarge,
+            other => HttpError::Transport {
+                method: match method {
+                    Method::Get => "GET",
+                    Method::Post => "POST",
+                },
+                url: url.to_owned(),
+                reason: other.to_string(),
+            },
         })
     }
 }

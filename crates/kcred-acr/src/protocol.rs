@@ -9,16 +9,19 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use kcred_api::go::lenient;
+use kcred_api::go::strict::{interpret_gvk, InterpretError};
 use kcred_api::request::CredentialProviderRequest;
 use kcred_api::response::{AuthConfig, CacheKeyType, CredentialProviderResponse};
-use kcred_api::{ApiVersion, GoDuration, Secret};
+use kcred_api::{ApiVersion, GoDuration};
 
 /// A request that could not be decoded (upstream's messages).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
-    /// Not JSON.
-    #[error("couldn't get version/kind; json parse error: {0}")]
-    NotJson(String),
+    /// The `apiVersion`/`kind` sniff failed: not JSON, a non-string `apiVersion`/`kind`, or a
+    /// malformed group/version (apimachinery's messages, [`kcred_api::go::strict::interpret_gvk`]).
+    #[error(transparent)]
+    Sniff(#[from] InterpretError),
     /// Another group/version than v1.
     #[error("group version {0} is not supported")]
     UnsupportedVersion(String),
@@ -30,7 +33,7 @@ pub enum RequestError {
         /// The group/version given.
         version: String,
     },
-    /// A field of the wrong type.
+    /// A field of the wrong type (Go's `json: cannot unmarshal …`).
     #[error("failed to decode request: {0}")]
     Decode(String),
     /// `image` missing or empty.
@@ -38,66 +41,35 @@ pub enum RequestError {
     EmptyImage,
 }
 
-#[derive(serde::Deserialize)]
-struct TypeMeta {
-    #[serde(default, rename = "apiVersion")]
-    api_version: Option<serde_json::Value>,
-    #[serde(default)]
-    kind: Option<serde_json::Value>,
-}
-
-#[derive(serde::Deserialize)]
-struct RequestBody {
-    #[serde(default)]
-    image: Option<String>,
-    #[serde(default, rename = "serviceAccountToken")]
-    service_account_token: Option<String>,
-    #[serde(default, rename = "serviceAccountAnnotations")]
-    service_account_annotations: Option<BTreeMap<String, String>>,
-}
-
-fn go_json_error(e: &serde_json::Error) -> String {
-    if e.is_eof() {
-        "unexpected end of JSON input".to_owned()
-    } else {
-        e.to_string()
-    }
-}
-
-/// Decodes the request on stdin.
+/// Decodes the request on stdin: apimachinery's type-meta sniff, the version and kind
+/// checks, then the shared lenient decoder with [`kcred_api::go::lenient::ACR`] (exact keys,
+/// unknown fields ignored, Go's error texts).
 pub fn decode_request(bytes: &[u8]) -> Result<CredentialProviderRequest, RequestError> {
-    let meta: TypeMeta =
-        serde_json::from_slice(bytes).map_err(|e| RequestError::NotJson(go_json_error(&e)))?;
-    let as_string = |v: Option<serde_json::Value>| match v {
-        Some(serde_json::Value::String(s)) => Ok(s),
-        None | Some(serde_json::Value::Null) => Ok(String::new()),
-        Some(other) => Err(RequestError::NotJson(format!(
-            "json: cannot unmarshal {} into Go struct field TypeMeta of type string",
-            if other.is_number() { "number" } else { "value" }
-        ))),
+    let gvk = interpret_gvk(bytes)?;
+    let version = if gvk.group.is_empty() {
+        gvk.version
+    } else {
+        format!("{}/{}", gvk.group, gvk.version)
     };
-    let version = as_string(meta.api_version)?;
-    let kind = as_string(meta.kind)?;
     if version != ApiVersion::V1.as_str() {
         return Err(RequestError::UnsupportedVersion(version));
     }
-    if kind != "CredentialProviderRequest" {
-        return Err(RequestError::UnknownKind { kind, version });
+    if gvk.kind != "CredentialProviderRequest" {
+        return Err(RequestError::UnknownKind {
+            kind: gvk.kind,
+            version,
+        });
     }
-    let body: RequestBody =
-        serde_json::from_slice(bytes).map_err(|e| RequestError::Decode(e.to_string()))?;
-    let image = body.image.unwrap_or_default();
-    if image.is_empty() {
+    let fields = lenient::decode_request(bytes, &lenient::ACR)
+        .map_err(|e| RequestError::Decode(e.to_string()))?;
+    if fields.image.is_empty() {
         return Err(RequestError::EmptyImage);
     }
     Ok(CredentialProviderRequest {
         api_version: ApiVersion::V1,
-        image,
-        service_account_token: body
-            .service_account_token
-            .filter(|t| !t.is_empty())
-            .map(Secret::new),
-        service_account_annotations: body.service_account_annotations.unwrap_or_default(),
+        image: fields.image,
+        service_account_token: Some(fields.service_account_token).filter(|t| !t.is_empty()),
+        service_account_annotations: fields.service_account_annotations,
     })
 }
 
@@ -139,6 +111,7 @@ pub fn encode_response(resp: &PluginResponse) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kcred_api::Secret;
 
     #[test]
     fn durations() {

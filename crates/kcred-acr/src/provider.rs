@@ -170,7 +170,7 @@ impl AcrProvider {
                 return Err(ProviderError::Cloud(format!(
                     "GET {url}: status {}: {}",
                     resp.status,
-                    resp.body_snippet(200)
+                    crate::http::body_snippet(&resp, 200)
                 )));
             }
             parse_arm_metadata(&resp.body, rm)

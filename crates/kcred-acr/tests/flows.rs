@@ -754,3 +754,144 @@ fn oversized_request_is_refused_with_a_klog_error_line() {
         over.stderr
     );
 }
+
+/// Trust roots follow Go's crypto/x509 on Linux (kcred-http's trust policy): an unreadable
+/// `SSL_CERT_FILE` is not fatal when `SSL_CERT_DIR` has roots, nothing found is an error
+/// naming where kcred looked, and there is no bundled fallback.
+#[test]
+fn trust_roots_follow_go_crypto_x509() {
+    let s = stubs();
+    let config = serde_json::json!({"useManagedIdentityExtension": true});
+    let stdin = request(&format!("{ACR}/x"), None, &[]);
+    let (ca_dir, empty_dir) = (s.dir.join("ca-dir"), s.dir.join("empty-dir"));
+    std::fs::create_dir_all(&ca_dir).unwrap();
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    std::fs::copy(&pki().ca_crt, ca_dir.join("ca.pem")).unwrap();
+    let path = |p: &std::path::Path| p.display().to_string();
+
+    // SSL_CERT_FILE is a directory (unreadable as a file): Go remembers the error and still
+    // reads SSL_CERT_DIR, which holds the CA.
+    let env = [
+        ("SSL_CERT_FILE", path(&empty_dir)),
+        ("SSL_CERT_DIR", path(&ca_dir)),
+    ];
+    let r = run(&s, config.clone(), &[], &stdin, &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.auth_keys(), ["*.azurecr.*", ACR]);
+
+    // Nothing found, and the file failed: Go's error, before anything is dialled.
+    let exchanges = only(&s.acr.requests(), "/v2/").len();
+    let env = [
+        ("SSL_CERT_FILE", path(&empty_dir)),
+        ("SSL_CERT_DIR", path(&empty_dir)),
+    ];
+    let r = run(&s, config.clone(), &[], &stdin, &env);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    let want = format!(
+        "x509: failed to load system roots and no roots provided; read {}: is a directory",
+        empty_dir.display()
+    );
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+
+    // Nothing found and nothing failed (a missing file is skipped): no bundled fallback.
+    let missing = s.dir.join("missing.pem");
+    let env = [
+        ("SSL_CERT_FILE", path(&missing)),
+        ("SSL_CERT_DIR", path(&empty_dir)),
+    ];
+    let r = run(&s, config, &[], &stdin, &env);
+    assert_eq!(r.code, 1);
+    let want = format!(
+        "no TLS trust roots found (looked at {}); set SSL_CERT_FILE to a PEM bundle",
+        missing.display()
+    );
+    assert!(r.stderr.contains(&want), "{}", r.stderr);
+    assert_eq!(
+        only(&s.acr.requests(), "/v2/").len(),
+        exchanges,
+        "nothing was dialled without roots"
+    );
+}
+
+/// Relayed error bodies (issue: secrets echoed from remote bodies, terminal escapes): an
+/// IMDS or AAD endpoint that echoes what it was sent, with escape sequences and line breaks,
+/// gets its body into the error scrubbed of the token and client secret and with every
+/// non-printable character escaped Go-style.
+#[test]
+fn hostile_error_bodies_are_scrubbed_and_escaped() {
+    let s = stubs();
+    // IMDS answering 400 with a screen-clearing, line-forging body (400 is not retried).
+    let imds = StubServer::start_plain(|_| {
+        StubResponse::text(
+            400,
+            "\u{1b}[2J\rE0101 00:00:00.000000 1 forged] all good\n\u{202e}txet",
+        )
+    });
+    let env = [(
+        "KCRED_ACR_IMDS_ENDPOINT",
+        format!("http://127.0.0.1:{}", imds.port()),
+    )];
+    let r = run(
+        &s,
+        serde_json::json!({"useManagedIdentityExtension": true}),
+        &[],
+        &request(&format!("{ACR}/x"), None, &[]),
+        &env,
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stdout, "");
+    for raw in ['\u{1b}', '\r', '\u{202e}'] {
+        assert!(!r.stderr.contains(raw), "raw {raw:?} in {:?}", r.stderr);
+    }
+    assert!(
+        r.stderr
+            .contains(r"status 400: \x1b[2J\rE0101 00:00:00.000000 1 forged] all good\n\u202etxet"),
+        "{}",
+        r.stderr
+    );
+    // Every stderr line is one of ours: the forged klog line is inside an escaped message.
+    assert!(
+        !r.stderr.lines().any(|l| l.starts_with("E0101")),
+        "{}",
+        r.stderr
+    );
+
+    // AAD echoing the whole form back: the pod's token (client_assertion) and the client
+    // secret must not reach stderr, in the body text or in the JSON error fields.
+    let ksa = service_account_token("system:serviceaccount:team:echo");
+    let echo = start_tls(|req: &StubRequest| {
+        let form = String::from_utf8_lossy(&req.body).into_owned();
+        let form = kcred_testutil::http_stub::decode_component(&form);
+        StubResponse::json(
+            400,
+            serde_json::json!({"error": format!("bad\u{1b}[31m {form}"), "error_description": form})
+                .to_string(),
+        )
+    });
+    let env = [(
+        "KCRED_ACR_AUTHORITY_HOST",
+        format!("https://127.0.0.1:{}", echo.port()),
+    )];
+    let r = run(
+        &s,
+        serde_json::json!({"tenantId": "t", "aadClientId": "sp", "aadClientSecret": "sp-secret-value-123"}),
+        &[],
+        &request(
+            &format!("{ACR}/x"),
+            Some(&ksa),
+            &[("azure.workload.identity/client-id", "echo-client")],
+        ),
+        &env,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains(&ksa), "token leaked: {}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    assert!(
+        r.stderr.contains(r"status 400: bad\x1b[31m "),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("<redacted>"), "{}", r.stderr);
+    assert!(!echo.requests().is_empty(), "the echoing AAD was called");
+}

@@ -43,3 +43,4 @@ pub use config::{decode_config, ConfigDecodeError};
 pub use duration::{DurationError, GoDuration};
 pub use secret::Secret;
 pub use version::ApiVersion;
+pub use yaml::MAX_YAML_NODES;

@@ -33,6 +33,9 @@ pub(crate) struct YamlDocument {
     pub(crate) value: Value,
     /// go-yaml strict-mode duplicate-key errors, in document order.
     pub(crate) duplicate_keys: Vec<String>,
+    /// The nodes converted (keys included; aliases count each time they are expanded).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) nodes: usize,
 }
 
 /// Flow-collection nesting beyond which a document is rejected before parsing: libyaml's
@@ -40,11 +43,29 @@ pub(crate) struct YamlDocument {
 /// reject such a document anyway.
 const MAX_FLOW_BRACKETS: usize = 1_000;
 
+/// kcred's limit on the nodes of one YAML (or JSON) document: 200,000. A real config has
+/// about 15 nodes per provider, so this is far above any; it bounds the decoder's memory,
+/// which the parser spends per node (libyaml's events, kept until the document ends, and
+/// the converted value) rather than per byte: before this limit a 30 MB flow collection of
+/// one-letter scalars took over 2 GB. The kubelet (go-yaml) has no such limit. It is
+/// checked twice: before parsing, against an upper bound of the node count computed from
+/// the bytes (`potential_nodes`), so the parser never materialises more; and while
+/// converting, on the exact count including nodes repeated through aliases.
+pub const MAX_YAML_NODES: usize = 200_000;
+
+/// The error for a document over [`MAX_YAML_NODES`].
+fn too_many_nodes() -> String {
+    format!("yaml: document too large: more than {MAX_YAML_NODES} nodes (kcred's limit)")
+}
+
 /// Converts the first YAML document of `input`. The error is the message apimachinery
 /// would return from its YAML-to-JSON conversion.
 pub(crate) fn yaml_to_json(input: &[u8]) -> Result<YamlDocument, String> {
     if bracket_depth(input) > MAX_FLOW_BRACKETS {
         return Err("yaml: recursion limit exceeded".to_owned());
+    }
+    if potential_nodes(input) > MAX_YAML_NODES {
+        return Err(too_many_nodes());
     }
     let mut ctx = Ctx {
         input,
@@ -52,6 +73,7 @@ pub(crate) fn yaml_to_json(input: &[u8]) -> Result<YamlDocument, String> {
         located: Vec::new(),
         duplicate_keys: Vec::new(),
         failure: None,
+        nodes: 0,
     };
     let mut documents = serde_yaml_ng::Deserializer::from_slice(input);
     let value = match documents.next() {
@@ -69,6 +91,7 @@ pub(crate) fn yaml_to_json(input: &[u8]) -> Result<YamlDocument, String> {
     Ok(YamlDocument {
         value,
         duplicate_keys: ctx.duplicate_keys,
+        nodes: ctx.nodes,
     })
 }
 
@@ -88,6 +111,33 @@ fn bracket_depth(input: &[u8]) -> usize {
         }
     }
     max
+}
+
+/// An upper bound (up to a small constant factor for contrived inputs) of the number of
+/// nodes `input` can hold, from its bytes alone. Two for the start (a root collection and
+/// its first entry); then every node is introduced by a flow indicator (`,` `[` `{`: at
+/// most two nodes each, a collection or an implicit key and its first entry or value), a
+/// line break, or a block indicator (`-` `:` `?` followed by white space or the end) —
+/// one node each, as a collection opened by a block indicator has its first entry on the
+/// same line (`- a: b`) or on the next (counted by the line break); a `!` (a tag, which
+/// the converter counts as one more node) counts one. Over-counts (inside
+/// scalars and comments) are harmless: a real config stays far below the limit, and
+/// the exact count is checked while converting anyway.
+fn potential_nodes(input: &[u8]) -> usize {
+    let mut count = 2usize;
+    for (i, &b) in input.iter().enumerate() {
+        count += match b {
+            b',' | b'[' | b'{' => 2,
+            // A tag (`!t`) makes the converter visit its node twice.
+            b'\n' | b'\r' | b'!' => 1,
+            b'-' | b':' | b'?' => usize::from(matches!(
+                input.get(i + 1),
+                None | Some(b' ' | b'\t' | b'\n' | b'\r')
+            )),
+            _ => 0,
+        };
+    }
+    count
 }
 
 /// `yaml: line N: <problem>` from a `serde_yaml_ng` error.
@@ -124,6 +174,8 @@ struct Ctx<'i> {
     duplicate_keys: Vec<String>,
     /// An error raised by this module (kept so its text is not decorated by serde_yaml_ng).
     failure: Option<String>,
+    /// Nodes converted so far (aliases count each time they are expanded).
+    nodes: usize,
 }
 
 impl Ctx<'_> {
@@ -166,6 +218,15 @@ impl Ctx<'_> {
         let err = E::custom(&message);
         self.failure.get_or_insert(message);
         err
+    }
+
+    /// Counts one more node; fails past [`MAX_YAML_NODES`].
+    fn count_node<E: de::Error>(&mut self) -> Result<(), E> {
+        self.nodes += 1;
+        if self.nodes > MAX_YAML_NODES {
+            return Err(self.fail(too_many_nodes()));
+        }
+        Ok(())
     }
 }
 
@@ -406,6 +467,7 @@ impl<'de> DeserializeSeed<'de> for NodeSeed<'_, '_> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.ctx.count_node::<D::Error>()?;
         d.deserialize_any(self)
     }
 }
@@ -553,6 +615,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
     type Value = Key;
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        self.ctx.count_node::<D::Error>()?;
         d.deserialize_any(self)
     }
 }
@@ -633,6 +696,85 @@ impl<'de> Visitor<'de> for KeySeed<'_, '_> {
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Key, A::Error> {
         let (_tag, variant): (String, _) = data.variant()?;
         variant.newtype_variant_seed(KeySeed { ctx: self.ctx })
+    }
+}
+
+#[cfg(test)]
+mod node_bound_tests {
+    use super::*;
+
+    /// The byte-level bound is never below the exact node count (aliases aside: they
+    /// repeat nodes without bytes, and are counted while converting).
+    #[test]
+    fn potential_nodes_bounds_the_nodes_of_tricky_documents() {
+        let docs = [
+            "a: b",
+            "a",
+            "[a]",
+            "{a}",
+            "{a, b}",
+            "[a: b, c: d]",
+            "- a: b",
+            "- - - a: b",
+            "x:\n- - a: b\n  - c\n- [e: f, {g}]",
+            "- a: b\n  c: d\n- e: f",
+            "a:\n  b:\n    c: [d, {e: f}]",
+            "? a\n: b",
+            "? a\n: - c\n  - d",
+            "a: |\n  text\n  more\nb: >\n  folded",
+            "- \"quoted: [x, y]\"\n- 'single, quoted'",
+            "a: !!str 1\nb: !custom {c: d}",
+            "[[[[a]]], {b: {c: [d]}}]",
+            "a:\n- b\n- c:\n  - d",
+            "a: &x [1, 2]\nb: c",
+            "-\n-\n- a",
+            "a:\nb:\nc:",
+            "{a: , b: }",
+        ];
+        for doc in docs {
+            let converted = yaml_to_json(doc.as_bytes()).unwrap_or_else(|e| panic!("{doc:?}: {e}"));
+            let bound = potential_nodes(doc.as_bytes());
+            assert!(
+                bound >= converted.nodes,
+                "{doc:?}: bound {bound} < {} nodes",
+                converted.nodes
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod node_bound_properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Fragments from which random YAML is built: every indicator, scalars, anchors and
+    /// aliases, quotes, comments, block scalars and indentation.
+    const FRAGMENTS: &[&str] = &[
+        "a", "b", ":", ": ", "-", "- ", "? ", "\n", "\n  ", "\n    ", "[", "]", "{", "}", ",",
+        ", ", " ", "&x ", "*x", "\"", "'", "# c", "|\n  ", ">\n  ", "!t ", "~",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// Wherever random YAML converts, the byte-level bound covers its node count once
+        /// aliases are discounted (an alias can repeat nodes without bytes; the exact count
+        /// catches those while converting).
+        #[test]
+        fn potential_nodes_bounds_converted_nodes(
+            parts in proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..40)
+        ) {
+            let doc = parts.concat();
+            if doc.contains('*') {
+                return Ok(());
+            }
+            if let Ok(converted) = yaml_to_json(doc.as_bytes()) {
+                let bound = potential_nodes(doc.as_bytes());
+                prop_assert!(bound >= converted.nodes, "{:?}: bound {} < {} nodes", doc, bound, converted.nodes);
+            }
+        }
     }
 }
 

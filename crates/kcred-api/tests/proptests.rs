@@ -155,3 +155,63 @@ fn many_keys_and_duplicates_stay_linear() {
         &err[..200]
     );
 }
+
+mod go_layer {
+    use kcred_api::go::json::equal_fold;
+    use kcred_api::go::lenient::{decode_request, ACR, ECR, GCP};
+    use kcred_api::go::strconv::parse_bool;
+    use proptest::prelude::*;
+
+    const GO_BOOLS: [(&str, bool); 12] = [
+        ("1", true),
+        ("t", true),
+        ("T", true),
+        ("TRUE", true),
+        ("true", true),
+        ("True", true),
+        ("0", false),
+        ("f", false),
+        ("F", false),
+        ("FALSE", false),
+        ("false", false),
+        ("False", false),
+    ];
+
+    proptest! {
+        #[test]
+        fn parse_bool_accepts_exactly_gos_twelve(s in "[01tTfFrRuUeEaAlLsS ]{0,6}") {
+            let want = GO_BOOLS.iter().find(|(w, _)| *w == s).map(|(_, b)| *b);
+            match parse_bool(&s) {
+                Ok(b) => prop_assert_eq!(Some(b), want),
+                Err(e) => {
+                    prop_assert_eq!(want, None);
+                    prop_assert!(e.to_string().starts_with("strconv.ParseBool: parsing \""));
+                }
+            }
+        }
+
+        #[test]
+        fn folding_ascii_keys_is_ascii_case_insensitivity(key in "[a-zA-Z0-9_]{0,8}", field in "[a-zA-Z0-9_]{0,8}") {
+            prop_assert_eq!(equal_fold(&key, &field), key.eq_ignore_ascii_case(&field));
+        }
+
+        #[test]
+        fn lenient_request_decoding_never_panics(doc in super::document_like()) {
+            for policy in [ECR, ACR, GCP] {
+                let _ = decode_request(doc.as_bytes(), &policy);
+            }
+        }
+
+        #[test]
+        fn lenient_errors_never_quote_the_token(token in "[a-z]{12,20}", image in prop_oneof![Just("1".to_owned()), Just("[]".to_owned()), Just("{}".to_owned()), Just("\"i\"".to_owned())]) {
+            let doc = format!(r#"{{"serviceAccountToken":"{token}","image":{image},"kind":"{token}""#);
+            for suffix in ["}", ""] {
+                for policy in [ECR, ACR, GCP] {
+                    if let Err(e) = decode_request(format!("{doc}{suffix}").as_bytes(), &policy) {
+                        prop_assert!(!e.to_string().contains(&token), "{}", e);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! The kubelet's three response checks (spec §4.4), their order and their messages.
+//! The kubelet's three response checks (kubelet `pkg/credentialprovider/plugin/plugin.go`, `decodeResponse`), their order and their messages.
 
 use kcred_api::response::{
     AuthConfig, CacheKeyType, CredentialProviderResponse, ResponseDecodeError,

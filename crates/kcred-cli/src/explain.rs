@@ -33,7 +33,7 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// One pattern's verdict.
@@ -62,19 +62,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let loaded = match load_path_for(&args.config, kubelet) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             if let Some(note) = e.version_note() {
-                eprintln!("note: {note}");
+                errln!("note: {note}");
             }
             return Ok(Exit::Usage);
         }
     };
     if let Err(e) = validate_for(&loaded.providers, gates, kubelet) {
-        eprintln!("error: failed to validate credential provider config: {e}");
+        errln!("error: failed to validate credential provider config: {e}");
         for pattern in loaded.providers.iter().flat_map(|p| &p.match_images) {
             for line in explain_rejection(pattern, kubelet) {
                 if line.contains(&kubelet.describe()) {
-                    eprintln!("{line} (matchImages {})", strconv_quote(pattern));
+                    errln!("{line} (matchImages {})", strconv_quote(pattern));
                 }
             }
         }
@@ -108,26 +108,26 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
                 "matching_providers": matching,
                 "kubelet_version": kubelet.to_string(),
             });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Text => {
-            println!("image:      {}", args.image);
-            println!("normalised: {}", image.target.raw());
-            println!(
+            outln!("image:      {}", args.image);
+            outln!("normalised: {}", image.target.raw());
+            outln!(
                 "config:     {} ({}, hash {})",
                 args.config.display(),
                 count(loaded.files.len(), "file"),
                 loaded.hash
             );
             for v in &verdicts {
-                println!();
+                outln!();
                 print_provider(v, gates);
             }
-            println!();
+            outln!();
             if matching.is_empty() {
-                println!("result: no provider matches; the kubelet runs no plugin for this image");
+                outln!("result: no provider matches; the kubelet runs no plugin for this image");
             } else {
-                println!(
+                outln!(
                     "result: {} of {} match; the kubelet runs, in this order: {}",
                     matching.len(),
                     count(verdicts.len(), "provider"),
@@ -205,7 +205,7 @@ fn print_provider(v: &ProviderVerdict<'_>, gates: FeatureGates) {
         Some(pattern) => format!("match via {}", strconv_quote(pattern)),
         None => "no match".to_owned(),
     };
-    println!("provider {}: {verdict}", strconv_quote(&p.name));
+    outln!("provider {}: {verdict}", strconv_quote(&p.name));
     let cache = p
         .default_cache_duration
         .map(|d| d.to_string())
@@ -215,10 +215,10 @@ fn print_provider(v: &ProviderVerdict<'_>, gates: FeatureGates) {
         details.push_str(", ");
         details.push_str(&mode);
     }
-    println!("  {details}");
+    outln!("  {details}");
     for pattern in &v.patterns {
         let mark = if pattern.matched { "+" } else { "-" };
-        println!(
+        outln!(
             "  {mark} {}: {}",
             strconv_quote(&pattern.pattern),
             pattern.reason

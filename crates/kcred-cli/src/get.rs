@@ -4,7 +4,9 @@
 //!
 //! Exit 0 = at least one credential and no provider failed; 1 = a matching provider failed
 //! (its error, with the plugin's stderr, goes to stderr) or no credential was found (the
-//! kubelet would pull anonymously); 2 = bad flags, image, config, bin dir or token file.
+//! kubelet would pull anonymously); 2 = bad flags, image, config, bin dir or token file;
+//! 4 = stdout failed; 128 + N = stopped by signal N (SIGINT, SIGTERM, SIGHUP) after the
+//! running plugins were killed and reaped.
 //!
 //! Secrets (passwords, the service-account token) are printed only by the
 //! `dockerconfigjson` and `auth-json` outputs, or with `--show-secrets`.
@@ -87,7 +89,7 @@ pub(crate) struct Args {
     #[command(flatten)]
     pub pod: pod::PodArgs,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred get`.
@@ -112,7 +114,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
         .map(metrics::MetricsSink::open)
         .transpose()?;
     if !gates.service_account_token_for_credential_providers && args.pod.service_account.is_some() {
-        eprintln!(
+        errln!(
             "note: KubeletServiceAccountTokenForCredentialProviders is off: the kubelet passes no pod or service account to providers, so those flags are ignored"
         );
     }
@@ -128,7 +130,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let host = match Host::load(&args.config, &args.bin_dir, options) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return Ok(Exit::Usage);
         }
     };
@@ -136,11 +138,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let report = runtime.block_on(host.credentials(&args.image, &pod_context));
+    // SIGINT/SIGTERM/SIGHUP: the plugins are killed and reaped, nothing is printed on
+    // stdout, and the exit status is 128 + the signal's number.
+    let report = runtime.block_on(kcred_host::signals::until_signal(
+        host.credentials(&args.image, &pod_context),
+    ));
     let report = match report {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
+        Err(interrupted) => {
+            errln!("error: {interrupted}");
+            return Ok(Exit::Signal(interrupted.exit_code()));
+        }
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            errln!("error: {e}");
             if let Some(sink) = metrics_sink {
                 sink.write(&host.gather_metrics())?;
             }
@@ -159,13 +169,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let verdict = Verdict::of(&report);
     match args.output {
         GetFormat::Table => render::print_table(&view, verdict),
-        GetFormat::Json => println!(
+        GetFormat::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&render::json(&view, verdict))?
         ),
         GetFormat::Dockerconfigjson | GetFormat::AuthJson => {
-            let doc = authfile::document(args.output, &registry, report.credentials.first());
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            let doc = authfile::document(args.output, &registry, report.credentials.first())?;
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
     }
     report_on_stderr(&view, verdict);
@@ -265,13 +275,13 @@ impl GetView<'_> {
 fn report_on_stderr(view: &GetView<'_>, verdict: Verdict) {
     for outcome in &view.report.outcomes {
         if let Some(e) = outcome.error() {
-            eprintln!(
+            errln!(
                 "error: provider {} failed: {}",
                 strconv_quote(&outcome.provider),
                 e.to_string().trim_end()
             );
             if let Some(detail) = view.detail(outcome) {
-                eprintln!("detail: {detail}");
+                errln!("detail: {detail}");
             }
         }
     }
@@ -280,16 +290,16 @@ fn report_on_stderr(view: &GetView<'_>, verdict: Verdict) {
     }
     let found = view.report.credentials.len();
     match verdict {
-        Verdict::Found if found > 1 => eprintln!(
+        Verdict::Found if found > 1 => errln!(
             "note: the kubelet would try {found} credentials in order; the file holds the first (see --output table)"
         ),
         Verdict::Found => {}
-        Verdict::ProviderFailed if found > 0 => eprintln!(
+        Verdict::ProviderFailed if found > 0 => errln!(
             "note: the kubelet would still try the {} found; the file holds the first",
             output::count(found, "credential")
         ),
         Verdict::ProviderFailed | Verdict::NoCredentials | Verdict::NoProviderMatched => {
-            eprintln!("note: {}", render::anonymous_notice(view, verdict));
+            errln!("note: {}", render::anonymous_notice(view, verdict));
         }
     }
 }

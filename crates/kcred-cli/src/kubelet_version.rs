@@ -4,7 +4,7 @@
 //!
 //! ```ignore
 //! #[command(flatten)]
-//! pub kubelet: crate::kubelet_version::KubeletVersionArg,
+//! pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 //! ```
 //!
 //! A malformed, unknown or unsupported value is a clap usage error: exit 2, with a message
@@ -25,7 +25,7 @@ pub(crate) struct KubeletVersionArg {
         default_value_t = KubeletVersion::NEWEST,
         value_parser = parse_kubelet_version_arg,
     )]
-    pub kubelet_version: KubeletVersion,
+    pub(crate) kubelet_version: KubeletVersion,
 }
 
 /// The text `kcred --version` prints after the package version.

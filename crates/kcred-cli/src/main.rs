@@ -3,12 +3,18 @@
 //! Thin glue: each subcommand lives in its own module with an `Args` struct and a `run`
 //! function returning the process exit code.
 
+#[macro_use]
+mod output;
+
+mod doctor;
 mod explain;
 mod get;
+mod install;
 mod kubelet_version;
 mod matching;
-mod output;
+mod oidc;
 mod validate;
+mod wi;
 
 use std::process::ExitCode;
 
@@ -33,6 +39,16 @@ enum Command {
     Explain(explain::Args),
     /// Run the providers as the kubelet would for one pull and show the credentials it would try.
     Get(Box<get::Args>),
+    /// Workload identity: write and check the cluster's OIDC issuer documents and tokens.
+    Oidc(oidc::Args),
+    /// Workload identity: print a complete plan for keyless pulls by one service account.
+    Wi(wi::Args),
+    /// Put kcred's providers on this node the way its distribution expects (docs/node-install.md).
+    Install(Box<install::Args>),
+    /// Undo `kcred install`: restore the original files byte for byte.
+    Uninstall(install::UninstallArgs),
+    /// Check this node's kubelet, credential-provider config, plugins and token mode.
+    Doctor(doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,12 +61,18 @@ fn main() -> ExitCode {
         Command::Match(args) => matching::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Get(args) => get::run(&args),
+        Command::Oidc(args) => oidc::run(&args),
+        Command::Wi(args) => wi::run(&args),
+        Command::Install(args) => install::run(&args),
+        Command::Uninstall(args) => install::run_uninstall(&args),
+        Command::Doctor(args) => doctor::run(&args),
     };
-    match result {
-        Ok(exit) => exit.into(),
+    let exit = match result {
+        Ok(exit) => exit,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            output::Exit::Usage.into()
+            errln!("error: {e:#}");
+            output::Exit::Usage
         }
-    }
+    };
+    output::finish(exit)
 }

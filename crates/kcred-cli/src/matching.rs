@@ -31,7 +31,7 @@ pub(crate) struct Args {
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred match`.
@@ -43,19 +43,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let pattern = match MatchImage::parse_as(&args.pattern, kubelet.url_parsing()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: invalid pattern {}: match image is invalid: {e}",
                 strconv_quote(&args.pattern)
             );
             for line in explain_rejection(&args.pattern, kubelet) {
-                eprintln!("{line}");
+                errln!("{line}");
             }
             return Ok(Exit::Usage);
         }
     };
     let outcome = pattern.check(&image.target);
     for warning in pattern_warnings(&args.pattern, kubelet) {
-        eprintln!("warning: {warning}");
+        errln!("warning: {warning}");
     }
     match args.output {
         OutputFormat::Json => {
@@ -65,13 +65,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
             doc["pattern_parts"] = pattern_parts(&pattern);
             doc["image_parts"] = target_parts(&image.target);
             doc["kubelet_version"] = json!(kubelet.to_string());
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            outln!("{}", serde_json::to_string_pretty(&doc)?);
         }
         OutputFormat::Text => {
-            println!("image:      {}", args.image);
-            println!("normalised: {}", image.target.raw());
-            println!("pattern:    {}", args.pattern);
-            println!(
+            outln!("image:      {}", args.image);
+            outln!("normalised: {}", image.target.raw());
+            outln!("pattern:    {}", args.pattern);
+            outln!(
                 "result:     {}",
                 if outcome.is_match() {
                     "match"
@@ -79,10 +79,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
                     "no match"
                 }
             );
-            println!("reason:     {outcome}");
+            outln!("reason:     {outcome}");
             // Only worth saying when normalisation changed more than the tag or digest.
             if !outcome.is_match() && !args.image.starts_with(image.target.raw()) {
-                println!(
+                outln!(
                     "note:       the kubelet matches the normalised name {}, not the image as written",
                     strconv_quote(image.target.raw())
                 );
@@ -124,14 +124,14 @@ pub(crate) fn parse_image(image: &str, kubelet: KubeletVersion) -> Option<Normal
     let reference = match ImageRef::parse(image) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: invalid image {}: {e}", strconv_quote(image));
+            errln!("error: invalid image {}: {e}", strconv_quote(image));
             return None;
         }
     };
     match MatchTarget::parse_as(reference.name(), kubelet.url_parsing()) {
         Ok(target) => Some(NormalisedImage { target }),
         Err(e) => {
-            eprintln!(
+            errln!(
                 "error: normalised image {} is not a valid URL: {e}",
                 strconv_quote(reference.name())
             );

@@ -28,7 +28,7 @@ pub(crate) struct Args {
     #[arg(long)]
     pub deny_warnings: bool,
     #[command(flatten)]
-    pub kubelet: crate::kubelet_version::KubeletVersionArg,
+    pub(crate) kubelet: crate::kubelet_version::KubeletVersionArg,
 }
 
 /// Runs `kcred validate`.
@@ -38,11 +38,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let loaded = match load_path_for(&args.path, kubelet) {
         Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             if let Some(note) = e.version_note() {
-                eprintln!("note: {note}");
+                errln!("note: {note}");
             } else if !kubelet.config_directory() && args.path.is_dir() {
-                eprintln!(
+                errln!(
                     "note: {} reads the config path as one file; directories need kubelet 1.34 or later (kubernetes/kubernetes#131658)",
                     kubelet.describe()
                 );
@@ -51,10 +51,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
         }
     };
     if let Err(e) = validate_for(&loaded.providers, gates, kubelet) {
-        eprintln!("error: failed to validate credential provider config: {e}");
+        errln!("error: failed to validate credential provider config: {e}");
         for pattern in loaded.providers.iter().flat_map(|p| &p.match_images) {
             if let Some((rule, _)) = rejecting_rule(pattern, kubelet.url_parsing()) {
-                eprintln!(
+                errln!(
                     "note: {} rejects matchImages {}: {}",
                     kubelet.describe(),
                     kcred_api::gostr::strconv_quote(pattern),
@@ -66,16 +66,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     }
     let lints = lint_for(&loaded.providers, kubelet);
     for l in &lints {
-        eprintln!("warning: {l}");
+        errln!("warning: {l}");
     }
     if args.deny_warnings && !lints.is_empty() {
-        eprintln!(
+        errln!(
             "error: {} and --deny-warnings is set",
             count(lints.len(), "warning")
         );
         return Ok(Exit::No);
     }
-    println!(
+    outln!(
         "valid: {} from {} (hash {})",
         count(loaded.providers.len(), "provider"),
         count(loaded.files.len(), "file"),

@@ -298,19 +298,71 @@ fn lint_pattern(pattern: &str, kubelet: KubeletVersion, push: &mut impl FnMut(Li
                 strconv_quote(only)
             ),
         ),
-        [first, tld] if first.contains('*') && !has_glob_meta(tld) => push(
-            LintRule::WildcardLabel,
-            format!(
-                "a wildcard covers exactly one label: {} matches {} but never deeper hosts \
-                 such as {}; add a pattern per depth (e.g. {})",
-                strconv_quote(&hostname),
-                strconv_quote(&format!("k8s.{tld}")),
-                strconv_quote(&format!("registry.k8s.{tld}")),
-                strconv_quote(&format!("*.*.{tld}"))
-            ),
-        ),
+        [first, tld] if first.contains('*') && !has_glob_meta(tld) => {
+            let Some(example) = label_matching(first) else {
+                return;
+            };
+            push(
+                LintRule::WildcardLabel,
+                format!(
+                    "a wildcard covers exactly one label: {} matches {} but never deeper hosts \
+                     such as {}; add a pattern per depth (e.g. {})",
+                    strconv_quote(&hostname),
+                    strconv_quote(&format!("{example}.{tld}")),
+                    strconv_quote(&format!("registry.{example}.{tld}")),
+                    strconv_quote(&format!("*.{first}.{tld}"))
+                ),
+            )
+        }
         _ => {}
     }
+}
+
+/// A host label that the glob `label` matches (`k8s` for a bare `*`), checked with
+/// `filepath.Match`; `None` if the simple construction finds none.
+fn label_matching(label: &str) -> Option<String> {
+    if label == "*" {
+        return Some("k8s".to_owned());
+    }
+    const HOST_CHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789-";
+    let mut example = String::new();
+    let mut chars = label.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '*' => example.push('x'),
+            '?' => example.push('a'),
+            '\\' => example.push(chars.next()?.1),
+            '[' => {
+                // The class runs to the first ']' after at least one member ('\\' escapes).
+                let mut end = None;
+                let mut first = true;
+                while let Some((j, d)) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        ']' if !first => {
+                            end = Some(j);
+                            break;
+                        }
+                        _ => {}
+                    }
+                    if !(first && d == '^') {
+                        first = false;
+                    }
+                }
+                let class = &label[i..=end?];
+                let member = HOST_CHARS.chars().find(|m| {
+                    go_filepath_match(class, m.encode_utf8(&mut [0; 4])).unwrap_or(false)
+                })?;
+                example.push(member);
+            }
+            c => example.push(c),
+        }
+    }
+    go_filepath_match(label, &example)
+        .unwrap_or(false)
+        .then_some(example)
 }
 
 /// Text after `?` or `#` in a pattern is a URL query or fragment: parsed, then dropped.

@@ -16,6 +16,13 @@ use crate::gopath::{self, GoPathError};
 /// The extensions a directory entry must have to be read (case-sensitive).
 pub const CONFIG_EXTENSIONS: [&str; 3] = [".json", ".yaml", ".yml"];
 
+/// kcred's limit on the size of one config file: 4 MiB. Real configs are a few KiB (a
+/// provider takes about 200 bytes, so this holds ~20,000 providers); the limit exists so a
+/// runaway or hostile file (a symlink to a huge file, a file being filled) cannot exhaust
+/// memory, and with the YAML decoder's node limit it bounds the decoder's memory. The
+/// kubelet has no limit.
+pub const MAX_CONFIG_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// A read, decoded and merged configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadedConfig {
@@ -64,6 +71,31 @@ pub enum LoadError {
         file: PathBuf,
         /// The OS error.
         source: GoPathError,
+    },
+    /// A config file (or the config path) is not a regular file: a FIFO, a device, a socket.
+    /// The kubelet would block on a FIFO or read a device forever; kcred refuses at once,
+    /// without reading.
+    #[error(
+        "unable to read file {}: {} is {kind}, not a regular file: kcred reads only regular config files",
+        go_quote_path(.file),
+        go_quote_path(.file)
+    )]
+    NotRegularFile {
+        /// The file.
+        file: PathBuf,
+        /// What it is instead (`a named pipe (FIFO)`, `a character device` ...).
+        kind: &'static str,
+    },
+    /// A config file is larger than [`MAX_CONFIG_FILE_BYTES`] (kcred only).
+    #[error(
+        "unable to read file {}: it is larger than kcred's limit of {limit} bytes for a config file",
+        go_quote_path(.file)
+    )]
+    TooLarge {
+        /// The file.
+        file: PathBuf,
+        /// The limit ([`MAX_CONFIG_FILE_BYTES`]).
+        limit: u64,
     },
     /// A config file could not be decoded.
     #[error("error decoding config {}: {source}", go_quote_path(.file))]
@@ -124,6 +156,10 @@ impl LoadError {
 /// (symlinks and hidden files included) whose extension is exactly `.json`, `.yaml` or `.yml`,
 /// in byte order of the joined path. Files are read and decoded one at a time, so the first
 /// failing file is the one reported.
+///
+/// Unlike the kubelet, each file must be a regular file (after following symlinks) of at
+/// most [`MAX_CONFIG_FILE_BYTES`]: see [`read_config_file`]. This function blocks on file
+/// IO; async callers run it with `spawn_blocking`.
 pub fn load_path(path: &Path) -> Result<LoadedConfig, LoadError> {
     load_path_for(path, KubeletVersion::NEWEST)
 }
@@ -135,9 +171,12 @@ pub fn load_path_for(path: &Path, kubelet: KubeletVersion) -> Result<LoadedConfi
         return Err(LoadError::EmptyPath);
     }
     if !kubelet.config_directory() {
-        let bytes = read_whole(path).map_err(|source| LoadError::ReadConfigFile {
-            path: path.to_path_buf(),
-            source,
+        let bytes = read_whole(path).map_err(|fault| match fault {
+            ReadFault::Os(source) => LoadError::ReadConfigFile {
+                path: path.to_path_buf(),
+                source,
+            },
+            other => other.into_load_error(path),
         })?;
         return merge(std::iter::once(Ok((path.to_path_buf(), bytes))), kubelet);
     }
@@ -152,7 +191,7 @@ pub fn load_path_for(path: &Path, kubelet: KubeletVersion) -> Result<LoadedConfi
     };
     merge(
         files.into_iter().map(|file| {
-            let bytes = read_file(&file)?;
+            let bytes = read_config_file(&file)?;
             Ok((file, bytes))
         }),
         kubelet,
@@ -225,21 +264,102 @@ fn list_config_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
-fn read_file(file: &Path) -> Result<Vec<u8>, LoadError> {
-    read_whole(file).map_err(|source| LoadError::ReadFile {
-        file: file.to_path_buf(),
-        source,
-    })
+/// Reads one config file as [`load_path`] does: opened without blocking (a FIFO opens at
+/// once), refused unless it is a regular file once open (so a symlink is judged by its
+/// target, and a file swapped after a check cannot slip through), and read up to
+/// [`MAX_CONFIG_FILE_BYTES`] (more is [`LoadError::TooLarge`]).
+pub fn read_config_file(file: &Path) -> Result<Vec<u8>, LoadError> {
+    read_whole(file).map_err(|fault| fault.into_load_error(file))
 }
 
-/// Go `os.ReadFile`: open, then read to the end.
-fn read_whole(file: &Path) -> Result<Vec<u8>, GoPathError> {
+/// Why [`read_whole`] failed.
+enum ReadFault {
+    /// Go's `os.ReadFile` error (open or read).
+    Os(GoPathError),
+    /// Not a regular file: what it is.
+    NotRegular(&'static str),
+    /// Over [`MAX_CONFIG_FILE_BYTES`].
+    TooLarge,
+}
+
+impl ReadFault {
+    fn into_load_error(self, file: &Path) -> LoadError {
+        match self {
+            ReadFault::Os(source) => LoadError::ReadFile {
+                file: file.to_path_buf(),
+                source,
+            },
+            ReadFault::NotRegular(kind) => LoadError::NotRegularFile {
+                file: file.to_path_buf(),
+                kind,
+            },
+            ReadFault::TooLarge => LoadError::TooLarge {
+                file: file.to_path_buf(),
+                limit: MAX_CONFIG_FILE_BYTES,
+            },
+        }
+    }
+}
+
+/// Go `os.ReadFile` made safe: open without blocking, only a regular file (a directory
+/// gives `os.ReadFile`'s `read <f>: is a directory`), at most [`MAX_CONFIG_FILE_BYTES`].
+fn read_whole(file: &Path) -> Result<Vec<u8>, ReadFault> {
     use std::io::Read;
-    let mut f = std::fs::File::open(file).map_err(|e| GoPathError::new("open", file, e))?;
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes)
-        .map_err(|e| GoPathError::new("read", file, e))?;
+    let os = |op, e| ReadFault::Os(GoPathError::new(op, file, e));
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = options.open(file).map_err(|e| os("open", e))?;
+    let meta = f.metadata().map_err(|e| os("stat", e))?;
+    #[cfg(unix)]
+    if meta.is_dir() {
+        // What the kubelet's os.ReadFile reports (a symlink to a directory in a config dir).
+        return Err(os("read", std::io::Error::from_raw_os_error(libc::EISDIR)));
+    }
+    if !meta.is_file() {
+        return Err(ReadFault::NotRegular(file_kind(&meta.file_type())));
+    }
+    if meta.len() > MAX_CONFIG_FILE_BYTES {
+        return Err(ReadFault::TooLarge);
+    }
+    // The size may have changed since the stat: read one byte more than allowed, at most.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    f.take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| os("read", e))?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(ReadFault::TooLarge);
+    }
     Ok(bytes)
+}
+
+/// What a non-regular file is, for [`LoadError::NotRegularFile`].
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// The first field of `config` that `kubelet`'s config types do not have.

@@ -155,3 +155,25 @@ IPv6 address (CVE-2025-47912, golang/go#75678))"
         .iter()
         .all(|l| l.rule != LintRule::VersionDependent));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// No pattern panics validation or lints under any kubelet in the table, and a pattern
+    /// the version-dependence lint calls accepted by a kubelet validates under it.
+    #[test]
+    fn any_pattern_under_any_version(pattern in "[a-z.:\\[\\]%0-9@/*?]{0,20}") {
+        let p = provider(&pattern);
+        let split_message = kcred_config::lint::version_dependence(&pattern);
+        for kubelet in KubeletVersion::representatives() {
+            let gates = FeatureGates::for_kubelet(kubelet);
+            let valid = validate_for(std::slice::from_ref(&p), gates, kubelet).is_ok();
+            let _ = lint_for(std::slice::from_ref(&p), kubelet);
+            let parses = kcred_match::gourl::parse_schemeless_url_as(&pattern, kubelet.url_parsing()).is_ok();
+            proptest::prop_assert_eq!(valid, parses, "{} under {}", pattern, kubelet);
+        }
+        if let Some(message) = split_message {
+            proptest::prop_assert!(message.contains("accepted by kubelet") && message.contains("refused by kubelet"));
+        }
+    }
+}

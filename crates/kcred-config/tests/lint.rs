@@ -158,3 +158,56 @@ fn display_names_provider_pattern_and_rule() {
     assert!(s.starts_with("provider \"p\": matchImages \"*\": "), "{s}");
     assert!(s.ends_with(" [bare-wildcard]"), "{s}");
 }
+
+/// The quoted strings of a lint message, in order.
+fn quoted(message: &str) -> Vec<String> {
+    message
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(|q| q.replace("\\\\", "\\"))
+        .collect()
+}
+
+fn pattern_matches(pattern: &str, host: &str) -> bool {
+    let p = kcred_match::MatchImage::parse(pattern).expect("pattern");
+    let t = kcred_match::MatchTarget::parse(&format!("{host}/app")).expect("image");
+    p.matches(&t)
+}
+
+/// Issue 12, defect 8: the host cited as matching really matches (it used to be
+/// `k8s.<tld>` whatever the first label was), and the deeper host really does not.
+#[test]
+fn wildcard_label_cites_hosts_that_really_match() {
+    for pattern in [
+        "*.io",
+        "ecr-*.com",
+        "*-registry.io",
+        "reg*y.dev",
+        "a*b*c.example",
+    ] {
+        let l = lints(&[pattern]);
+        let wildcard: Vec<&Lint> = l
+            .iter()
+            .filter(|l| l.rule == LintRule::WildcardLabel)
+            .collect();
+        assert_eq!(wildcard.len(), 1, "{pattern}: {l:?}");
+        let q = quoted(&wildcard[0].message);
+        // [pattern host, a matching host, a deeper host, the suggested extra pattern]
+        assert_eq!(q.len(), 4, "{pattern}: {q:?}");
+        assert!(
+            pattern_matches(pattern, &q[1]),
+            "{pattern} must match {q:?}"
+        );
+        assert!(
+            !pattern_matches(pattern, &q[2]),
+            "{pattern} must not match {q:?}"
+        );
+        assert!(
+            pattern_matches(&q[3], &q[2]),
+            "{q:?}: suggestion must match the deeper host"
+        );
+    }
+    let l = &lints(&["*.io"])[0];
+    assert!(l.message.contains("\"registry.k8s.io\""), "{}", l.message);
+}

@@ -202,7 +202,8 @@ fn flags_beat_the_environment_and_directories_work() {
         .arg(&node.config)
         .arg(format!("--bin-dir={}", node.bin_dir.display()))
         .env("KCRED_CONFIG", "/nonexistent/config.yaml")
-        .env("KCRED_BIN_DIR", "/nonexistent");
+        .env("KCRED_BIN_DIR", "/nonexistent")
+        .env("XDG_CACHE_HOME", node.cache_home());
     assert_eq!(answer(&run(cmd, "127.0.0.1:5000"))["Username"], "robot");
 
     // A config directory, as the kubelet accepts.
@@ -211,7 +212,8 @@ fn flags_beat_the_environment_and_directories_work() {
     std::fs::copy(&node.config, conf_dir.join("10-registry.json")).unwrap();
     let mut cmd = Command::new(HELPER);
     cmd.args(["--config", conf_dir.to_str().unwrap(), "get"])
-        .env("KCRED_BIN_DIR", &node.bin_dir);
+        .env("KCRED_BIN_DIR", &node.bin_dir)
+        .env("XDG_CACHE_HOME", node.cache_home());
     assert_eq!(answer(&run(cmd, "docker.io"))["Username"], "hubuser");
 }
 

@@ -42,6 +42,7 @@ fn inspect(
         .env("PATH", path)
         .env("HOME", home)
         .env("XDG_RUNTIME_DIR", home)
+        .env_remove("XDG_CACHE_HOME")
         .env_remove("REGISTRY_AUTH_FILE")
         .env("KCRED_CONFIG", config)
         .env("KCRED_BIN_DIR", bin_dir)

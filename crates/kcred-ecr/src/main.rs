@@ -4,9 +4,10 @@
 //! stdout (see `docs/ecr.md`). Positional arguments (`get-credentials`) are accepted and
 //! ignored as upstream does; `--version` prints the version; unknown flags fail.
 //!
-//! The request is read here with upstream's lenient rules and messages
-//! ([`kcred_ecr::request`]), then handed to the plugin SDK in canonical form; the SDK owns
-//! the klog flags, logging with secret scrubbing, and the response encoding.
+//! It runs on the plugin SDK's run loop ([`kcred_plugin::run_dialect`]) in upstream's dialect
+//! ([`EcrDialect`]): the request is decoded with upstream's lenient rules and messages
+//! ([`kcred_ecr::request`]); the SDK owns the klog flags, the bounded stdin read, logging with
+//! secret scrubbing, and the response encoding.
 
 use std::process::ExitCode;
 
@@ -17,8 +18,8 @@ use kcred_ecr::request::decode_request;
 use kcred_ecr::role::ECR_ROLE_ARN_ENV;
 use kcred_plugin::flags::parse_args;
 use kcred_plugin::{
-    Logger, Plugin, PluginError, PluginIo, PluginRequest, PluginResponse, UnknownArgs,
-    DEFAULT_MAX_REQUEST_BYTES,
+    answer_request, run_process, Dialect, Failure, Logger, Plugin, PluginError, PluginRequest,
+    PluginResponse, RunError, Start, UnknownArgs,
 };
 
 const NAME: &str = "ecr-credential-provider";
@@ -75,73 +76,81 @@ fn handle(request: &PluginRequest) -> Result<PluginResponse, PluginError> {
     .with_cache_duration(credentials.cache_duration))
 }
 
-/// `Err(exit code)` when the run ends before the request is read: `--version`, an unknown
-/// flag, or a bad request.
-fn canonical_request(args: &[String]) -> Result<Option<Vec<u8>>, ExitCode> {
-    let log = Logger::stderr(NAME, 0);
-    let Ok(parsed) = parse_args(args, UnknownArgs::PassToPlugin) else {
-        return Ok(None); // the SDK reports flag errors
-    };
-    let mut version = false;
-    for flag in parsed
-        .plugin_args
-        .iter()
-        .take_while(|a| *a != "--")
-        .filter(|a| a.starts_with('-') && a.len() > 1)
-    {
-        if flag == "--version" || flag == "-version" {
-            version = true;
-        } else {
-            log.error(format_args!("unknown flag: {flag} (see --help)"));
-            return Err(ExitCode::FAILURE);
-        }
-    }
-    if parsed.help {
-        return Ok(None); // the SDK prints the help without reading stdin
-    }
-    if version {
-        println!("{NAME} version v{}-kcred", env!("CARGO_PKG_VERSION"));
-        return Err(ExitCode::SUCCESS);
-    }
-    let input =
-        match kcred_plugin::read_bounded(&mut std::io::stdin().lock(), DEFAULT_MAX_REQUEST_BYTES) {
-            Ok(input) => input,
-            Err(e) => {
-                log.error(format_args!("{e}"));
-                return Err(ExitCode::FAILURE);
+/// Upstream's dialect: Go `flag` syntax (the SDK's klog flags; positional arguments such as
+/// `get-credentials` ignored, `--version`, other flags refused), upstream's lenient request
+/// decoding and messages ([`kcred_ecr::request`]), the SDK's `name: message` lines through
+/// the scrubbing [`Logger`], exit 1.
+struct EcrDialect {
+    plugin: Plugin,
+}
+
+impl Dialect for EcrDialect {
+    type Session = Logger;
+    type Request = PluginRequest;
+    type Error = RunError;
+
+    fn start(&self, args: &[String]) -> Result<Start<Logger>, RunError> {
+        let parsed = parse_args(args, UnknownArgs::PassToPlugin)?;
+        let mut version = false;
+        for flag in parsed
+            .plugin_args
+            .iter()
+            .take_while(|a| *a != "--")
+            .filter(|a| a.starts_with('-') && a.len() > 1)
+        {
+            if flag == "--version" || flag == "-version" {
+                version = true;
+            } else {
+                return Err(RunError::Handler(PluginError::new(format_args!(
+                    "unknown flag: {flag} (see --help)"
+                ))));
             }
-        };
-    match decode_request(&input) {
-        Ok(request) => Ok(Some(request.encode())),
-        Err(e) => {
-            log.error(format_args!("{e}"));
-            Err(ExitCode::FAILURE)
         }
+        if parsed.help {
+            return Ok(Start::Exit {
+                stdout: self.plugin.help(),
+                status: 0,
+            });
+        }
+        if version {
+            return Ok(Start::Exit {
+                stdout: format!("{NAME} version v{}-kcred\n", env!("CARGO_PKG_VERSION")),
+                status: 0,
+            });
+        }
+        Ok(Start::Serve(Logger::stderr(NAME, parsed.verbosity)))
+    }
+
+    fn stdin_error(&self, _: &Logger, error: RunError) -> RunError {
+        error
+    }
+
+    fn decode(&self, log: &Logger, input: &[u8]) -> Result<PluginRequest, RunError> {
+        let request = decode_request(input).map_err(|e| RunError::Handler(PluginError::new(e)))?;
+        Ok(PluginRequest::new(request, Vec::new(), log.clone()))
+    }
+
+    fn answer(&self, _: &Logger, request: &PluginRequest) -> Result<Vec<u8>, RunError> {
+        answer_request(request, handle)
+    }
+
+    fn report(&self, log: Option<&Logger>, _: Option<&PluginRequest>, error: RunError) -> Failure {
+        match log {
+            Some(log) => log.error(format_args!("{error}")),
+            None => Logger::stderr(NAME, 0).error(format_args!("{error}")),
+        }
+        Failure::exit1()
+    }
+
+    fn stdout_failed(&self, error: std::io::Error) -> u8 {
+        Logger::stderr(NAME, 0).error(format_args!("{}", RunError::WriteStdout(error)));
+        1
     }
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
     let plugin = Plugin::new(NAME)
         .unknown_args(UnknownArgs::PassToPlugin)
         .usage(USAGE);
-    let canonical = match canonical_request(&args) {
-        Ok(Some(bytes)) => bytes,
-        Ok(None) => return plugin.run(handle),
-        Err(code) => return code,
-    };
-    let stdout = std::io::stdout();
-    let code = plugin.run_with(
-        PluginIo {
-            args,
-            stdin: &mut canonical.as_slice(),
-            stdout: &mut stdout.lock(),
-            stderr: Box::new(std::io::stderr()),
-        },
-        handle,
-    );
-    ExitCode::from(code)
+    run_process(&EcrDialect { plugin })
 }

@@ -7,126 +7,59 @@
 //! `v1beta1` (answered in the same version). Messages never quote the document, which may
 //! hold a service-account token.
 
-use std::collections::BTreeMap;
-
+use kcred_api::go::lenient::{self, LenientDecodeError};
+use kcred_api::go::strict::{interpret_gvk, InterpretError};
 use kcred_api::request::{CredentialProviderRequest, REQUEST_KIND};
-use kcred_api::{ApiVersion, Secret};
-use serde_json::Value;
+use kcred_api::ApiVersion;
 
 /// Why stdin is not a request upstream would accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
-    /// Not a JSON object.
-    #[error("couldn't get version/kind; json parse error: {0}")]
-    NotJson(String),
-    /// `apiVersion` has more than one `/`.
-    #[error("unexpected GroupVersion string: {0}")]
-    BadGroupVersion(String),
+    /// The `apiVersion`/`kind` sniff failed: not JSON, a non-string `apiVersion`/`kind`, or
+    /// more than one `/` in `apiVersion` (apimachinery's messages,
+    /// [`kcred_api::go::strict::interpret_gvk`]).
+    #[error(transparent)]
+    Sniff(#[from] InterpretError),
     /// Not a version of `credentialprovider.kubelet.k8s.io` this plugin speaks.
     #[error("group version {0} is not supported")]
     UnsupportedGroupVersion(String),
     /// Another kind.
     #[error("kind was {0:?}, expected CredentialProviderRequest")]
     WrongKind(String),
-    /// A field of the wrong JSON type.
-    #[error("json: cannot unmarshal {found} into Go struct field CredentialProviderRequest.{field} of type {want}")]
-    FieldType {
-        /// The field.
-        field: &'static str,
-        /// The JSON type found.
-        found: &'static str,
-        /// The Go type expected.
-        want: &'static str,
-    },
+    /// A field of the wrong JSON type (Go's `json: cannot unmarshal …`).
+    #[error(transparent)]
+    Decode(LenientDecodeError),
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
-fn string_field(
-    doc: &serde_json::Map<String, Value>,
-    field: &'static str,
-) -> Result<String, RequestError> {
-    match doc.get(field) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(RequestError::FieldType {
-            field,
-            found: json_type(other),
-            want: "string",
-        }),
-    }
-}
-
-/// Decodes stdin as upstream's plugin does (plus the two older versions).
+/// Decodes stdin as upstream's plugin does (plus the two older versions): apimachinery's
+/// sniff, the version and kind checks, then the shared lenient decoder with
+/// [`kcred_api::go::lenient::ECR`] (exact keys, unknown fields ignored, Go's error texts).
 pub fn decode_request(bytes: &[u8]) -> Result<CredentialProviderRequest, RequestError> {
-    let doc: Value =
-        serde_json::from_slice(bytes).map_err(|e| RequestError::NotJson(e.to_string()))?;
-    let Value::Object(doc) = doc else {
-        return Err(RequestError::NotJson(format!(
-            "cannot unmarshal {} into Go value of type struct",
-            json_type(&doc)
-        )));
+    let gvk = interpret_gvk(bytes)?;
+    let api_version = if gvk.group.is_empty() {
+        gvk.version
+    } else {
+        format!("{}/{}", gvk.group, gvk.version)
     };
-    let api_version = string_field(&doc, "apiVersion")?;
-    let kind = string_field(&doc, "kind")?;
-    if api_version.matches('/').count() > 1 {
-        return Err(RequestError::BadGroupVersion(api_version));
-    }
     let version = ApiVersion::parse(&api_version)
         .ok_or_else(|| RequestError::UnsupportedGroupVersion(api_version.clone()))?;
-    if kind != REQUEST_KIND {
-        return Err(RequestError::WrongKind(kind));
+    if gvk.kind != REQUEST_KIND {
+        return Err(RequestError::WrongKind(gvk.kind));
     }
-    let mut request = CredentialProviderRequest::new(version, string_field(&doc, "image")?);
+    let fields = lenient::decode_request(bytes, &lenient::ECR).map_err(RequestError::Decode)?;
+    let mut request = CredentialProviderRequest::new(version, fields.image);
     if version.supports_service_account_token() {
-        let token = string_field(&doc, "serviceAccountToken")?;
-        if !token.is_empty() {
-            request.service_account_token = Some(Secret::from(token));
-        }
-        request.service_account_annotations = annotations(&doc)?;
+        request.service_account_token =
+            Some(fields.service_account_token).filter(|t| !t.is_empty());
+        request.service_account_annotations = fields.service_account_annotations;
     }
     Ok(request)
-}
-
-fn annotations(
-    doc: &serde_json::Map<String, Value>,
-) -> Result<BTreeMap<String, String>, RequestError> {
-    let field = "serviceAccountAnnotations";
-    match doc.get(field) {
-        None | Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                // Go decodes null into a map[string]string element as "".
-                Value::Null => Ok((k.clone(), String::new())),
-                other => Err(RequestError::FieldType {
-                    field,
-                    found: json_type(other),
-                    want: "string",
-                }),
-            })
-            .collect(),
-        Some(other) => Err(RequestError::FieldType {
-            field,
-            found: json_type(other),
-            want: "map[string]string",
-        }),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kcred_api::Secret;
 
     #[test]
     fn upstream_messages() {

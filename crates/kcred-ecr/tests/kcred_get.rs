@@ -103,9 +103,9 @@ fn auth_json_from_kcred_get_pulls_from_a_registry_holding_the_moto_token() {
     // skopeo sees the ECR host; the proxy sends its plain-HTTP traffic to the registry.
     let skopeo = ProxiedInspect::plain_http(&tools, &node, ECR_HOST, &registry, image());
     let inspected = skopeo.assert_pulls(&authfile, &registry);
-    assert_eq!(inspected.get_str("Digest"), Some(digest.as_str()));
+    assert_eq!(inspected["Digest"].as_str(), Some(digest.as_str()));
     assert_eq!(
-        inspected.get_str("Name"),
+        inspected["Name"].as_str(),
         Some(format!("{ECR_HOST}/team/app").as_str())
     );
     skopeo

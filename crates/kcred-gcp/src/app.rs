@@ -7,13 +7,13 @@
 
 use std::io::Read;
 
-use kcred_plugin::{read_bounded, RunError};
+use kcred_plugin::{run_dialect, Dialect, Failure, RunError, Start};
 
 use crate::cli::{self, Command, Options};
-use crate::flow::{validate_flags, FlowFlags};
+use crate::flow::{validate_flags, AuthFlow, FlowFlags};
 use crate::http::TrustRoots;
 use crate::provider::{Clients, Endpoints, Provider, WorkloadIdentityConfig};
-use crate::request::decode_request;
+use crate::request::{decode_request, PluginRequest};
 use crate::response::{
     empty_response, success_response, CachePolicy, CACHE_DURATION_ENV, CACHE_TYPE_ENV,
 };
@@ -38,15 +38,6 @@ pub struct Outcome {
     pub stdout: Vec<u8>,
 }
 
-impl Outcome {
-    fn fail() -> Self {
-        Outcome {
-            exit_code: 1,
-            stdout: Vec::new(),
-        }
-    }
-}
-
 /// The HTTP clients an invocation uses, from the environment.
 pub fn clients_from_env(env: &dyn Fn(&str) -> Option<String>) -> Clients {
     let endpoints = Endpoints::with_overrides(
@@ -62,124 +53,175 @@ pub fn clients_from_env(env: &dyn Fn(&str) -> Option<String>) -> Clients {
 }
 
 /// Runs `auth-provider-gcp` with `args` (without the program name), environment `env`
-/// and standard input `stdin`.
+/// and standard input `stdin`: the SDK's run loop ([`kcred_plugin::run_dialect`]) in
+/// upstream's dialect ([`GcpDialect`]).
 pub fn run<S: AsRef<str>>(
     args: &[S],
     env: &dyn Fn(&str) -> Option<String>,
     stdin: &mut dyn Read,
 ) -> Outcome {
-    let opts = match cli::parse(args) {
-        Ok(Command::GetCredentials(opts)) => opts,
-        Ok(Command::Help) => {
-            return Outcome {
-                exit_code: 0,
-                stdout: cli::USAGE.as_bytes().to_vec(),
-            }
-        }
-        Err(e) => {
-            crate::error!("Error: {e}");
-            return Outcome::fail();
-        }
-    };
-    crate::log::LOG.configure(opts.verbosity, opts.skip_headers);
-    get_credentials(&opts, env, stdin)
+    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+    let mut stdout = Vec::new();
+    let code = run_dialect(&GcpDialect { env }, &args, stdin, &mut stdout);
+    Outcome {
+        exit_code: i32::from(code),
+        stdout,
+    }
 }
 
-fn get_credentials(
-    opts: &Options,
-    env: &dyn Fn(&str) -> Option<String>,
-    stdin: &mut dyn Read,
-) -> Outcome {
-    let validated = match validate_flags(&FlowFlags {
-        auth_flow: opts.auth_flow.clone(),
-        identity_provider: opts.identity_provider.clone(),
-        project_id: opts.project_id.clone(),
-    }) {
-        Ok(v) => v,
-        Err(e) => {
-            crate::error!("{e}");
-            return Outcome::fail();
+/// Upstream's dialect of the plugin protocol: cobra/pflag arguments ([`crate::cli`]), the
+/// flag rules and cache variables checked before stdin is read, the request decoded
+/// leniently ([`crate::request`]), klog `E` lines, exit 1 (or an empty answer and exit 0
+/// under `--upstream-compat-exit0`). `env` is the process environment (a map in tests).
+pub struct GcpDialect<'e> {
+    /// Looks up an environment variable.
+    pub env: &'e dyn Fn(&str) -> Option<String>,
+}
+
+/// What a run knows once the command line and environment are accepted.
+#[derive(Debug)]
+pub struct Session {
+    opts: Options,
+    flow: AuthFlow,
+    policy: CachePolicy,
+}
+
+/// A failed step: the klog `E` line to print, and whether a provider failed (the only
+/// failure `--upstream-compat-exit0` turns into an empty answer).
+#[derive(Debug)]
+pub struct Failed {
+    message: String,
+    provider_failed: bool,
+}
+
+impl Failed {
+    fn line(message: impl std::fmt::Display) -> Self {
+        Failed {
+            message: message.to_string(),
+            provider_failed: false,
         }
-    };
-    if let Some(w) = &validated.warning {
-        crate::warning!("{w}");
     }
-    crate::info!(2, "get-credentials (authFlow {})", validated.flow.as_str());
+}
 
-    let policy = match CachePolicy::from_env_values(
-        env(CACHE_DURATION_ENV).as_deref(),
-        env(CACHE_TYPE_ENV).as_deref(),
-    ) {
-        Ok(p) => p,
-        Err(e) => {
-            crate::error!("error getting authentication response from provider: {e}");
-            return Outcome::fail();
+impl Dialect for GcpDialect<'_> {
+    type Session = Session;
+    type Request = PluginRequest;
+    type Error = Failed;
+
+    fn start(&self, args: &[String]) -> Result<Start<Session>, Failed> {
+        let opts = match cli::parse(args) {
+            Ok(Command::GetCredentials(opts)) => opts,
+            Ok(Command::Help) => {
+                return Ok(Start::Exit {
+                    stdout: cli::USAGE.to_owned(),
+                    status: 0,
+                })
+            }
+            Err(e) => return Err(Failed::line(format_args!("Error: {e}"))),
+        };
+        crate::log::LOG.configure(opts.verbosity, opts.skip_headers);
+        let validated = validate_flags(&FlowFlags {
+            auth_flow: opts.auth_flow.clone(),
+            identity_provider: opts.identity_provider.clone(),
+            project_id: opts.project_id.clone(),
+        })
+        .map_err(Failed::line)?;
+        if let Some(w) = &validated.warning {
+            crate::warning!("{w}");
         }
-    };
+        crate::info!(2, "get-credentials (authFlow {})", validated.flow.as_str());
+        let env = self.env;
+        let policy = CachePolicy::from_env_values(
+            env(CACHE_DURATION_ENV).as_deref(),
+            env(CACHE_TYPE_ENV).as_deref(),
+        )
+        .map_err(|e| {
+            Failed::line(format_args!(
+                "error getting authentication response from provider: {e}"
+            ))
+        })?;
+        Ok(Start::Serve(Session {
+            opts,
+            flow: validated.flow,
+            policy,
+        }))
+    }
 
-    let input = match read_bounded(stdin, MAX_REQUEST_BYTES) {
-        Ok(input) => input,
-        Err(RunError::RequestTooLarge { .. }) => {
-            crate::error!(
+    fn max_request_bytes(&self, _: &Session) -> usize {
+        MAX_REQUEST_BYTES
+    }
+
+    fn stdin_error(&self, _: &Session, error: RunError) -> Failed {
+        match error {
+            RunError::RequestTooLarge { .. } => Failed::line(format_args!(
                 "error unmarshaling auth credential request: larger than {MAX_REQUEST_BYTES} bytes"
-            );
-            return Outcome::fail();
+            )),
+            // `reading the request from stdin: <io error>`
+            other => Failed::line(other),
         }
-        // `reading the request from stdin: <io error>`
-        Err(e) => {
-            crate::error!("{e}");
-            return Outcome::fail();
-        }
-    };
-    let request = match decode_request(&input) {
-        Ok(r) => r,
-        Err(e) => {
-            crate::error!("{e}");
-            return Outcome::fail();
-        }
-    };
-    let version = request.response_version();
+    }
 
-    let wi = WorkloadIdentityConfig {
-        identity_provider: opts.identity_provider.clone(),
-        project_id: opts.project_id.clone(),
-        impersonate_service_account: Some(opts.impersonate_service_account.clone())
-            .filter(|s| !s.is_empty()),
-        impersonate_from_annotation: opts.impersonate_from_annotation,
-    };
-    let provider = Provider::for_flow(validated.flow, &request, wi);
-    let clients = clients_from_env(env);
-    match provider.provide(&request.image, &clients) {
-        Ok(credentials) => {
-            let response = success_response(version, &policy, credentials);
-            crate::info!(
-                2,
-                "credentials for {} registr{} of image {:?}, cacheDuration {}",
-                response.auth.len(),
-                if response.auth.len() == 1 { "y" } else { "ies" },
-                request.image,
-                response
-                    .cache_duration
-                    .map_or_else(|| "unset".to_owned(), |d| d.to_string())
-            );
-            Outcome {
-                exit_code: 0,
-                stdout: response.encode(),
-            }
-        }
-        Err(e) => {
-            crate::error!(
-                "auth-provider-gcp: no credentials for image {:?}: {e}",
-                request.image
-            );
-            if opts.upstream_compat_exit0 {
-                Outcome {
-                    exit_code: 0,
-                    stdout: empty_response(version, &policy).encode(),
+    fn decode(&self, _: &Session, input: &[u8]) -> Result<PluginRequest, Failed> {
+        let request = decode_request(input).map_err(Failed::line)?;
+        kcred_plugin::secrets::register(request.service_account_token.expose());
+        Ok(request)
+    }
+
+    fn answer(&self, session: &Session, request: &PluginRequest) -> Result<Vec<u8>, Failed> {
+        let opts = &session.opts;
+        let wi = WorkloadIdentityConfig {
+            identity_provider: opts.identity_provider.clone(),
+            project_id: opts.project_id.clone(),
+            impersonate_service_account: Some(opts.impersonate_service_account.clone())
+                .filter(|s| !s.is_empty()),
+            impersonate_from_annotation: opts.impersonate_from_annotation,
+        };
+        let provider = Provider::for_flow(session.flow, request, wi);
+        let clients = clients_from_env(self.env);
+        match provider.provide(&request.image, &clients) {
+            Ok(credentials) => {
+                let response =
+                    success_response(request.response_version(), &session.policy, credentials);
+                for auth in response.auth.values() {
+                    kcred_plugin::secrets::register(auth.password.expose());
                 }
-            } else {
-                Outcome::fail()
+                crate::info!(
+                    2,
+                    "credentials for {} registr{} of image {:?}, cacheDuration {}",
+                    response.auth.len(),
+                    if response.auth.len() == 1 { "y" } else { "ies" },
+                    request.image,
+                    response
+                        .cache_duration
+                        .map_or_else(|| "unset".to_owned(), |d| d.to_string())
+                );
+                Ok(response.encode())
             }
+            Err(e) => Err(Failed {
+                message: format!(
+                    "auth-provider-gcp: no credentials for image {:?}: {e}",
+                    request.image
+                ),
+                provider_failed: true,
+            }),
+        }
+    }
+
+    fn report(
+        &self,
+        session: Option<&Session>,
+        request: Option<&PluginRequest>,
+        error: Failed,
+    ) -> Failure {
+        crate::error!("{}", error.message);
+        match (session, request) {
+            (Some(s), Some(r)) if error.provider_failed && s.opts.upstream_compat_exit0 => {
+                Failure {
+                    stdout: empty_response(r.response_version(), &s.policy).encode(),
+                    status: 0,
+                }
+            }
+            _ => Failure::exit1(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Command line, parsed as upstream's cobra/pflag command does: `get-credentials` with
+//! Command line, parsed as upstream's cobra/pflag command does (the SDK's
+//! [`kcred_plugin::pflag`], shared with ACR): `get-credentials` with
 //! `--authFlow`/`-a`, `--identity-provider`, `--project-id`, every klog flag (GKE passes
 //! `--v=3`; `_` and `-` are interchangeable in klog names), flags anywhere, `--` ending
 //! them, `--flag=value`, `--flag value`, `-a value`, `-avalue`, `-a=value`.
@@ -7,6 +8,7 @@
 //! `--impersonate-from-annotation`.
 
 use kcred_api::gostr::strconv_quote;
+use kcred_plugin::pflag::{self, parse_bool, parse_int, Flag, Kind, PflagError};
 use thiserror::Error;
 
 /// Options of `get-credentials`.
@@ -58,149 +60,56 @@ pub enum Command {
 /// A command line cobra would refuse (exit code 1).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CliError {
-    /// An unknown `--name`.
-    #[error("unknown flag: --{0}")]
-    UnknownFlag(String),
-    /// An unknown `-x`.
-    #[error("unknown shorthand flag: '{short}' in -{arg}")]
-    UnknownShorthand {
-        /// The letter.
-        short: char,
-        /// The argument it appeared in (without the dash).
-        arg: String,
-    },
-    /// A value flag at the end of the line.
-    #[error("flag needs an argument: {0}")]
-    MissingValue(String),
-    /// A value the flag's type rejects.
-    #[error("invalid argument {} for {} flag: {reason}", strconv_quote(.value), strconv_quote(.flag))]
-    InvalidValue {
-        /// `-v, --v` style name.
-        flag: String,
-        /// The value.
-        value: String,
-        /// Go's parse error.
-        reason: String,
-    },
+    /// A flag error, in pflag's words ([`kcred_plugin::pflag`]).
+    #[error(transparent)]
+    Flag(#[from] PflagError),
     /// A first positional argument other than `get-credentials`.
     #[error("unknown command {} for \"auth-provider-gcp\"", strconv_quote(.0))]
     UnknownCommand(String),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Bool,
-    Value,
-}
-
-struct Spec {
-    name: &'static str,
-    short: Option<char>,
-    kind: Kind,
-    klog: bool,
-}
-
-const fn own(name: &'static str, short: Option<char>, kind: Kind) -> Spec {
-    Spec {
-        name,
-        short,
-        kind,
-        klog: false,
-    }
-}
-
-const fn klog(name: &'static str, short: Option<char>, kind: Kind) -> Spec {
-    Spec {
-        name,
-        short,
-        kind,
-        klog: true,
-    }
-}
-
-const SPECS: [Spec; 21] = [
-    own("authFlow", Some('a'), Kind::Value),
-    own("identity-provider", None, Kind::Value),
-    own("project-id", None, Kind::Value),
-    own("impersonate-service-account", None, Kind::Value),
-    own("impersonate-from-annotation", None, Kind::Bool),
-    own("upstream-compat-exit0", None, Kind::Bool),
-    own("help", Some('h'), Kind::Bool),
-    klog("v", Some('v'), Kind::Value),
-    klog("vmodule", None, Kind::Value),
-    klog("log_dir", None, Kind::Value),
-    klog("log_file", None, Kind::Value),
-    klog("log_file_max_size", None, Kind::Value),
-    klog("logtostderr", None, Kind::Bool),
-    klog("alsologtostderr", None, Kind::Bool),
-    klog("stderrthreshold", None, Kind::Value),
-    klog("add_dir_header", None, Kind::Bool),
-    klog("skip_headers", None, Kind::Bool),
-    klog("skip_log_headers", None, Kind::Bool),
-    klog("one_output", None, Kind::Bool),
-    klog("log_backtrace_at", None, Kind::Value),
-    klog("legacy_stderr_threshold_behavior", None, Kind::Bool),
+/// The flags of `auth-provider-gcp get-credentials`: its own, then klog's (`klog.InitFlags`).
+const FLAGS: [Flag; 21] = [
+    Flag::value("authFlow", Some('a')),
+    Flag::value("identity-provider", None),
+    Flag::value("project-id", None),
+    Flag::value("impersonate-service-account", None),
+    Flag::bool("impersonate-from-annotation", None),
+    Flag::bool("upstream-compat-exit0", None),
+    Flag::bool("help", Some('h')),
+    Flag::value("v", Some('v')).klog(),
+    Flag::value("vmodule", None).klog(),
+    Flag::value("log_dir", None).klog(),
+    Flag::value("log_file", None).klog(),
+    Flag::value("log_file_max_size", None).klog(),
+    Flag::bool("logtostderr", None).klog(),
+    Flag::bool("alsologtostderr", None).klog(),
+    Flag::value("stderrthreshold", None).klog(),
+    Flag::bool("add_dir_header", None).klog(),
+    Flag::bool("skip_headers", None).klog(),
+    Flag::bool("skip_log_headers", None).klog(),
+    Flag::bool("one_output", None).klog(),
+    Flag::value("log_backtrace_at", None).klog(),
+    Flag::bool("legacy_stderr_threshold_behavior", None).klog(),
 ];
 
-fn lookup_long(name: &str) -> Option<&'static Spec> {
-    SPECS.iter().find(|s| s.name == name).or_else(|| {
-        let normalized = name.replace('-', "_");
-        SPECS.iter().find(|s| s.klog && s.name == normalized)
-    })
-}
-
-fn lookup_short(c: char) -> Option<&'static Spec> {
-    SPECS.iter().find(|s| s.short == Some(c))
-}
-
-fn display_name(spec: &Spec) -> String {
-    match spec.short {
-        Some(c) => format!("-{c}, --{}", spec.name),
-        None => format!("--{}", spec.name),
-    }
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_bool(spec: &Spec, value: &str) -> Result<bool, CliError> {
-    match value {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-        _ => Err(CliError::InvalidValue {
-            flag: display_name(spec),
-            value: value.to_owned(),
-            reason: format!(
-                "strconv.ParseBool: parsing {}: invalid syntax",
-                strconv_quote(value)
-            ),
-        }),
-    }
-}
-
-fn apply(opts: &mut Options, spec: &Spec, value: &str) -> Result<(), CliError> {
-    let flag_bool = |v: &str| parse_bool(spec, v);
-    match spec.name {
+fn apply(opts: &mut Options, help: &mut bool, flag: &Flag, value: &str) -> Result<(), PflagError> {
+    match flag.name {
         "authFlow" => opts.auth_flow = value.to_owned(),
         "identity-provider" => opts.identity_provider = value.to_owned(),
         "project-id" => opts.project_id = value.to_owned(),
         "impersonate-service-account" => opts.impersonate_service_account = value.to_owned(),
-        "impersonate-from-annotation" => opts.impersonate_from_annotation = flag_bool(value)?,
-        "upstream-compat-exit0" => opts.upstream_compat_exit0 = flag_bool(value)?,
-        "skip_headers" => opts.skip_headers = flag_bool(value)?,
-        "v" => {
-            let level: i32 = value.parse().map_err(|_| CliError::InvalidValue {
-                flag: display_name(spec),
-                value: value.to_owned(),
-                reason: format!(
-                    "strconv.ParseInt: parsing {}: invalid syntax",
-                    strconv_quote(value)
-                ),
-            })?;
-            opts.verbosity = u32::try_from(level).unwrap_or(0);
+        "impersonate-from-annotation" => {
+            opts.impersonate_from_annotation = parse_bool(flag, value)?
         }
+        "upstream-compat-exit0" => opts.upstream_compat_exit0 = parse_bool(flag, value)?,
+        "skip_headers" => opts.skip_headers = parse_bool(flag, value)?,
+        "help" => *help = parse_bool(flag, value)?,
+        "v" => opts.verbosity = u32::try_from(parse_int(flag, value)?).unwrap_or(0),
         _ => {
             // Other klog flags are accepted for compatibility; booleans are still checked.
-            if spec.kind == Kind::Bool {
-                flag_bool(value)?;
+            if flag.kind == Kind::Bool {
+                parse_bool(flag, value)?;
             }
         }
     }
@@ -211,88 +120,14 @@ fn apply(opts: &mut Options, spec: &Spec, value: &str) -> Result<(), CliError> {
 pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, CliError> {
     let mut opts = Options::default();
     let mut help = false;
-    let mut positional: Vec<&str> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i].as_ref();
-        i += 1;
-        if arg == "--" {
-            positional.extend(args[i..].iter().map(AsRef::as_ref));
-            break;
-        }
-        if let Some(long) = arg.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
-            };
-            let spec = lookup_long(name).ok_or_else(|| CliError::UnknownFlag(name.to_owned()))?;
-            let value = match (spec.kind, inline) {
-                (_, Some(v)) => v.to_owned(),
-                (Kind::Bool, None) => "true".to_owned(),
-                (Kind::Value, None) => {
-                    let v = args
-                        .get(i)
-                        .ok_or_else(|| CliError::MissingValue(format!("--{name}")))?;
-                    i += 1;
-                    v.as_ref().to_owned()
-                }
-            };
-            if spec.name == "help" {
-                help = parse_bool(spec, &value)?;
-            } else {
-                apply(&mut opts, spec, &value)?;
-            }
-            continue;
-        }
-        if let Some(shorts) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
-            let mut rest = shorts;
-            while let Some(c) = rest.chars().next() {
-                rest = &rest[c.len_utf8()..];
-                let spec = lookup_short(c).ok_or_else(|| CliError::UnknownShorthand {
-                    short: c,
-                    arg: shorts.to_owned(),
-                })?;
-                let inline = rest.strip_prefix('=');
-                let value = match spec.kind {
-                    Kind::Bool => match inline {
-                        Some(v) => {
-                            rest = "";
-                            v.to_owned()
-                        }
-                        None => "true".to_owned(),
-                    },
-                    Kind::Value => {
-                        let v = if let Some(v) = inline {
-                            v.to_owned()
-                        } else if !rest.is_empty() {
-                            rest.to_owned()
-                        } else {
-                            let v = args.get(i).ok_or_else(|| {
-                                CliError::MissingValue(format!("'{c}' in -{shorts}"))
-                            })?;
-                            i += 1;
-                            v.as_ref().to_owned()
-                        };
-                        rest = "";
-                        v
-                    }
-                };
-                if spec.name == "help" {
-                    help = parse_bool(spec, &value)?;
-                } else {
-                    apply(&mut opts, spec, &value)?;
-                }
-            }
-            continue;
-        }
-        positional.push(arg);
-    }
-    match positional.first() {
-        None => Ok(Command::Help),
-        Some(&"help") => Ok(Command::Help),
-        Some(&"get-credentials") if help => Ok(Command::Help),
-        Some(&"get-credentials") => Ok(Command::GetCredentials(opts)),
-        Some(other) => Err(CliError::UnknownCommand((*other).to_owned())),
+    let positional = pflag::parse_with(&FLAGS, args, |flag, value| {
+        apply(&mut opts, &mut help, flag, value)
+    })?;
+    match positional.first().map(String::as_str) {
+        None | Some("help") => Ok(Command::Help),
+        Some("get-credentials") if help => Ok(Command::Help),
+        Some("get-credentials") => Ok(Command::GetCredentials(opts)),
+        Some(other) => Err(CliError::UnknownCommand(other.to_owned())),
     }
 }
 

@@ -2,21 +2,19 @@
 //! `.dockercfg` map (what the `google-dockercfg` metadata attribute holds), `config.json`
 //! (`{"auths": {...}}`) and the `auth` field (`base64(username:password)`).
 //!
-//! Go's `encoding/json` semantics are kept where they change results: object keys match
-//! field names case-insensitively, unknown keys are ignored, `null` leaves a field empty,
-//! a later duplicate key wins, and any error fails the whole document with upstream's
-//! message (`error occurred while trying to unmarshal json`), which quotes nothing, so no
-//! credential can reach a log through it.
+//! The parsing is kcred-match's, the one docker config parser of kcred
+//! ([`kcred_match::keyring`]: Go `encoding/json` key folding, unknown keys ignored, `null`
+//! leaving a field empty, `"auths": null` clearing the map); this module adds upstream's
+//! search path and messages: any error fails the whole document with
+//! `error occurred while trying to unmarshal json`, which quotes nothing, so no credential
+//! can reach a log through it.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use kcred_api::Secret;
-use kcred_match::keyring::AuthFieldError;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::Deserialize;
+use kcred_match::keyring::{self, AuthFieldError};
 use thiserror::Error;
 
 /// A registry key (as written, e.g. `https://hello.kubernetes.io`) → credentials.
@@ -63,113 +61,12 @@ pub enum DockerConfigError {
 /// the trimmed value ends with `=`, unpadded otherwise, `\r`/`\n` skipped, split at the first
 /// `:`); this maps its error onto this crate's error type, with the same texts.
 pub fn decode_auth_field(field: &str) -> Result<(String, Secret), DockerConfigError> {
-    kcred_match::keyring::decode_auth_field(field).map_err(|e| match e {
-        AuthFieldError::Base64 { offset } => DockerConfigError::AuthBase64 { offset },
-        // `AuthFieldError` is non-exhaustive: any other reason is a malformed field too.
-        AuthFieldError::MissingColon | _ => DockerConfigError::AuthFormat,
-    })
+    keyring::decode_auth_field(field).map_err(auth_error)
 }
 
 /// Upstream `encodeDockerConfigFieldAuth`: padded standard base64 of `username:password`.
 pub fn encode_auth_field(username: &str, password: &Secret) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()))
-}
-
-/// The four string fields of an entry as they appear in JSON (upstream
-/// `dockerConfigEntryWithAuth`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RawDockerConfigEntry {
-    /// `username`
-    pub username: String,
-    /// `password`
-    pub password: Secret,
-    /// `email`
-    pub email: String,
-    /// `auth`
-    pub auth: String,
-}
-
-impl RawDockerConfigEntry {
-    /// Upstream `DockerConfigEntry.UnmarshalJSON` after the JSON step: a non-empty `auth`
-    /// replaces username and password. On an `auth` error the entry Go leaves behind
-    /// (username and password empty, email kept) is returned with the error.
-    pub fn resolve(self) -> Result<DockerConfigEntry, (DockerConfigEntry, DockerConfigError)> {
-        if self.auth.is_empty() {
-            return Ok(DockerConfigEntry {
-                username: self.username,
-                password: self.password,
-                email: self.email,
-            });
-        }
-        match decode_auth_field(&self.auth) {
-            Ok((username, password)) => Ok(DockerConfigEntry {
-                username,
-                password,
-                email: self.email,
-            }),
-            Err(e) => Err((
-                DockerConfigEntry {
-                    username: String::new(),
-                    password: Secret::default(),
-                    email: self.email,
-                },
-                e,
-            )),
-        }
-    }
-}
-
-/// Which field a JSON key names (ASCII case-insensitive, as Go matches struct fields).
-fn field_of(key: &str) -> Option<usize> {
-    ["username", "password", "email", "auth"]
-        .iter()
-        .position(|f| f.eq_ignore_ascii_case(key))
-}
-
-impl<'de> Deserialize<'de> for RawDockerConfigEntry {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct EntryVisitor;
-        impl<'de> Visitor<'de> for EntryVisitor {
-            type Value = RawDockerConfigEntry;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a docker config entry object")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(RawDockerConfigEntry::default())
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut raw = RawDockerConfigEntry::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match field_of(&key) {
-                        Some(i) => {
-                            let value: Option<String> = map.next_value()?;
-                            if let Some(v) = value {
-                                match i {
-                                    0 => raw.username = v,
-                                    1 => raw.password = Secret::new(v),
-                                    2 => raw.email = v,
-                                    _ => raw.auth = v,
-                                }
-                            }
-                        }
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(raw)
-            }
-        }
-        d.deserialize_any(EntryVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for DockerConfigEntry {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        RawDockerConfigEntry::deserialize(d)?
-            .resolve()
-            .map_err(|(_, e)| de::Error::custom(e))
-    }
 }
 
 impl DockerConfigEntry {
@@ -178,9 +75,11 @@ impl DockerConfigEntry {
     pub fn from_json(
         bytes: &[u8],
     ) -> Result<DockerConfigEntry, (DockerConfigEntry, DockerConfigError)> {
-        let raw: RawDockerConfigEntry = serde_json::from_slice(bytes)
-            .map_err(|_| (DockerConfigEntry::default(), DockerConfigError::Unmarshal))?;
-        raw.resolve()
+        match keyring::decode_entry(bytes) {
+            Ok(entry) => Ok(entry.into()),
+            Err(Ok(partial)) => Err((partial.entry.into(), auth_error(partial.error))),
+            Err(Err(_)) => Err((DockerConfigEntry::default(), DockerConfigError::Unmarshal)),
+        }
     }
 
     /// Upstream `DockerConfigEntry.MarshalJSON`: `username`, `password`, `email`, `auth`,
@@ -204,48 +103,38 @@ impl DockerConfigEntry {
 
 /// Upstream `ReadDockerConfigFileFromBytes`: a legacy `.dockercfg` map.
 pub fn parse_dockercfg(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
-    let map: Option<DockerConfig> =
-        serde_json::from_slice(bytes).map_err(|_| DockerConfigError::Unmarshal)?;
-    Ok(map.unwrap_or_default())
-}
-
-/// The top level of a `config.json`: only `auths` (any case) is read.
-struct ConfigJson(DockerConfig);
-
-impl<'de> Deserialize<'de> for ConfigJson {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct TopVisitor;
-        impl<'de> Visitor<'de> for TopVisitor {
-            type Value = ConfigJson;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a docker config.json object")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(ConfigJson(DockerConfig::new()))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut auths = DockerConfig::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    if key.eq_ignore_ascii_case("auths") {
-                        let value: Option<DockerConfig> = map.next_value()?;
-                        // Go decodes into the existing map: later duplicates add entries.
-                        auths.extend(value.unwrap_or_default());
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-                Ok(ConfigJson(auths))
-            }
-        }
-        d.deserialize_any(TopVisitor)
-    }
+    keyring::parse_dockercfg(bytes)
+        .map(convert)
+        .map_err(|_| DockerConfigError::Unmarshal)
 }
 
 /// Upstream `readDockerConfigJSONFileFromBytes`: the `auths` of a `config.json`.
 pub fn parse_config_json(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError> {
-    let cfg: ConfigJson =
-        serde_json::from_slice(bytes).map_err(|_| DockerConfigError::Unmarshal)?;
-    Ok(cfg.0)
+    keyring::parse_config_json(bytes)
+        .map(convert)
+        .map_err(|_| DockerConfigError::Unmarshal)
+}
+
+fn convert(cfg: keyring::DockerConfig) -> DockerConfig {
+    cfg.into_iter().map(|(k, e)| (k, e.into())).collect()
+}
+
+impl From<keyring::DockerConfigEntry> for DockerConfigEntry {
+    fn from(e: keyring::DockerConfigEntry) -> Self {
+        DockerConfigEntry {
+            username: e.username,
+            password: e.password,
+            email: e.email,
+        }
+    }
+}
+
+fn auth_error(e: AuthFieldError) -> DockerConfigError {
+    match e {
+        AuthFieldError::Base64 { offset } => DockerConfigError::AuthBase64 { offset },
+        // `AuthFieldError` is non-exhaustive: any other reason is a malformed field too.
+        AuthFieldError::MissingColon | _ => DockerConfigError::AuthFormat,
+    }
 }
 
 /// The directories upstream searches for docker config files.
@@ -322,6 +211,24 @@ pub fn read_docker_config_file(paths: &SearchPaths) -> Result<DockerConfig, Dock
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auths_null_and_unicode_folding_match_go() {
+        // Go zeroes the map on `"auths": null`: entries read before it are dropped.
+        let doc = br#"{"auths":{"a.io":{"username":"u","password":"p"}},"auths":null}"#;
+        assert!(parse_config_json(doc).unwrap().is_empty());
+        // A repeated `auths` object merges into the same map.
+        let doc = br#"{"auths":{"a.io":{"username":"u"}},"AUTHS":{"b.io":{"username":"v"}}}"#;
+        assert_eq!(parse_config_json(doc).unwrap().len(), 2);
+        // Go's foldName: the long s (U+017F) folds to `s`, the dotless i does not fold to `i`.
+        let doc = "{\"authſ\":{\"a.io\":{\"uſername\":\"u\"}}}";
+        assert_eq!(
+            parse_config_json(doc.as_bytes()).unwrap()["a.io"].username,
+            "u"
+        );
+        let doc = "{\"a.io\":{\"emaıl\":\"e\"}}";
+        assert_eq!(parse_dockercfg(doc.as_bytes()).unwrap()["a.io"].email, "");
+    }
     use proptest::prelude::*;
 
     #[test]

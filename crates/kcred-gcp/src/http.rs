@@ -1,112 +1,29 @@
-//! A small blocking HTTP client: one timeout per call (connect, send and body included),
-//! a 10 MiB body cap, status codes returned rather than turned into errors, and TLS trust
-//! roots read from the system (or `SSL_CERT_FILE` / `SSL_CERT_DIR`) only when an `https`
-//! URL is first used, so the metadata-only path never touches the CA bundle.
+//! The HTTP client of every call: kcred-http's (shared with kcred-acr: one ureq build,
+//! `TCP_NODELAY` and one write per request, trust roots found as Go's `crypto/x509` finds them
+//! on Linux, read only when an `https` URL is first used, so the metadata-only path never
+//! touches the CA bundle; `docs/plugin-sdk.md`, "HTTP and trust"), with one timeout per call
+//! (connect, send and body included), upstream's 10 MiB body cap, status codes returned
+//! rather than turned into errors, and this plugin's Go-shaped messages.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
+use kcred_http::{
+    ClientSettings, HttpRequest, Method, Roots, Transport, TransportError, UreqTransport,
+};
 use thiserror::Error;
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::Agent;
+
+pub use kcred_http::redact_url;
+pub use kcred_http::trust::{
+    CERT_DIRECTORIES as SYSTEM_CERT_DIRS, CERT_FILES as SYSTEM_CERT_FILES,
+};
 
 /// Upstream `maxReadLength`: a body of this size or more is refused.
 pub const MAX_BODY_BYTES: usize = 10 << 20;
 
-/// Files Go's `crypto/x509` tries for the system roots on Linux, in order.
-pub const SYSTEM_CERT_FILES: [&str; 6] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/tls/cacert.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-];
-
-/// Directories Go's `crypto/x509` reads when no system file exists.
-pub const SYSTEM_CERT_DIRS: [&str; 2] = ["/etc/ssl/certs", "/etc/pki/tls/certs"];
-
-/// Where TLS trust roots come from (Go's rules: `SSL_CERT_FILE` and `SSL_CERT_DIR`
-/// override the system locations).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TrustRoots {
-    /// `SSL_CERT_FILE`.
-    pub cert_file: Option<PathBuf>,
-    /// `SSL_CERT_DIR` (colon-separated list, already split).
-    pub cert_dirs: Vec<PathBuf>,
-}
-
-impl TrustRoots {
-    /// From the values of `SSL_CERT_FILE` and `SSL_CERT_DIR` (empty = unset).
-    pub fn from_env_values(cert_file: Option<&str>, cert_dir: Option<&str>) -> Self {
-        TrustRoots {
-            cert_file: cert_file.filter(|s| !s.is_empty()).map(PathBuf::from),
-            cert_dirs: cert_dir
-                .unwrap_or("")
-                .split(':')
-                .filter(|s| !s.is_empty())
-                .map(PathBuf::from)
-                .collect(),
-        }
-    }
-
-    /// Reads the certificates.
-    pub fn load(&self) -> Result<Vec<Certificate<'static>>, HttpError> {
-        let mut certs = Vec::new();
-        let overridden = self.cert_file.is_some() || !self.cert_dirs.is_empty();
-        if let Some(file) = &self.cert_file {
-            add_pem_file(file, &mut certs);
-        }
-        for dir in &self.cert_dirs {
-            add_pem_dir(dir, &mut certs);
-        }
-        if !overridden {
-            if let Some(file) = SYSTEM_CERT_FILES
-                .iter()
-                .map(Path::new)
-                .find(|p| p.is_file())
-            {
-                add_pem_file(file, &mut certs);
-            } else {
-                for dir in SYSTEM_CERT_DIRS {
-                    add_pem_dir(Path::new(dir), &mut certs);
-                }
-            }
-        }
-        if certs.is_empty() {
-            return Err(HttpError::NoTrustRoots {
-                searched: match &self.cert_file {
-                    Some(f) => f.display().to_string(),
-                    None if overridden => "SSL_CERT_DIR".to_owned(),
-                    None => SYSTEM_CERT_FILES[0].to_owned(),
-                },
-            });
-        }
-        Ok(certs)
-    }
-}
-
-fn add_pem_file(path: &Path, out: &mut Vec<Certificate<'static>>) {
-    if let Ok(bytes) = std::fs::read(path) {
-        out.extend(ureq::tls::parse_pem(&bytes).filter_map(|item| match item {
-            Ok(PemItem::Certificate(c)) => Some(c),
-            _ => None,
-        }));
-    }
-}
-
-fn add_pem_dir(dir: &Path, out: &mut Vec<Certificate<'static>>) {
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_file() {
-                add_pem_file(&path, out);
-            }
-        }
-    }
-}
+/// Where TLS trust roots come from (Go's rules: `SSL_CERT_FILE` replaces the system files,
+/// `SSL_CERT_DIR` the system directories; see [`kcred_http::trust`]).
+pub type TrustRoots = kcred_http::TrustSources;
 
 /// A failed HTTP exchange (no response, or a body that could not be read).
 #[derive(Debug, Error)]
@@ -125,11 +42,8 @@ pub enum HttpError {
     #[error("the read limit is reached")]
     ReadLimit,
     /// No trust roots could be loaded for an `https` URL.
-    #[error("no TLS trust roots found (looked at {searched}); set SSL_CERT_FILE to a PEM bundle")]
-    NoTrustRoots {
-        /// What was searched.
-        searched: String,
-    },
+    #[error("{0}")]
+    Trust(kcred_http::TrustError),
 }
 
 impl HttpError {
@@ -150,14 +64,6 @@ impl HttpError {
     }
 }
 
-/// A URL without its query string and fragment (they may hold a signature), for messages.
-pub fn redact_url(url: &str) -> String {
-    match url.find(['?', '#']) {
-        Some(i) => format!("{}?<redacted>", &url[..i]),
-        None => url.to_owned(),
-    }
-}
-
 /// A response: status and body (at most [`MAX_BODY_BYTES`] - 1 bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
@@ -167,24 +73,24 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
-/// A blocking client with one overall timeout per call.
-#[derive(Debug)]
+/// A blocking client with one overall timeout per call, over a [`Transport`].
+#[derive(Debug, Clone)]
 pub struct HttpClient {
     timeout: Duration,
-    roots: TrustRoots,
-    plain: OnceLock<Agent>,
-    tls: OnceLock<Result<Agent, String>>,
+    transport: Arc<dyn Transport>,
 }
 
 impl HttpClient {
     /// A client whose every call (connect to last body byte) is bounded by `timeout`.
     pub fn new(timeout: Duration, roots: TrustRoots) -> Self {
-        HttpClient {
-            timeout,
-            roots,
-            plain: OnceLock::new(),
-            tls: OnceLock::new(),
-        }
+        let mut settings = ClientSettings::new(timeout);
+        settings.roots = Roots::System(roots);
+        Self::from_transport(timeout, Arc::new(UreqTransport::new(settings)))
+    }
+
+    /// A client sending through `transport` (flow tests pass an in-process fake).
+    pub fn from_transport(timeout: Duration, transport: Arc<dyn Transport>) -> Self {
+        HttpClient { timeout, transport }
     }
 
     /// The per-call timeout.
@@ -192,51 +98,9 @@ impl HttpClient {
         self.timeout
     }
 
-    fn agent_with(&self, roots: RootCerts) -> Agent {
-        Agent::config_builder()
-            .timeout_global(Some(self.timeout))
-            .http_status_as_error(false)
-            .tls_config(TlsConfig::builder().root_certs(roots).build())
-            .build()
-            .into()
-    }
-
-    fn agent(&self, url: &str) -> Result<&Agent, HttpError> {
-        if !url
-            .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-        {
-            // Plain http never redirects into TLS for the URLs this plugin reads without
-            // roots; if it does, the handshake fails cleanly against an empty root set.
-            return Ok(self
-                .plain
-                .get_or_init(|| self.agent_with(RootCerts::Specific(Arc::new(Vec::new())))));
-        }
-        let agent = self.tls.get_or_init(|| {
-            self.roots
-                .load()
-                .map(|certs| self.agent_with(RootCerts::Specific(Arc::new(certs))))
-                .map_err(|e| e.to_string())
-        });
-        agent.as_ref().map_err(|searched| HttpError::NoTrustRoots {
-            searched: searched.clone(),
-        })
-    }
-
     /// `GET url` with `headers`.
     pub fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<HttpResponse, HttpError> {
-        let agent = self.agent(url)?;
-        let mut req = agent.get(url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let transport = |source| HttpError::Transport {
-            method: "Get",
-            url: url.to_owned(),
-            source: Box::new(source),
-        };
-        let resp = req.call().map_err(transport)?;
-        read_response(resp).map_err(|e| e.with_url("Get", url))
+        self.send(Method::Get, url, headers, b"")
     }
 
     /// `POST url` with `headers` and `body`.
@@ -246,49 +110,44 @@ impl HttpClient {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<HttpResponse, HttpError> {
-        let agent = self.agent(url)?;
-        let mut req = agent.post(url);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let transport = |source| HttpError::Transport {
-            method: "Post",
-            url: url.to_owned(),
-            source: Box::new(source),
+        self.send(Method::Post, url, headers, body)
+    }
+
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<HttpResponse, HttpError> {
+        let request = HttpRequest {
+            method,
+            url,
+            headers,
+            body,
+            timeout: Some(self.timeout),
+            body_limit: MAX_BODY_BYTES as u64 - 1,
         };
-        let resp = req.send(body).map_err(transport)?;
-        read_response(resp).map_err(|e| e.with_url("Post", url))
-    }
-}
-
-enum ReadError {
-    Limit,
-    Io(ureq::Error),
-}
-
-impl ReadError {
-    fn with_url(self, method: &'static str, url: &str) -> HttpError {
-        match self {
-            ReadError::Limit => HttpError::ReadLimit,
-            ReadError::Io(source) => HttpError::Transport {
-                method,
+        match self.transport.send(&request) {
+            Ok(r) => Ok(HttpResponse {
+                status: r.status,
+                body: r.body,
+            }),
+            Err(TransportError::BodyTooLarge) => Err(HttpError::ReadLimit),
+            Err(TransportError::Trust(t)) => Err(HttpError::Trust(t)),
+            Err(TransportError::Io(source)) => Err(HttpError::Transport {
+                method: match method {
+                    Method::Get => "Get",
+                    Method::Post => "Post",
+                },
                 url: url.to_owned(),
-                source: Box::new(source),
-            },
+                source,
+            }),
+            Err(other) => Err(HttpError::Transport {
+                method: "Get",
+                url: url.to_owned(),
+                source: Box::new(ureq::Error::Other(other.to_string().into())),
+            }),
         }
     }
-}
-
-fn read_response(mut resp: ureq::http::Response<ureq::Body>) -> Result<HttpResponse, ReadError> {
-    let status = resp.status().as_u16();
-    let mut body = Vec::new();
-    let reader = resp.body_mut().as_reader();
-    reader
-        .take(MAX_BODY_BYTES as u64)
-        .read_to_end(&mut body)
-        .map_err(|e| ReadError::Io(ureq::Error::from(e)))?;
-    if body.len() >= MAX_BODY_BYTES {
-        return Err(ReadError::Limit);
-    }
-    Ok(HttpResponse { status, body })
 }

@@ -1,6 +1,6 @@
 //! `auth-provider-gcp`: kcred's drop-in replacement for the GKE kubelet image credential
-//! provider of kubernetes/cloud-provider-gcp (spec: `shared/spec/gcp.md`, user guide:
-//! `docs/gcp.md`).
+//! provider of kubernetes/cloud-provider-gcp (`cmd/auth-provider-gcp`; user guide and every
+//! difference from upstream: `docs/gcp.md`).
 //!
 //! - [`cli`]: the command line (cobra/pflag rules, klog flags accepted).
 //! - [`flow`]: `--authFlow` and the flag rules, with upstream's messages.

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use kcred_api::go::lenient;
 use kcred_api::{ApiVersion, Secret};
-use serde::Deserialize;
 use thiserror::Error;
 
 /// The fields of a request the plugin uses.
@@ -33,42 +33,24 @@ impl PluginRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("error unmarshaling auth credential request: {reason}")]
 pub struct RequestDecodeError {
-    /// serde's reason (positions and types; a token cannot appear in it because string
-    /// values are never quoted by the messages of the fields decoded here).
+    /// Go's reason (`unexpected end of JSON input`, `invalid character 'x' looking for
+    /// beginning of value`, `json: cannot unmarshal number into Go struct field …`); no
+    /// message of the decoder quotes a string value, so a token cannot appear in it.
     pub reason: String,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireRequest {
-    #[serde(default)]
-    api_version: Option<String>,
-    #[serde(default)]
-    image: Option<String>,
-    #[serde(default)]
-    service_account_token: Option<String>,
-    #[serde(default)]
-    service_account_annotations: Option<BTreeMap<String, Option<String>>>,
-}
-
-/// Decodes stdin.
+/// Decodes stdin as upstream's `json.Unmarshal` into the v1 type does: the shared lenient
+/// decoder with [`kcred_api::go::lenient::GCP`] (Go's key folding, unknown fields ignored,
+/// `null` leaves a field empty, Go's error texts).
 pub fn decode_request(bytes: &[u8]) -> Result<PluginRequest, RequestDecodeError> {
-    let wire: WireRequest = serde_json::from_slice(bytes).map_err(|e| RequestDecodeError {
-        reason: match e.classify() {
-            serde_json::error::Category::Eof => "unexpected end of JSON input".to_owned(),
-            _ => format!("invalid request at line {} column {}", e.line(), e.column()),
-        },
+    let fields = lenient::decode_request(bytes, &lenient::GCP).map_err(|e| RequestDecodeError {
+        reason: e.to_string(),
     })?;
     Ok(PluginRequest {
-        api_version: wire.api_version.unwrap_or_default(),
-        image: wire.image.unwrap_or_default(),
-        service_account_token: Secret::new(wire.service_account_token.unwrap_or_default()),
-        service_account_annotations: wire
-            .service_account_annotations
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k, v.unwrap_or_default()))
-            .collect(),
+        api_version: fields.api_version,
+        image: fields.image,
+        service_account_token: fields.service_account_token,
+        service_account_annotations: fields.service_account_annotations,
     })
 }
 
@@ -92,6 +74,20 @@ mod tests {
         assert_eq!(r.image, "");
         assert_eq!(r.service_account_annotations["a"], "");
         assert_eq!(r.service_account_annotations["b"], "c");
+    }
+
+    #[test]
+    fn keys_fold_as_json_unmarshal() {
+        // Go's foldName: `IMAGE` matches `image`; the last of two matching keys wins.
+        let r = decode_request(br#"{"image":"a.io/x","IMAGE":"gcr.io/p/i"}"#).unwrap();
+        assert_eq!(r.image, "gcr.io/p/i");
+        let r = decode_request("{\"ServiceAccountToKen\":\"t\"}".as_bytes()).unwrap();
+        assert_eq!(r.service_account_token.expose(), "t");
+        let err = decode_request(br#"{"image": 5}"#).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "error unmarshaling auth credential request: json: cannot unmarshal number into Go struct field CredentialProviderRequest.image of type string"
+        );
     }
 
     #[test]

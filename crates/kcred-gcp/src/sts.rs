@@ -75,14 +75,12 @@ pub enum StsError {
     Token(#[from] TokenParseError),
 }
 
-/// Text of an error body for a message: lossy UTF-8, at most 2 KiB, trimmed.
+/// Text of an error body for a message: lossy UTF-8, at most 2 KiB, trimmed, scrubbed of
+/// every secret the process knows (the subject token first: an echoing server must not leak
+/// it) and with non-printable characters escaped Go-style
+/// ([`kcred_plugin::secrets::remote_text`]).
 pub fn quote_body(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(MAX_QUOTED_BODY)];
-    let mut text = String::from_utf8_lossy(cut).trim().to_owned();
-    if body.len() > MAX_QUOTED_BODY {
-        text.push_str("...");
-    }
-    text
+    kcred_plugin::secrets::remote_text(body, MAX_QUOTED_BODY)
 }
 
 /// Exchanges `subject_token` (the pod's service-account JWT) at `sts_url`.

@@ -98,9 +98,9 @@ fn auth_json_from_kcred_get_pulls_from_a_registry_holding_the_issued_token() {
 
     let skopeo = ProxiedInspect::plain_http(&tools, &node, AR_HOST, &registry, image());
     let inspected = skopeo.assert_pulls(&authfile, &registry);
-    assert_eq!(inspected.get_str("Digest"), Some(digest.as_str()));
+    assert_eq!(inspected["Digest"].as_str(), Some(digest.as_str()));
     assert_eq!(
-        inspected.get_str("Name"),
+        inspected["Name"].as_str(),
         Some(format!("{AR_HOST}/proj/repo/app").as_str())
     );
     skopeo

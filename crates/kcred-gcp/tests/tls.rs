@@ -195,11 +195,14 @@ fn sts_over_tls_trusts_ssl_cert_file_only() {
     );
     assert_eq!(sts.requests().len(), 2, "no request got through");
 
-    // SSL_CERT_FILE pointing at nothing usable: a clear message.
+    // SSL_CERT_FILE pointing at nothing usable (and, since Go also reads the certificate
+    // directories, SSL_CERT_DIR naming an empty one): a clear message.
+    let empty = tempfile::tempdir().unwrap();
     let env = [
         ("KCRED_GCP_METADATA_URL", md_url.as_str()),
         ("KCRED_GCP_STS_URL", sts_url.as_str()),
         ("SSL_CERT_FILE", "/nonexistent/ca.pem"),
+        ("SSL_CERT_DIR", empty.path().to_str().unwrap()),
     ];
     let out = run_plugin(&args, &env, stdin);
     let stderr = String::from_utf8_lossy(&out.stderr);

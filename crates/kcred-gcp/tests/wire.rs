@@ -531,3 +531,45 @@ fn command_line_and_request_handling() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("get-credentials"));
 }
+
+/// An STS that echoes the exchange request (the pod's token in `subjectToken`) with terminal
+/// escapes and line breaks: the relayed body is scrubbed of the token and escaped Go-style,
+/// so neither the token nor a raw ESC/CR/LF reaches stderr.
+#[test]
+fn echoing_sts_error_body_is_scrubbed_and_escaped() {
+    let metadata = node_sa_metadata(NODE_TOKEN, 3599);
+    let sts = StubServer::start(|req| {
+        let mut body = b"\x1b[2J\r\nE0101 00:00:00.000000 1 forged] ok\n".to_vec();
+        body.extend_from_slice(&req.body);
+        Reply::new(400, body)
+    });
+    let env = stub_env(&metadata, Some(&sts));
+    let token = "ksa.echoed.jwt-value";
+    let stderr = run_fail(
+        &[
+            "get-credentials",
+            &format!("--identity-provider={IDP}"),
+            "--project-id=my-project",
+        ],
+        &env,
+        &wi_request(token, &[("iam.gke.io/enable-wi-image-pull", "true")]),
+    );
+    assert_eq!(sts.requests().len(), 1, "the echoing STS was called");
+    assert!(!stderr.contains(token), "token leaked: {stderr}");
+    for raw in ['\u{1b}', '\r'] {
+        assert!(!stderr.contains(raw), "raw {raw:?} in {stderr:?}");
+    }
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line, no forged one: {stderr}"
+    );
+    assert!(
+        stderr.contains(r#"STS token exchange failed with status 400: \x1b[2J\r\nE0101 00:00:00.000000 1 forged] ok\n{"#),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#""subject_token":"<redacted>""#),
+        "{stderr}"
+    );
+}

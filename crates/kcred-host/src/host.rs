@@ -20,6 +20,7 @@ use crate::metrics::{HostMetrics, MetricsError};
 use crate::provider::{PluginProvider, ProvideOutcome, ProviderContext, ProviderError};
 use crate::registration::{check_bin_dir, look_path, RegistrationError};
 use crate::reload::{self, ReloadEvent};
+use crate::scrub::KnownSecrets;
 use crate::service_account::{NoTokenSource, PodContext, ServiceAccountTokenSource};
 
 /// How a [`Host`] runs its providers.
@@ -73,13 +74,13 @@ impl Default for HostOptions {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HostError {
-    /// Bin dir or plugin executable problems (§2.1 steps 1 and 5).
+    /// Bin dir or plugin executable problems (`RegisterCredentialProviderPlugins`).
     #[error(transparent)]
     Registration(#[from] RegistrationError),
-    /// The config could not be read (§2.2).
+    /// The config could not be read (`readCredentialProviderConfig`).
     #[error(transparent)]
     Load(#[from] LoadError),
-    /// The config is invalid (§2.3).
+    /// The config is invalid (`validateCredentialProviderConfig`).
     #[error("failed to validate credential provider config: {0}")]
     Validate(ValidationErrors),
     /// A provider cannot be built.
@@ -173,7 +174,7 @@ pub struct Host {
 }
 
 impl Host {
-    /// Registers providers like the kubelet (§2.1): stat the bin dir, read and validate the
+    /// Registers providers like the kubelet's `RegisterCredentialProviderPlugins`: stat the bin dir, read and validate the
     /// config, set the config-hash metric, look up every plugin executable.
     pub fn load(
         config_path: impl AsRef<Path>,
@@ -225,6 +226,7 @@ impl Host {
                 .feature_gates
                 .service_account_token_for_credential_providers,
             coalesce_registries: options.coalesce_registries,
+            secrets: KnownSecrets::new(),
             kubelet: options.kubelet_version,
         };
         let set = build_provider_set(config, bin_dir, &context, options.feature_gates, None)?;
@@ -297,6 +299,19 @@ impl Host {
         let mut outcomes = Vec::with_capacity(set.providers.len());
         for provider in &set.providers {
             outcomes.push(provider.provide(&name, &pod).await);
+        }
+        // A provider's error may quote a secret another provider returned later in this
+        // lookup: scrub every error again with all the secrets known now.
+        let secrets = &self.shared.context.secrets;
+        for outcome in &mut outcomes {
+            if let Err(failure) = &mut outcome.result {
+                if let Some(stderr) = failure.plugin_stderr_mut() {
+                    *stderr = secrets.scrub(stderr, &[]);
+                }
+            }
+            if let Some(text) = outcome.trace.error.as_mut() {
+                *text = secrets.scrub(text, &[]);
+            }
         }
         let credentials =
             external_keyring_as(&outcomes, self.shared.options.kubelet_version.url_parsing())

@@ -1,4 +1,5 @@
-//! The external providers keyring (§6): every provider's config added, in config order, to
+//! The external providers keyring (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/plugin.go`, `externalCredentialProviderKeyring`): every provider's config added, in config order, to
 //! one fresh `BasicDockerKeyring`, with the service-account coordinates as the source.
 //!
 //! Each outcome is added exactly once, in order, failed and unmatched providers included

@@ -13,6 +13,8 @@
 //! - [`registration`]: the startup checks (bin dir, `LookPath`).
 //! - [`metrics`]: the kubelet's metrics in a per-host registry.
 //! - [`reload`]: kcred's hot reload of the config.
+//! - [`scrub`]: secrets scrubbed and control characters escaped in echoed plugin stderr.
+//! - [`signals`]: SIGINT/SIGTERM/SIGHUP kill and reap the running plugins before exit.
 //! - [`Host`]: all of it together; [`Host::credentials`] is `Lookup(image)` for one pod.
 
 pub mod cache;
@@ -25,7 +27,9 @@ pub mod provider;
 pub mod registration;
 pub mod registry_flight;
 pub mod reload;
+pub mod scrub;
 pub mod service_account;
+pub mod signals;
 pub mod singleflight;
 pub mod trace;
 

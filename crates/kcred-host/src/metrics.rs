@@ -1,4 +1,5 @@
-//! The kubelet's credential provider metrics (§7), in a per-[`crate::Host`] registry, plus
+//! The kubelet's credential provider metrics (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/metrics.go`), in a per-[`crate::Host`] registry, plus
 //! kcred's cache hit/miss counters.
 
 use std::time::Duration;

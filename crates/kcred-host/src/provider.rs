@@ -1,4 +1,5 @@
-//! `pluginProvider.provide`: one provider's answer for one image (§4.1), with its cache,
+//! `pluginProvider.provide`: one provider's answer for one image (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/plugin.go`; steps in docs/host.md), with its cache,
 //! singleflight, service-account mode and a trace of what happened.
 
 use std::collections::BTreeMap;
@@ -18,7 +19,10 @@ use crate::cache::{
 use crate::clock::{Clock, SystemClock};
 use crate::exec::{ExecError, ExecLimits, ExecOutcome, PluginRunner};
 use crate::metrics::HostMetrics;
-use crate::registry_flight::{wait_for_leader, Admission, RegistryFlights, RegistryScope};
+use crate::registry_flight::{
+    wait_for_leader, Admission, FlightEnd, RegistryFlights, RegistryScope,
+};
+use crate::scrub::KnownSecrets;
 use crate::service_account::{
     NoTokenSource, PodContext, ServiceAccountError, ServiceAccountMode, ServiceAccountRequest,
     ServiceAccountTokenSource,
@@ -41,6 +45,9 @@ pub struct ProviderContext {
     pub service_account_gate: bool,
     /// kcred's registry coalescing (see [`crate::registry_flight`]); off = kubelet behaviour.
     pub coalesce_registries: bool,
+    /// The tokens sent and passwords received so far, scrubbed from echoed plugin stderr
+    /// (see [`crate::scrub`]); shared by the providers of a host.
+    pub secrets: KnownSecrets,
     /// The kubelet emulated: Go URL parsing of `matchImages`, global cache key, echoed-token
     /// check.
     pub kubelet: kcred_kubelet::KubeletVersion,
@@ -55,6 +62,7 @@ impl Default for ProviderContext {
             token_source: Arc::new(NoTokenSource),
             service_account_gate: true,
             coalesce_registries: true,
+            secrets: KnownSecrets::new(),
             kubelet: kcred_kubelet::KubeletVersion::NEWEST,
         }
     }
@@ -87,7 +95,7 @@ pub struct ProvidedCredentials {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProvideFailure {
-    /// Service-account mode could not get what the plugin needs (§4.1 step 2).
+    /// Service-account mode could not get what the plugin needs (`provide` step 2).
     #[error(transparent)]
     ServiceAccount(#[from] ServiceAccountError),
     /// The cache lookup key could not be built.
@@ -114,6 +122,19 @@ pub enum ProvideFailure {
     /// The cache key for storing the response could not be built.
     #[error("Error generating cache key: {0}")]
     CacheKey(KeyTooLong),
+    /// kcred's registry coalescing: this lookup waited for the run of the plugin for
+    /// another image of the same registry, which failed; the plugin was not run again, so
+    /// a coalesced lookup takes at most one plugin timeout (see [`crate::registry_flight`]).
+    #[error(
+        "not run: kcred coalesced this lookup with the plugin's run for image {} of the same registry, which failed: {error}",
+        strconv_quote(.leader_image)
+    )]
+    CoalescedRunFailed {
+        /// The image the failed run was for.
+        leader_image: String,
+        /// Its failure.
+        error: Box<ProvideFailure>,
+    },
 }
 
 impl ProvideFailure {
@@ -124,6 +145,16 @@ impl ProvideFailure {
     pub fn detail(&self) -> Option<&str> {
         match self {
             ProvideFailure::Exec(e) => e.detail(),
+            ProvideFailure::CoalescedRunFailed { error, .. } => error.detail(),
+            _ => None,
+        }
+    }
+
+    /// The plugin stderr this failure quotes, if any (for [`crate::scrub`]).
+    pub(crate) fn plugin_stderr_mut(&mut self) -> Option<&mut String> {
+        match self {
+            ProvideFailure::Exec(ExecError::Run { stderr, .. }) => Some(stderr),
+            ProvideFailure::CoalescedRunFailed { error, .. } => error.plugin_stderr_mut(),
             _ => None,
         }
     }
@@ -208,6 +239,7 @@ impl PluginProvider {
         if let Some(m) = &context.metrics {
             runner = runner.with_metrics(m.clone());
         }
+        runner = runner.with_secrets(context.secrets.clone());
         let match_images = definition
             .match_images
             .iter()
@@ -289,7 +321,7 @@ impl PluginProvider {
         MatchTrace::NotMatched { reasons }
     }
 
-    /// `provide`: §4.1 exactly. Errors give an empty config with the error recorded;
+    /// `provide`: the kubelet's `pluginProvider.provide` exactly (docs/host.md lists the steps). Errors give an empty config with the error recorded;
     /// nothing is cached then.
     pub async fn provide(&self, image: &str, pod: &PodContext) -> ProvideOutcome {
         let mut out = Outcome::new(self.name(), image);
@@ -308,6 +340,7 @@ impl PluginProvider {
         };
         if let Some(sa) = &sa {
             out.service_account = Some(sa.coordinates.clone());
+            self.context.secrets.learn(sa.token.expose());
         }
         let sa_key = sa
             .as_ref()
@@ -327,18 +360,28 @@ impl PluginProvider {
             Err(e) => return out.fail(ProvideFailure::SingleFlightKey(e)),
         };
         let registry = parse_registry(image);
-        let mut _leader = None;
+        let mut leader = None;
         if self.context.coalesce_registries && !self.group.in_flight(&sf_key) {
             let scope = match CacheKey::new(registry, &sa_key) {
                 Ok(k) => k,
                 Err(e) => return out.fail(ProvideFailure::RegistryScope(e)),
             };
             match self.flights.admit(registry, scope.as_bytes(), &sf_key) {
-                Admission::Lead(guard) => _leader = Some(guard),
+                Admission::Lead(guard) => leader = Some(guard),
                 Admission::Bypass => {}
                 Admission::Wait(done) => {
                     out.trace.waited_for_registry = true;
-                    wait_for_leader(done).await;
+                    if let FlightEnd::Failed {
+                        image: leader_image,
+                        error,
+                    } = wait_for_leader(done).await
+                    {
+                        // Bounded by one plugin timeout: share the failure, do not exec.
+                        return out.fail(ProvideFailure::CoalescedRunFailed {
+                            leader_image,
+                            error: Box::new(error),
+                        });
+                    }
                     match self.cached(image, &sa_key, &mut out) {
                         Err(e) => return out.fail(e),
                         Ok(true) => return out.finish(),
@@ -364,11 +407,14 @@ impl PluginProvider {
             duration: shared.value.duration,
             joined: !shared.executed,
         });
-        let response = match shared.value.result {
-            Ok(r) => r,
-            Err(e) => return out.fail(e.into()),
+        let outcome = match shared.value.result {
+            Ok(response) => self.use_response(image, &response, sa.as_ref(), &sa_key, out),
+            Err(e) => out.fail(e.into()),
         };
-        self.use_response(image, &response, sa.as_ref(), &sa_key, out)
+        if let (Some(leader), Err(error)) = (leader.as_mut(), &outcome.result) {
+            leader.fail(image, error.clone());
+        }
+        outcome
     }
 
     /// Step 3: looks the image up; `Ok(true)` when `out` now holds a cached config.
@@ -414,6 +460,9 @@ impl PluginProvider {
         out.trace.cache_key_type = Some(response.cache_key_type.clone());
         out.trace.cache_duration = response.cache_duration.map(|d| d.to_string());
         out.trace.auth_keys = response.auth.keys().cloned().collect();
+        for auth in response.auth.values() {
+            self.context.secrets.learn(auth.password.expose());
+        }
         let registry = parse_registry(image);
         // 6. echoed token (1.34+)
         let echo_check = self.context.kubelet.echoed_token_check();

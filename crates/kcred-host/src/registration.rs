@@ -1,4 +1,5 @@
-//! `RegisterCredentialProviderPlugins` checks (§2.1): the bin dir must exist and each
+//! `RegisterCredentialProviderPlugins` checks (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/plugin.go`): the bin dir must exist and each
 //! provider's executable must pass Go's `exec.LookPath`.
 //!
 //! **Quirk kept from the kubelet:** Go's `LookPath` returns `""` on failure and the kubelet

@@ -6,14 +6,22 @@
 //! the scope a registry last answered with. While it is unknown or shared (Registry/Global
 //! and cached), a cache miss for another image of that registry waits for the call in
 //! flight, then re-checks the cache. A waiter waits at most once, so an answer with
-//! `Image` scope, a zero cache duration or an error costs at most one extra exec latency,
-//! and after an `Image` answer the registry is not serialized again.
+//! `Image` scope or a zero cache duration costs at most one extra exec latency, and after
+//! an `Image` answer the registry is not serialized again.
+//!
+//! When the leading call fails (an error, a crash, the timeout), its waiters share that
+//! failure instead of running the plugin themselves: otherwise a waiter would wait one
+//! timeout for the leader and then another for its own run (issue 12, defect 7). A
+//! coalesced lookup that fails therefore takes at most one plugin timeout. Failures are
+//! never cached, so the next lookup runs the plugin again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::watch;
+
+use crate::provider::ProvideFailure;
 
 /// What a registry's answers are known to cover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,7 +39,25 @@ pub enum RegistryScope {
 struct Flight {
     id: u64,
     leader_key: Vec<u8>,
-    done: watch::Receiver<bool>,
+    done: watch::Receiver<FlightEnd>,
+}
+
+/// How the leading call of a registry ended, as its waiters see it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FlightEnd {
+    /// Still running.
+    #[default]
+    Running,
+    /// It finished with an answer, or was abandoned (its future dropped): re-check the
+    /// cache and run the plugin if it holds nothing for this image.
+    Finished,
+    /// It failed: the waiters share the failure and do not run the plugin.
+    Failed {
+        /// The image the leader was asked about.
+        image: String,
+        /// The leader's failure.
+        error: ProvideFailure,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -46,8 +72,8 @@ pub enum Admission<'a> {
     /// Exec (through the singleflight); other images of the registry wait for this call
     /// until the guard is dropped.
     Lead(FlightGuard<'a>),
-    /// Wait for the call in flight with this, then re-check the cache.
-    Wait(watch::Receiver<bool>),
+    /// Wait for the call in flight with this (see [`wait_for_leader`]).
+    Wait(watch::Receiver<FlightEnd>),
     /// Go straight to the singleflight (per-image scope, or the same key as the leader).
     Bypass,
 }
@@ -83,7 +109,7 @@ impl RegistryFlights {
             }
             return Admission::Wait(flight.done.clone());
         }
-        let (tx, rx) = watch::channel(false);
+        let (tx, rx) = watch::channel(FlightEnd::Running);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         state.flights.insert(
             flight_scope.to_vec(),
@@ -98,6 +124,7 @@ impl RegistryFlights {
             scope_key: flight_scope.to_vec(),
             id,
             done: tx,
+            failure: None,
         })
     }
 
@@ -122,7 +149,16 @@ pub struct FlightGuard<'a> {
     flights: &'a RegistryFlights,
     scope_key: Vec<u8>,
     id: u64,
-    done: watch::Sender<bool>,
+    done: watch::Sender<FlightEnd>,
+    failure: Option<(String, ProvideFailure)>,
+}
+
+impl FlightGuard<'_> {
+    /// Records that the leading call for `image` failed with `error`: the waiters get
+    /// [`FlightEnd::Failed`] when the guard is dropped.
+    pub fn fail(&mut self, image: &str, error: ProvideFailure) {
+        self.failure = Some((image.to_owned(), error));
+    }
 }
 
 impl Drop for FlightGuard<'_> {
@@ -136,13 +172,21 @@ impl Drop for FlightGuard<'_> {
             state.flights.remove(&self.scope_key);
         }
         drop(state);
-        let _ = self.done.send(true);
+        let end = match self.failure.take() {
+            Some((image, error)) => FlightEnd::Failed { image, error },
+            None => FlightEnd::Finished,
+        };
+        let _ = self.done.send(end);
     }
 }
 
-/// Waits until the leading call is over (finished or abandoned).
-pub async fn wait_for_leader(mut done: watch::Receiver<bool>) {
-    let _ = done.wait_for(|finished| *finished).await;
+/// Waits until the leading call is over and says how it ended (never
+/// [`FlightEnd::Running`]; a vanished sender counts as [`FlightEnd::Finished`]).
+pub async fn wait_for_leader(mut done: watch::Receiver<FlightEnd>) -> FlightEnd {
+    match done.wait_for(|end| *end != FlightEnd::Running).await {
+        Ok(end) => end.clone(),
+        Err(_) => FlightEnd::Finished,
+    }
 }
 
 #[cfg(test)]
@@ -166,11 +210,34 @@ mod tests {
         };
         let waiter = tokio::spawn(wait_for_leader(rx));
         drop(guard);
-        waiter.await.unwrap();
+        assert_eq!(waiter.await.unwrap(), FlightEnd::Finished);
         assert!(matches!(
             flights.admit("r.io", b"scope", b"r.io/b"),
             Admission::Lead(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_failed_leader_hands_its_failure_to_the_waiters() {
+        let flights = RegistryFlights::new();
+        let mut guard = match flights.admit("r.io", b"scope", b"r.io/a") {
+            Admission::Lead(g) => g,
+            other => panic!("expected Lead, got {other:?}"),
+        };
+        let rx = match flights.admit("r.io", b"scope", b"r.io/b") {
+            Admission::Wait(rx) => rx,
+            other => panic!("expected Wait, got {other:?}"),
+        };
+        let failure = ProvideFailure::InvalidCacheKeyType("boom".into());
+        guard.fail("r.io/a", failure.clone());
+        drop(guard);
+        assert_eq!(
+            wait_for_leader(rx).await,
+            FlightEnd::Failed {
+                image: "r.io/a".into(),
+                error: failure
+            }
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use kcred_config::load::is_config_file_name;
+use kcred_config::load::{is_config_file_name, read_config_file};
 use kcred_config::load_path_for;
 use sha2::{Digest, Sha256};
 use tokio::task::JoinHandle;
@@ -36,6 +36,9 @@ pub enum ReloadEvent {
 
 /// A cheap identity of the config's current content: SHA-256 over the names and bytes of
 /// the files the loader would read (or over the error that prevents reading them).
+///
+/// Blocking file IO: async code calls it (and [`Host::reload`],
+/// [`Host::reload_if_changed`]) through `spawn_blocking`, as [`Host::watch_config`] does.
 pub fn fingerprint(path: &Path) -> String {
     let mut h = Sha256::new();
     match std::fs::metadata(path) {
@@ -68,12 +71,13 @@ fn hash_file(h: &mut Sha256, path: &Path) {
     let name = path.as_os_str().as_encoded_bytes();
     h.update((name.len() as u64).to_be_bytes());
     h.update(name);
-    match std::fs::read(path) {
+    // The loader's reader: a FIFO or device is refused without blocking, size is capped.
+    match read_config_file(path) {
         Ok(bytes) => {
             h.update((bytes.len() as u64).to_be_bytes());
             h.update(&bytes);
         }
-        Err(e) => h.update(format!("error: {:?}", e.kind())),
+        Err(e) => h.update(format!("error: {e}")),
     }
 }
 
@@ -156,6 +160,10 @@ impl Host {
     /// Polls the config every `interval` (at least [`MIN_WATCH_INTERVAL`]) and reloads on
     /// change (see [`Host::reload_events`]). The task runs until aborted; on a host without
     /// a config path it ends at once.
+    ///
+    /// The file IO runs on tokio's blocking pool, never on the runtime's threads, so a
+    /// slow file system cannot stall lookups; a FIFO or device named like a config file is
+    /// refused without being opened for a blocking read (a rejected reload).
     pub fn watch_config(&self, interval: Duration) -> JoinHandle<()> {
         let host = self.clone();
         // tokio's `interval` panics on a zero period.
@@ -166,8 +174,10 @@ impl Host {
             ticker.tick().await;
             loop {
                 ticker.tick().await;
-                if host.reload_if_changed().is_err() {
-                    return;
+                let polled = host.clone();
+                match tokio::task::spawn_blocking(move || polled.reload_if_changed()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(_)) | Err(_) => return,
                 }
             }
         })

@@ -1,4 +1,5 @@
-//! Service-account token mode (KEP-4412, §4.1 step 2, §5.3): the pod and service account a
+//! Service-account token mode (KEP-4412, kubernetes/enhancements#4412; kubelet
+//! `pkg/credentialprovider/plugin/plugin.go`, `provide` step 2 and the cache key): the pod and service account a
 //! pull is for, where bound tokens come from, and what a provider sends and caches with them.
 
 use std::collections::BTreeMap;
@@ -237,7 +238,7 @@ impl ServiceAccountMode {
         self.cache_type == Some(ServiceAccountCacheType::Token)
     }
 
-    /// §4.1 step 2: `Ok(None)` = run without a token (no service account, not required).
+    /// `provide` step 2: `Ok(None)` = run without a token (no service account, not required).
     pub async fn resolve(
         &self,
         pod: &PodContext,

@@ -1,4 +1,4 @@
-//! `Host`: registration (§2.1), `credentials()` (§6), keyring_cases rows `external_keyring*`
+//! `Host`: registration (`RegisterCredentialProviderPlugins`), `credentials()` (the external keyring), keyring_cases rows `external_keyring*`
 //! and `provider_call_count`, registry coalescing, echo token, metrics and hot reload.
 #![cfg(unix)]
 

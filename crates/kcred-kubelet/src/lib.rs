@@ -50,7 +50,7 @@
 //! assert!(err.to_string().contains("1.26 to 1.37"));
 //! ```
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod split;
 mod table;

@@ -240,8 +240,8 @@ pub const RELEASES: &[KubeletRelease] = &[
     row(34, 2, Some(2), "1.24.9", REGRESSION, FEATURES_1_34),
     row(34, 3, Some(6), "≥ 1.24.10", IPV6_ONLY, FEATURES_1_34),
     row(34, 7, None, "≥ 1.25.9", STARTS_HOST, FEATURES_1_34),
-    row(35, 0, Some(2), "1.25.5–1.25.7", IPV6_ONLY, FEATURES_1_34),
-    row(35, 3, None, "≥ 1.25.8", STARTS_HOST, FEATURES_1_34),
+    row(35, 0, Some(3), "1.25.5–1.25.7", IPV6_ONLY, FEATURES_1_34),
+    row(35, 4, None, "≥ 1.25.9", STARTS_HOST, FEATURES_1_34),
     row(36, 0, None, "1.26", STARTS_HOST, FEATURES_1_34),
     row(37, 0, None, "1.26", STRICT, FEATURES_1_34),
 ];

@@ -1,5 +1,5 @@
 //! Go `path/filepath.Match` with Unix semantics, which the kubelet applies to each host label
-//! of a `matchImages` entry (spec kubelet-host.md §3.3).
+//! of a `matchImages` entry (kubernetes/kubernetes `pkg/credentialprovider/keyring.go`, `URLsMatch`).
 //!
 //! Syntax: `*` matches any run of non-`/` characters, `?` one non-`/` character, `[...]` and
 //! `[^...]` a character from (or not from) a set of characters and `lo-hi` ranges, and `\c`

@@ -1,6 +1,7 @@
 //! Image reference normalisation: distribution's `reference.ParseNormalizedNamed(s).Name()`
-//! (spec kubelet-host.md §3.4), the string the kubelet uses for `request.image`, for
-//! `matchImages`, for the image cache key and for the keyring lookup.
+//! (as kubernetes/kubernetes `pkg/credentialprovider/plugin/plugin.go` calls it), the string
+//! the kubelet uses for `request.image`, for `matchImages`, for the image cache key and for
+//! the keyring lookup.
 //!
 //! - `nginx:1.2` → `docker.io/library/nginx`
 //! - `foo/bar` → `docker.io/foo/bar`; `index.docker.io/foo` → `docker.io/foo`

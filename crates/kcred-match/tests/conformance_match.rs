@@ -1,4 +1,4 @@
-//! Every row of `tests/conformance/match_cases.json` (kubelet `URLsMatchStr`, spec §3.3),
+//! Every row of `tests/conformance/match_cases.json` (kubelet `URLsMatchStr`, `pkg/credentialprovider/keyring.go`),
 //! checked both the kubelet way (`urls_match_str`) and with pre-parsed patterns.
 
 use kcred_match::{urls_match_str, MatchImage, MatchTarget};

@@ -1,4 +1,4 @@
-//! distribution `ParseNormalizedNamed(..).Name()` as the kubelet uses it (spec §3.4).
+//! distribution `ParseNormalizedNamed(..).Name()` as the kubelet uses it (`pkg/credentialprovider/plugin/plugin.go`).
 
 use kcred_match::image::{normalize_image, ImageError, ImageRef};
 

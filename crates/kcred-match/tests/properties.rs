@@ -139,3 +139,55 @@ proptest! {
         let _ = parse_dockercfg(&bytes);
     }
 }
+
+mod docker_config_formats {
+    use kcred_match::keyring::{
+        decode_entry, parse_config_json, parse_docker_config, parse_dockercfg, DockerConfigFormat,
+    };
+    use proptest::prelude::*;
+
+    /// JSON-ish text built from the words of docker credential files.
+    fn config_like() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            ":",
+            ",",
+            "null",
+            "1",
+            "\"auths\"",
+            "\"AUTHS\"",
+            "\"auth\"",
+            "\"username\"",
+            "\"password\"",
+            "\"credsStore\"",
+            "\"credHelpers\"",
+            "\"r.io\"",
+            "\"dTpw\"",
+            "\"Zm9v\"",
+            "\"\u{212A}\"",
+            " ",
+        ]);
+        prop::collection::vec(piece, 0..30).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn every_format_agrees_with_the_kubelets_readers(text in config_like()) {
+            let bytes = text.as_bytes();
+            let json = parse_docker_config(bytes, DockerConfigFormat::ConfigJson);
+            let reader = parse_config_json(bytes);
+            prop_assert_eq!(json.as_ref().map(|f| &f.auths).ok(), reader.as_ref().ok());
+            let cfg = parse_docker_config(bytes, DockerConfigFormat::Dockercfg);
+            let reader = parse_dockercfg(bytes);
+            prop_assert_eq!(cfg.as_ref().map(|f| &f.auths).ok(), reader.as_ref().ok());
+            if let Ok(detected) = parse_docker_config(bytes, DockerConfigFormat::Detect) {
+                let same = if detected.is_config_json { json.ok() } else { cfg.ok() };
+                prop_assert_eq!(Some(detected.auths), same.map(|f| f.auths));
+            }
+            let _ = decode_entry(bytes);
+        }
+    }
+}

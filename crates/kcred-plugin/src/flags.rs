@@ -124,7 +124,7 @@ pub fn parse_args(args: &[String], unknown: UnknownArgs) -> Result<ParsedArgs, F
             apply_valued(&mut parsed, written, name, &value)?;
         } else if BOOLEAN.contains(&name) {
             if let Some(v) = inline_value {
-                parse_go_bool(v).ok_or_else(|| FlagError::InvalidValue {
+                kcred_api::go::strconv::parse_bool(v).map_err(|_| FlagError::InvalidValue {
                     flag: written.to_owned(),
                     value: v.to_owned(),
                     reason: "want true or false",
@@ -188,15 +188,6 @@ fn apply_valued(
         _ => {}
     }
     Ok(())
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_go_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

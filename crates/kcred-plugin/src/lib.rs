@@ -29,14 +29,18 @@
 //! Logs go to stderr only and never show secrets: [`kcred_api::Secret`] is redacted, and the
 //! request's service-account token and the response's passwords are scrubbed from every line.
 
+pub mod dialect;
 pub mod error;
 pub mod flags;
 pub mod log;
+pub mod pflag;
 pub mod registry;
 pub mod request;
 pub mod response;
 pub mod runner;
+pub mod secrets;
 
+pub use dialect::{run_dialect, run_process, Dialect, Failure, Start};
 pub use error::{Context, PluginError, RunError};
 pub use flags::UnknownArgs;
 pub use kcred_api::response::CacheKeyType;
@@ -45,4 +49,4 @@ pub use log::{Klog, Logger};
 pub use registry::image_registry;
 pub use request::PluginRequest;
 pub use response::PluginResponse;
-pub use runner::{read_bounded, run, Plugin, PluginIo, DEFAULT_MAX_REQUEST_BYTES};
+pub use runner::{answer_request, read_bounded, run, Plugin, PluginIo, DEFAULT_MAX_REQUEST_BYTES};

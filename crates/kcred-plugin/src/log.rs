@@ -8,8 +8,9 @@
 //! Secrets: [`kcred_api::Secret`] already prints as `<redacted>`. On top of that [`Logger`]
 //! scrubs every value registered with [`Logger::redact`] (the SDK registers the request's
 //! service-account token) from every line it writes, including the final error line, so a
-//! token pasted into an error message by a library still does not leak. [`Klog`] scrubs
-//! nothing: its callers must log identities, endpoints and statuses only.
+//! token pasted into an error message by a library still does not leak. Both loggers also
+//! scrub every secret registered process-wide ([`crate::secrets`]): the token of a request
+//! decoded by a dialect, client secrets, tokens a plugin obtained.
 //!
 //! klog lines: [`Klog`] is a process-wide logger (a `static`, configured once from the command
 //! line) writing `Lmmdd hh:mm:ss.uuuuuu PPPPPPP name] message`, the shape Go plugins print
@@ -23,8 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use kcred_api::Secret;
 
-/// What replaces a scrubbed secret.
-pub const REDACTED: &str = "<redacted>";
+pub use crate::secrets::REDACTED;
 
 /// A leveled logger writing `<name>: <message>` lines to stderr (or a test sink).
 ///
@@ -117,16 +117,11 @@ impl Logger {
         }
     }
 
-    /// `text` with every registered secret replaced by [`REDACTED`].
+    /// `text` with every secret registered here or process-wide
+    /// ([`crate::secrets::register`]) replaced by [`REDACTED`].
     pub fn scrub(&self, text: &str) -> String {
-        let secrets = lock(&self.inner.secrets);
-        let mut out = text.to_owned();
-        for s in secrets.iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), REDACTED);
-            }
-        }
-        out
+        let own = crate::secrets::scrub_with(text, &lock(&self.inner.secrets));
+        crate::secrets::scrub(&own)
     }
 
     fn write_line(&self, prefix: &str, message: fmt::Arguments<'_>) {
@@ -246,8 +241,8 @@ pub fn klog_header(severity: Severity, now: SystemTime, pid: u32, name: &str) ->
 /// assert!(LOG.enabled(2) && !LOG.enabled(3));
 /// ```
 ///
-/// Unlike [`Logger`] it scrubs nothing: log identities, endpoints and statuses, never a
-/// secret. Write errors are ignored: logging must never fail a pull.
+/// Every line is scrubbed of the secrets registered process-wide ([`crate::secrets`]).
+/// Write errors are ignored: logging must never fail a pull.
 #[derive(Debug)]
 pub struct Klog {
     name: &'static str,
@@ -307,7 +302,7 @@ impl Klog {
             severity,
             SystemTime::now(),
             std::process::id(),
-            &message.to_string(),
+            &crate::secrets::scrub(&message.to_string()),
         );
         line.push('\n');
         let _ = std::io::stderr().lock().write_all(line.as_bytes());

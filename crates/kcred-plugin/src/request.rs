@@ -21,6 +21,7 @@ impl PluginRequest {
     pub fn new(request: CredentialProviderRequest, args: Vec<String>, log: Logger) -> Self {
         if let Some(token) = &request.service_account_token {
             log.redact(token);
+            crate::secrets::register(token.expose());
         }
         PluginRequest { request, args, log }
     }
@@ -42,7 +43,7 @@ impl PluginRequest {
     }
 
     /// `serviceAccountToken` (v1 requests from a provider with `tokenAttributes` only).
-    /// It is already registered with the logger for scrubbing.
+    /// It is already registered for scrubbing, with the logger and process-wide.
     pub fn service_account_token(&self) -> Option<&Secret> {
         self.request.service_account_token.as_ref()
     }

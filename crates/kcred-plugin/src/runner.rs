@@ -1,10 +1,12 @@
 //! [`Plugin`]: one run of a provider plugin, from argv and stdin to stdout and exit status.
 
+use std::cell::{OnceCell, RefCell};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use kcred_api::request::CredentialProviderRequest;
 
+use crate::dialect::{run_dialect, Dialect, Failure, Start};
 use crate::error::{PluginError, RunError};
 use crate::flags::{parse_args, UnknownArgs};
 use crate::log::Logger;
@@ -108,89 +110,26 @@ impl Plugin {
     /// Runs the plugin on `io`; returns the exit status (0 or 1).
     ///
     /// On success stdout holds exactly the encoded response. On failure stdout is untouched
-    /// and stderr ends with `<name>: <error>`.
+    /// and stderr ends with `<name>: <error>`. The run is [`run_dialect`] in the SDK's own
+    /// dialect: Go `flag` syntax for the klog flags, strict request decoding, `<name>:
+    /// <error>` lines, exit 1.
     pub fn run_with<H>(self, io: PluginIo<'_>, handler: H) -> u8
     where
         H: FnOnce(&PluginRequest) -> Result<PluginResponse, PluginError>,
     {
-        let parsed = match parse_args(&io.args, self.unknown_args) {
-            Ok(p) => p,
-            Err(e) => {
-                let log = Logger::with_sink(self.name.clone(), 0, io.stderr);
-                log.error(format_args!("{}", RunError::from(e)));
-                return 1;
-            }
+        let dialect = SdkDialect {
+            plugin: &self,
+            handler: RefCell::new(Some(handler)),
+            sink: RefCell::new(Some(io.stderr)),
+            log: OnceCell::new(),
         };
-        let log = Logger::with_sink(self.name.clone(), parsed.verbosity, io.stderr);
-        if parsed.help {
-            let text = self.help_text();
-            return match io
-                .stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| io.stdout.flush())
-            {
-                Ok(()) => 0,
-                Err(e) => {
-                    log.error(format_args!("{}", RunError::WriteStdout(e)));
-                    1
-                }
-            };
-        }
-        match self.answer(io.stdin, io.stdout, parsed.plugin_args, &log, handler) {
-            Ok(()) => 0,
-            Err(e) => {
-                log.error(format_args!("{e}"));
-                1
-            }
-        }
+        run_dialect(&dialect, &io.args, io.stdin, io.stdout)
     }
 
-    fn answer<H>(
-        &self,
-        stdin: &mut dyn Read,
-        stdout: &mut dyn Write,
-        plugin_args: Vec<String>,
-        log: &Logger,
-        handler: H,
-    ) -> Result<(), RunError>
-    where
-        H: FnOnce(&PluginRequest) -> Result<PluginResponse, PluginError>,
-    {
-        let input = read_bounded(stdin, self.max_request_bytes)?;
-        let request = CredentialProviderRequest::decode(&input).map_err(RunError::DecodeRequest)?;
-        let request = PluginRequest::new(request, plugin_args, log.clone());
-        crate::log!(
-            log,
-            2,
-            "request: apiVersion={} image={:?} serviceAccountToken={} serviceAccountAnnotations={}",
-            request.api_version(),
-            request.image(),
-            if request.service_account_token().is_some() {
-                "present"
-            } else {
-                "absent"
-            },
-            request.service_account_annotations().len()
-        );
-        let response = handler(&request).map_err(RunError::Handler)?;
-        for auth in response.auth().values() {
-            log.redact(&auth.password);
-        }
-        crate::log!(
-            log,
-            2,
-            "response: cacheKeyType={} cacheDuration={} auth keys={:?}",
-            response.cache_key_type().as_str(),
-            response
-                .cache_duration()
-                .map_or_else(|| "(defaultCacheDuration)".to_owned(), |d| d.to_string()),
-            response.auth().keys().collect::<Vec<_>>()
-        );
-        let bytes = response.into_wire(request.api_version()).encode();
-        stdout
-            .write_all(&bytes)
-            .and_then(|()| stdout.flush())
-            .map_err(RunError::WriteStdout)
+    /// The `--help` text: the [`usage`](Self::usage) (or a default synopsis) and the
+    /// logging flags.
+    pub fn help(&self) -> String {
+        self.help_text()
     }
 
     fn help_text(&self) -> String {
@@ -205,6 +144,131 @@ impl Plugin {
             synopsis.trim_end()
         )
     }
+}
+
+/// The SDK's own dialect, for [`Plugin`]: klog flags in Go `flag` syntax, strict decoding,
+/// `<name>: <error>` lines through the scrubbing [`Logger`], exit 1.
+struct SdkDialect<'p, H> {
+    plugin: &'p Plugin,
+    handler: RefCell<Option<H>>,
+    sink: RefCell<Option<Box<dyn Write + Send>>>,
+    log: OnceCell<Logger>,
+}
+
+impl<H> SdkDialect<'_, H> {
+    /// The run's logger, made on first use at `verbosity` (later calls get the same one).
+    fn logger(&self, verbosity: i32) -> &Logger {
+        self.log.get_or_init(|| {
+            let sink = self
+                .sink
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| Box::new(std::io::sink()));
+            Logger::with_sink(self.plugin.name.clone(), verbosity, sink)
+        })
+    }
+}
+
+impl<H> Dialect for SdkDialect<'_, H>
+where
+    H: FnOnce(&PluginRequest) -> Result<PluginResponse, PluginError>,
+{
+    type Session = Vec<String>;
+    type Request = PluginRequest;
+    type Error = RunError;
+
+    fn start(&self, args: &[String]) -> Result<Start<Vec<String>>, RunError> {
+        let parsed = parse_args(args, self.plugin.unknown_args)?;
+        self.logger(parsed.verbosity);
+        if parsed.help {
+            return Ok(Start::Exit {
+                stdout: self.plugin.help_text(),
+                status: 0,
+            });
+        }
+        Ok(Start::Serve(parsed.plugin_args))
+    }
+
+    fn max_request_bytes(&self, _: &Vec<String>) -> usize {
+        self.plugin.max_request_bytes
+    }
+
+    fn stdin_error(&self, _: &Vec<String>, error: RunError) -> RunError {
+        error
+    }
+
+    fn decode(&self, plugin_args: &Vec<String>, input: &[u8]) -> Result<PluginRequest, RunError> {
+        let request = CredentialProviderRequest::decode(input).map_err(RunError::DecodeRequest)?;
+        Ok(PluginRequest::new(
+            request,
+            plugin_args.clone(),
+            self.logger(0).clone(),
+        ))
+    }
+
+    fn answer(&self, _: &Vec<String>, request: &PluginRequest) -> Result<Vec<u8>, RunError> {
+        let handler = self
+            .handler
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| RunError::Handler(PluginError::new("the handler already ran")))?;
+        answer_request(request, handler)
+    }
+
+    fn report(
+        &self,
+        _: Option<&Vec<String>>,
+        _: Option<&PluginRequest>,
+        error: RunError,
+    ) -> Failure {
+        self.logger(0).error(format_args!("{error}"));
+        Failure::exit1()
+    }
+
+    fn stdout_failed(&self, error: std::io::Error) -> u8 {
+        self.logger(0)
+            .error(format_args!("{}", RunError::WriteStdout(error)));
+        1
+    }
+}
+
+/// Answers a decoded request with `handler`, as [`Plugin`] does: logs the request and
+/// response summaries at `-v=2` (never a secret), registers the response's passwords with the
+/// request's logger, and encodes the response in the request's `apiVersion`. For dialects
+/// that decode requests their own way and then answer as the SDK does (ECR).
+pub fn answer_request<H>(request: &PluginRequest, handler: H) -> Result<Vec<u8>, RunError>
+where
+    H: FnOnce(&PluginRequest) -> Result<PluginResponse, PluginError>,
+{
+    let log = request.log();
+    crate::log!(
+        log,
+        2,
+        "request: apiVersion={} image={:?} serviceAccountToken={} serviceAccountAnnotations={}",
+        request.api_version(),
+        request.image(),
+        if request.service_account_token().is_some() {
+            "present"
+        } else {
+            "absent"
+        },
+        request.service_account_annotations().len()
+    );
+    let response = handler(request).map_err(RunError::Handler)?;
+    for auth in response.auth().values() {
+        log.redact(&auth.password);
+    }
+    crate::log!(
+        log,
+        2,
+        "response: cacheKeyType={} cacheDuration={} auth keys={:?}",
+        response.cache_key_type().as_str(),
+        response
+            .cache_duration()
+            .map_or_else(|| "(defaultCacheDuration)".to_owned(), |d| d.to_string()),
+        response.auth().keys().collect::<Vec<_>>()
+    );
+    Ok(response.into_wire(request.api_version()).encode())
 }
 
 /// Runs `handler` as plugin `name` on the real process, rejecting unknown arguments.

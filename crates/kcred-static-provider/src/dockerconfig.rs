@@ -2,12 +2,12 @@
 //! `.dockercfg` (the bare map), with the kubelet's entry rules (`auth` is base64 of
 //! `user:pass` and overrides `username`/`password`).
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use kcred_match::keyring::DockerConfigEntry;
+use kcred_api::go::json::equal_fold;
+use kcred_match::keyring::{self, DockerConfigEntry, DockerConfigFormat};
 use kcred_plugin::{log, warn, Logger};
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -172,9 +172,14 @@ impl ParseError {
 
 /// Decodes the file's bytes (pure).
 ///
-/// A top-level object with `auths`, `credsStore` or `credHelpers` is a docker CLI
-/// `config.json` (other top-level keys, such as `HttpHeaders`, are ignored as the kubelet
-/// ignores them); any other object is a `.dockercfg` map whose every value is an entry.
+/// A top-level object with a key that folds (Go `encoding/json` folding) to `auths`,
+/// `credsStore` or `credHelpers` is a docker CLI `config.json` (other top-level keys, such as
+/// `HttpHeaders`, are ignored as the kubelet ignores them); any other object is a
+/// `.dockercfg` map whose every value is an entry. The decoding is kcred-match's one docker
+/// config parser ([`keyring::parse_docker_config`] with [`DockerConfigFormat::Detect`]:
+/// Go's key folding, `"auths": null` clearing the map, repeated `auths` merging); a first
+/// pass over the document names the entry and the rule for every error this provider
+/// reports, without quoting a value.
 pub fn parse(bytes: &[u8]) -> Result<DockerConfigFile, ParseError> {
     let top: Value =
         serde_json::from_slice(bytes).map_err(|e| ParseError::NotJson(json_error(&e)))?;
@@ -186,30 +191,31 @@ pub fn parse(bytes: &[u8]) -> Result<DockerConfigFile, ParseError> {
     };
     let is_config_json = top
         .keys()
-        .any(|k| CONFIG_JSON_KEYS.iter().any(|c| c.eq_ignore_ascii_case(k)));
+        .any(|k| CONFIG_JSON_KEYS.iter().any(|c| equal_fold(k, c)));
     if is_config_json {
-        parse_config_json(&top)
+        check_config_json(&top)?;
     } else {
-        Ok(DockerConfigFile {
-            entries: parse_entries(&top, "")?,
-            ..DockerConfigFile::default()
-        })
+        check_entries(&top, "")?;
     }
+    let file = keyring::parse_docker_config(bytes, DockerConfigFormat::Detect)
+        .map_err(|e| ParseError::Shape(e.to_string()))?;
+    Ok(DockerConfigFile {
+        // Sorted by key, as the map iterates.
+        entries: file
+            .auths
+            .into_iter()
+            .map(|(key, entry)| FileEntry { key, entry })
+            .collect(),
+        cred_helpers: file.cred_helpers,
+        creds_store: file.creds_store,
+    })
 }
 
-fn parse_config_json(top: &Map<String, Value>) -> Result<DockerConfigFile, ParseError> {
-    // Go matches `auths` case-insensitively and merges repeated objects (a later entry
-    // replaces an earlier one with the same key). Keyed by a map: the file may hold
-    // hundreds of thousands of entries.
-    let mut merged: BTreeMap<String, FileEntry> = BTreeMap::new();
-    for (name, auths) in top.iter().filter(|(k, _)| k.eq_ignore_ascii_case("auths")) {
+fn check_config_json(top: &Map<String, Value>) -> Result<(), ParseError> {
+    for (name, auths) in top.iter().filter(|(k, _)| equal_fold(k, "auths")) {
         match auths {
-            Value::Null => merged.clear(),
-            Value::Object(auths) => {
-                for entry in parse_entries(auths, &format!("{name}."))? {
-                    merged.insert(entry.key.clone(), entry);
-                }
-            }
+            Value::Null => {}
+            Value::Object(auths) => check_entries(auths, &format!("{name}."))?,
             other => {
                 return Err(ParseError::Shape(format!(
                     "{name:?} must be an object mapping registries to credentials, found {}",
@@ -218,51 +224,31 @@ fn parse_config_json(top: &Map<String, Value>) -> Result<DockerConfigFile, Parse
             }
         }
     }
-    // Sorted by key, as the map iterates.
-    let entries: Vec<FileEntry> = merged.into_values().collect();
-    let cred_helpers = match top.get("credHelpers") {
-        Some(Value::Object(h)) => h.keys().cloned().collect(),
-        _ => Vec::new(),
-    };
-    let creds_store = top
-        .get("credsStore")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    Ok(DockerConfigFile {
-        entries,
-        cred_helpers,
-        creds_store,
-    })
+    Ok(())
 }
 
-fn parse_entries(map: &Map<String, Value>, prefix: &str) -> Result<Vec<FileEntry>, ParseError> {
-    let mut entries = Vec::with_capacity(map.len());
+fn check_entries(map: &Map<String, Value>, prefix: &str) -> Result<(), ParseError> {
     for (key, value) in map {
-        let entry = parse_entry(value).map_err(|rule| ParseError::Entry {
+        check_entry(value).map_err(|rule| ParseError::Entry {
             key: format!("{prefix}{key}"),
             rule,
         })?;
-        entries.push(FileEntry {
-            key: key.clone(),
-            entry,
-        });
     }
-    Ok(entries)
+    Ok(())
 }
 
 /// The entry fields the kubelet reads; Go matches them case-insensitively.
 const ENTRY_FIELDS: [&str; 4] = ["username", "password", "email", "auth"];
 
-/// One entry, as the kubelet's `DockerConfigEntry.UnmarshalJSON` reads it (decoding and
-/// `auth` handling are `kcred_match`'s); `null` is an empty entry, as in Go.
+/// Checks one entry as the kubelet's `DockerConfigEntry.UnmarshalJSON` reads it (decoding
+/// and `auth` handling are `kcred_match`'s); `null` is an empty entry, as in Go.
 ///
 /// Field types are checked here first so that no error can quote a value: serde's
 /// "invalid type" messages would show the offending password.
-fn parse_entry(value: &Value) -> Result<DockerConfigEntry, String> {
+fn check_entry(value: &Value) -> Result<(), String> {
     let Some(fields) = value.as_object() else {
         if value.is_null() {
-            return Ok(DockerConfigEntry::default());
+            return Ok(());
         }
         return Err(format!(
             "must be an object with \"auth\" or \"username\"/\"password\", found {}",
@@ -270,7 +256,7 @@ fn parse_entry(value: &Value) -> Result<DockerConfigEntry, String> {
         ));
     };
     for (name, field) in fields {
-        let known = ENTRY_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name));
+        let known = ENTRY_FIELDS.iter().any(|f| equal_fold(name, f));
         if known && !(field.is_string() || field.is_null()) {
             return Err(format!(
                 "field {name:?} must be a string, found {}",
@@ -278,18 +264,20 @@ fn parse_entry(value: &Value) -> Result<DockerConfigEntry, String> {
             ));
         }
     }
-    serde_json::from_value::<DockerConfigEntry>(value.clone()).map_err(|e| {
-        let message = e.to_string();
-        let quotes_a_value = fields
-            .values()
-            .filter_map(Value::as_str)
-            .any(|v| !v.is_empty() && message.contains(v));
-        if quotes_a_value {
-            "cannot be decoded".to_owned()
-        } else {
-            message
-        }
-    })
+    serde_json::from_value::<DockerConfigEntry>(value.clone())
+        .map(drop)
+        .map_err(|e| {
+            let message = e.to_string();
+            let quotes_a_value = fields
+                .values()
+                .filter_map(Value::as_str)
+                .any(|v| !v.is_empty() && message.contains(v));
+            if quotes_a_value {
+                "cannot be decoded".to_owned()
+            } else {
+                message
+            }
+        })
 }
 
 /// serde_json's error without the input (which may hold a password): category and position.
@@ -359,6 +347,20 @@ mod tests {
         ] {
             assert!(parse(text).unwrap().entries.is_empty());
         }
+    }
+
+    #[test]
+    fn repeated_auths_null_and_unicode_folding_match_go() {
+        // Go decodes a repeated `auths` into the same map (entries merge).
+        let cfg = parse(br#"{"auths":{"a.io":{"auth":"dTpw"}},"auths":{"b.io":{"auth":"dTpw"}}}"#)
+            .unwrap();
+        assert_eq!(cfg.entries.len(), 2);
+        // `"auths": null` zeroes the map: entries read before it are dropped.
+        let cfg = parse(br#"{"AUTHS":{"a.io":{"auth":"dTpw"}},"auths":null}"#).unwrap();
+        assert!(cfg.entries.is_empty());
+        // Go's foldName: the long s (U+017F) folds to `s` (`authſ` is `auths`).
+        let cfg = parse("{\"authſ\":{\"a.io\":{\"uſername\":\"u\"}}}".as_bytes()).unwrap();
+        assert_eq!(users(&cfg), [("a.io", "u", "")]);
     }
 
     #[test]

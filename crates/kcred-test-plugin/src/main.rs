@@ -12,13 +12,18 @@
 //! --api-version V         answer in V instead of the request's apiVersion
 //! --response TEXT         print TEXT (plus a newline) verbatim instead of building an answer
 //! --sleep-ms N            sleep N ms before answering (any mode; `slow` defaults to 1000)
+//! --trickle-ms N          write the answer one byte every N ms (slow output)
 //! --count-file PATH       append one line (the requested image) per invocation
 //! --print-request FILE    write the exact stdin bytes received to FILE
 //! --print-env FILE        write the environment (NAME=VALUE lines) to FILE
 //! --pid-file FILE         append this process's pid (and a spawned child's) to FILE
 //! --spawn-child           start a copy of itself in `hang` mode that shares stdout/stderr
+//! --escape-child          with --spawn-child: the child calls setsid(2), leaving the
+//!                         plugin's process group and session (a group kill misses it)
 //! --skip-stdin            do not read a request (used by the spawned child)
 //! --stderr TEXT           write TEXT to stderr
+//! --stderr-token          write the request's serviceAccountToken to stderr
+//! --stderr-hex HEX        write the bytes HEX encodes to stderr (for control characters)
 //! --exit N                exit status (default 0; `fail` defaults to 1)
 //! --bytes N               size written by huge-stdout/huge-stderr (default 2 MiB)
 //! --signal N              signal raised by `crash` (default 9, SIGKILL)
@@ -77,13 +82,17 @@ struct Options {
     api_version: Option<String>,
     response: Option<String>,
     sleep_ms: Option<u64>,
+    trickle_ms: Option<u64>,
     count_file: Option<String>,
     print_request: Option<String>,
     print_env: Option<String>,
     pid_file: Option<String>,
     spawn_child: bool,
+    escape_child: bool,
+    stderr_token: bool,
     skip_stdin: bool,
     stderr: Option<String>,
+    stderr_hex: Option<Vec<u8>>,
     exit: Option<u8>,
     bytes: usize,
     signal: i32,
@@ -98,13 +107,17 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         api_version: None,
         response: None,
         sleep_ms: None,
+        trickle_ms: None,
         count_file: None,
         print_request: None,
         print_env: None,
         pid_file: None,
         spawn_child: false,
+        escape_child: false,
+        stderr_token: false,
         skip_stdin: false,
         stderr: None,
+        stderr_hex: None,
         exit: None,
         bytes: 2 * 1024 * 1024,
         signal: libc::SIGKILL,
@@ -113,6 +126,14 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     while let Some(flag) = it.next() {
         if flag == "--spawn-child" {
             o.spawn_child = true;
+            continue;
+        }
+        if flag == "--escape-child" {
+            o.escape_child = true;
+            continue;
+        }
+        if flag == "--stderr-token" {
+            o.stderr_token = true;
             continue;
         }
         if flag == "--skip-stdin" {
@@ -143,11 +164,28 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--api-version" => o.api_version = Some(value),
             "--response" => o.response = Some(value),
             "--sleep-ms" => o.sleep_ms = Some(number(&value)?),
+            "--trickle-ms" => o.trickle_ms = Some(number(&value)?),
             "--count-file" => o.count_file = Some(value),
             "--print-request" => o.print_request = Some(value),
             "--print-env" => o.print_env = Some(value),
             "--pid-file" => o.pid_file = Some(value),
             "--stderr" => o.stderr = Some(value),
+            "--stderr-hex" => {
+                let digits = value.as_bytes();
+                if digits.len() % 2 != 0 {
+                    return Err(format!("--stderr-hex {value}: odd length"));
+                }
+                let bytes = digits
+                    .chunks(2)
+                    .map(|pair| {
+                        std::str::from_utf8(pair)
+                            .ok()
+                            .and_then(|p| u8::from_str_radix(p, 16).ok())
+                            .ok_or_else(|| format!("--stderr-hex {value}: not hex"))
+                    })
+                    .collect::<Result<Vec<u8>, String>>()?;
+                o.stderr_hex = Some(bytes);
+            }
             "--exit" => o.exit = Some(value.parse().map_err(|e| format!("--exit {value}: {e}"))?),
             "--bytes" => {
                 o.bytes = usize::try_from(number(&value)?).map_err(|e| format!("--bytes: {e}"))?
@@ -243,6 +281,18 @@ fn run(o: &Options) -> Result<u8, String> {
         if let Some(p) = &o.pid_file {
             cmd.args(["--pid-file", p]);
         }
+        if o.escape_child {
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: setsid(2) is async-signal-safe and touches no memory of the parent.
+            unsafe {
+                cmd.pre_exec(|| {
+                    if libc::setsid() == -1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         // The child inherits stdout/stderr, so the host's pipes stay open while it lives.
         cmd.spawn().map_err(|e| format!("spawn child: {e}"))?;
     }
@@ -279,6 +329,16 @@ fn run(o: &Options) -> Result<u8, String> {
     }
     if let Some(text) = &o.stderr {
         eprint!("{text}");
+    }
+    if let Some(bytes) = &o.stderr_hex {
+        let _ = std::io::stderr().write_all(bytes);
+    }
+    if o.stderr_token {
+        let token = request
+            .get("serviceAccountToken")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        eprint!("token was {token}");
     }
     let sleep = o.sleep_ms.or(if o.mode == Mode::Slow {
         Some(1000)
@@ -326,8 +386,20 @@ fn run(o: &Options) -> Result<u8, String> {
                     build_answer(o, &request, kind, version).to_string()
                 }
             };
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.write_all(b"\n");
+            match o.trickle_ms {
+                Some(ms) => {
+                    for byte in text.bytes().chain(std::iter::once(b'\n')) {
+                        if out.write_all(&[byte]).and_then(|()| out.flush()).is_err() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(ms));
+                    }
+                }
+                None => {
+                    let _ = out.write_all(text.as_bytes());
+                    let _ = out.write_all(b"\n");
+                }
+            }
         }
     }
     let _ = out.flush();

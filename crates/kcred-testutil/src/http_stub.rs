@@ -1,9 +1,12 @@
-//! A tiny HTTP/1.1 stub server on loopback for tests (std only).
+//! The workspace's one HTTP/1.1 stub server on loopback for tests (std only).
 //!
-//! Each connection serves one request and closes (`Connection: close`). TLS is the caller's:
-//! pass a `wrap` function that turns the accepted `TcpStream` into any `Read + Write` stream
-//! (for example a rustls server stream), or use [`StubServer::start_plain`]. Every request is
-//! recorded in order; the server stops (and its thread ends) when dropped.
+//! Each connection serves one request and closes (`Connection: close`). Request bodies may
+//! be sent with `Content-Length` or `Transfer-Encoding: chunked`; a response may be delayed
+//! ([`StubResponse::delayed`]) to exercise client timeouts. TLS is the caller's: pass a `wrap`
+//! function that turns the accepted `TcpStream` into any `Read + Write` stream (for example a
+//! rustls server stream; an `Err` drops the connection, as a failed handshake does), or use
+//! [`StubServer::start_plain`]. Every request is recorded in order; the server stops (and its
+//! thread ends) when dropped.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -75,15 +78,34 @@ pub struct StubResponse {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Vec<u8>,
+    /// How long to wait before answering (zero: at once).
+    pub delay: Duration,
 }
 
 impl StubResponse {
+    /// `status` with `body` and no extra headers.
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> StubResponse {
+        StubResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// The same response, sent after `delay` (for client timeout tests).
+    pub fn delayed(mut self, delay: Duration) -> StubResponse {
+        self.delay = delay;
+        self
+    }
+
     /// A JSON response.
     pub fn json(status: u16, body: impl Into<String>) -> StubResponse {
         StubResponse {
             status,
             headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
             body: body.into().into_bytes(),
+            delay: Duration::ZERO,
         }
     }
 
@@ -93,6 +115,7 @@ impl StubResponse {
             status,
             headers: vec![("Content-Type".to_owned(), "text/plain".to_owned())],
             body: body.into().into_bytes(),
+            delay: Duration::ZERO,
         }
     }
 
@@ -182,13 +205,22 @@ fn read_request(stream: &mut dyn Stream) -> io::Result<StubRequest> {
             headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
         }
     }
-    let len = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; len];
-    reader.read_exact(&mut body)?;
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        read_chunked(&mut reader)?
+    } else {
+        let len = header("content-length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut body = vec![0u8; len];
+        reader.read_exact(&mut body)?;
+        body
+    };
     Ok(StubRequest {
         method,
         target,
@@ -197,9 +229,29 @@ fn read_request(stream: &mut dyn Stream) -> io::Result<StubRequest> {
     })
 }
 
+/// A `Transfer-Encoding: chunked` body (chunk extensions and trailers ignored).
+fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size)?;
+        let size = size.trim().split(';').next().unwrap_or("");
+        let n = usize::from_str_radix(size, 16)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad chunk size"))?;
+        let mut chunk = vec![0u8; n + 2];
+        reader.read_exact(&mut chunk)?;
+        if n == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
+        204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -223,6 +275,9 @@ fn serve_one(
     let req = read_request(&mut *stream)?;
     let resp = handler(&req);
     requests.lock().unwrap_or_else(|e| e.into_inner()).push(req);
+    if !resp.delay.is_zero() {
+        std::thread::sleep(resp.delay);
+    }
     let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
     for (k, v) in &resp.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -281,6 +336,11 @@ impl StubServer {
         self.addr
     }
 
+    /// `http://127.0.0.1:<port>`.
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.addr.port()
@@ -326,5 +386,28 @@ mod tests {
         assert_eq!(reqs[0].query(), vec![("x".to_owned(), "1 2".to_owned())]);
         assert_eq!(reqs[0].form(), vec![("k".to_owned(), "v w!".to_owned())]);
         assert_eq!(reqs[0].header("HOST"), Some("h"));
+    }
+
+    #[test]
+    fn reads_chunked_bodies_and_delays() {
+        let server = StubServer::start_plain(|r| {
+            StubResponse::new(201, r.body.clone())
+                .with_header("X-A", "b")
+                .delayed(Duration::from_millis(20))
+        });
+        assert!(server.base().starts_with("http://127.0.0.1:"));
+        let mut s = TcpStream::connect(server.addr()).unwrap();
+        s.write_all(
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 201 Created\r\nX-A: b\r\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("\r\n\r\nabcde"), "{out}");
+        assert_eq!(server.requests()[0].body, b"abcde");
     }
 }

@@ -38,8 +38,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::json::Json;
 use crate::registry::{Registry, RegistryTools, SkopeoOutcome};
+use base64::Engine as _;
+use serde_json::{json, Value};
 
 /// The kubelet's config API version.
 const CONFIG_API_VERSION: &str = "kubelet.config.k8s.io/v1";
@@ -230,54 +231,18 @@ impl KcredRun {
     }
 }
 
-const BASE64_ALPHABET: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-pub fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(
-                    BASE64_ALPHABET[(n >> (18 - 6 * i)) as usize & 63],
-                ));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Decodes standard base64 (padding optional); `None` on any other character.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let v = BASE64_ALPHABET.iter().position(|&a| a == c)?;
-        acc = (acc << 6) | v as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
-}
+/// Standard base64 that accepts padded and unpadded input (docker writes padded `auth`).
+const BASE64_ANY_PADDING: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
 
 /// The `user:password` pair of an `auths.<key>.auth` value (base64 of `user:password`).
 ///
 /// Panics (failing the calling test) when it is not base64 of UTF-8 with a colon.
 pub fn basic_auth_pair(auth: &str) -> (String, String) {
-    let raw = base64_decode(auth).expect("base64");
+    let raw = BASE64_ANY_PADDING.decode(auth).expect("base64");
     let raw = String::from_utf8(raw).expect("utf-8");
     let (user, password) = raw.split_once(':').expect("user:password");
     (user.to_owned(), password.to_owned())
@@ -287,47 +252,30 @@ pub fn basic_auth_pair(auth: &str) -> (String, String) {
 ///
 /// Panics (failing the calling test) unless it holds exactly one well-formed credential.
 pub fn only_auth_entry(auth_json: &str) -> (String, String, String) {
-    let doc = Json::parse(auth_json).expect("auth.json is JSON");
-    let auths = doc.get("auths").and_then(Json::as_object).expect("auths");
+    let doc: Value = serde_json::from_str(auth_json).expect("auth.json is JSON");
+    let auths = doc["auths"].as_object().expect("auths");
     assert_eq!(auths.len(), 1, "one credential: {auth_json}");
     let (key, entry) = auths.iter().next().expect("one entry");
-    let (user, password) = basic_auth_pair(entry.get_str("auth").expect("auth"));
+    let (user, password) = basic_auth_pair(entry["auth"].as_str().expect("auth"));
     (key.clone(), user, password)
 }
 
 /// Asserts `auth_json` is `{"auths": {}}`: what `--output auth-json` writes when no
 /// provider gave credentials.
 pub fn assert_no_auths(auth_json: &str) {
-    let doc = Json::parse(auth_json).expect("auth.json is JSON");
-    assert_eq!(
-        doc,
-        Json::Object(vec![("auths".to_owned(), Json::Object(Vec::new()))])
-    );
+    let doc: Value = serde_json::from_str(auth_json).expect("auth.json is JSON");
+    assert_eq!(doc, json!({"auths": {}}));
 }
 
 /// `auth.json` holding `user:password` under `key` (`{"auths":{KEY:{"auth":B64}}}`).
 pub fn auth_json(key: &str, user: &str, password: &str) -> String {
-    let auth = base64_encode(format!("{user}:{password}").as_bytes());
-    format!(
-        "{{\"auths\":{{{}:{{\"auth\":\"{auth}\"}}}}}}",
-        json_quote(key)
-    )
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    json!({"auths": {key: {"auth": auth}}}).to_string()
 }
 
 /// A JSON string literal.
 pub(crate) fn json_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    Value::from(s).to_string()
 }
 
 /// A kubelet's view of credential providers: `config.yaml` and `bin/` in a temporary
@@ -734,7 +682,7 @@ impl<'a> ProxiedInspect<'a> {
 
     /// Inspects with `authfile`, asserts it succeeded (showing `registry`'s log otherwise)
     /// and returns skopeo's JSON.
-    pub fn assert_pulls(&self, authfile: &Path, registry: &Registry) -> Json {
+    pub fn assert_pulls(&self, authfile: &Path, registry: &Registry) -> Value {
         let ok = self.inspect(Some(authfile));
         assert!(
             ok.success,
@@ -742,7 +690,7 @@ impl<'a> ProxiedInspect<'a> {
             ok.stderr,
             registry.log()
         );
-        Json::parse(&ok.stdout).expect("inspect JSON")
+        serde_json::from_str(&ok.stdout).expect("inspect JSON")
     }
 
     /// Inspects with `--authfile FILE`, or `--no-creds` when `authfile` is `None`.
@@ -795,14 +743,11 @@ mod tests {
 
     #[test]
     fn auth_json_round_trips_through_base64() {
-        assert_eq!(base64_encode(b"AWS:tok"), "QVdTOnRvaw==");
-        assert_eq!(base64_encode(b"ab"), "YWI=");
-        assert_eq!(base64_encode(b"abc"), "YWJj");
         assert_eq!(
-            base64_decode("QVdTOnRvaw==").as_deref(),
-            Some(&b"AWS:tok"[..])
+            basic_auth_pair("QVdTOnRvaw"),
+            ("AWS".to_owned(), "tok".to_owned()),
+            "unpadded input is accepted"
         );
-        assert_eq!(base64_decode("a*"), None);
         assert_eq!(
             basic_auth_pair("QVdTOnRvaw=="),
             ("AWS".to_owned(), "tok".to_owned())

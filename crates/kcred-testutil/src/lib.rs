@@ -6,12 +6,15 @@
 //! It runs `cargo build -p <package> --bin <name>` once per process (a no-op when up to date;
 //! cargo releases its build lock before tests run) and returns the path under `target/debug`.
 
+pub mod aad_stub;
+pub mod google_sts_stub;
 pub mod http_stub;
-pub mod json;
 pub mod kubelet;
 pub mod moto;
+pub mod oidc_idp;
 pub mod pass;
 pub mod registry;
+pub mod sts_stub;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -47,7 +47,7 @@ pub fn token(
             format!(
                 "token request failed with status {}: {}",
                 resp.status,
-                resp.body_snippet(300)
+                crate::http::body_snippet(&resp, 300)
             ),
         ));
     }

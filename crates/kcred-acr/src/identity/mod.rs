@@ -139,10 +139,17 @@ pub fn aad_error_text(resp: &HttpResponse) -> String {
             .and_then(|d| d.lines().next())
             .unwrap_or("");
         if !err.is_empty() || !desc.is_empty() {
-            return format!("status {}: {err}: {desc}", resp.status);
+            let relay = |t: &str| {
+                kcred_plugin::secrets::escape_nonprintable(&kcred_plugin::secrets::scrub(t))
+            };
+            return format!("status {}: {}: {}", resp.status, relay(err), relay(desc));
         }
     }
-    format!("status {}: {}", resp.status, resp.body_snippet(300))
+    format!(
+        "status {}: {}",
+        resp.status,
+        crate::http::body_snippet(resp, 300)
+    )
 }
 
 /// The `access_token` of a 200 token response.
@@ -170,7 +177,22 @@ pub trait Clients {
 
 /// Gets an AAD access token for `credential`. `None` for the static service principal, which
 /// needs no token.
+///
+/// The token obtained is registered for scrubbing ([`kcred_plugin::secrets`]): it is sent to
+/// the ACR exchange, so an echoing server's error body must not show it.
 pub fn acquire_aad_token(
+    credential: &Credential,
+    endpoints: &AzureEndpoints,
+    clients: &dyn Clients,
+) -> Result<Option<Secret>, IdentityError> {
+    let token = acquire(credential, endpoints, clients)?;
+    if let Some(t) = &token {
+        kcred_plugin::secrets::register(t.expose());
+    }
+    Ok(token)
+}
+
+fn acquire(
     credential: &Credential,
     endpoints: &AzureEndpoints,
     clients: &dyn Clients,
@@ -210,6 +232,7 @@ pub fn acquire_aad_token(
         } => {
             let assertion = std::fs::read_to_string(path)
                 .map_err(|e| fail(path.clone(), crate::azure_config::go_io_reason(&e)))?;
+            kcred_plugin::secrets::register(assertion.trim());
             aad::token(
                 general()?,
                 endpoints,

@@ -8,8 +8,14 @@
 //! writes), `https://index.docker.io/v1/` in `dockerconfigjson` (what `docker login` and
 //! `kubectl create secret docker-registry` write; the kubelet finds it through its Docker
 //! Hub fallback).
+//!
+//! Both carry `auth`, base64 of `username:password`, which every reader (the kubelet's
+//! `decodeDockerConfigFieldAuth`, docker's `decodeAuth`, containers/image) splits at the
+//! first ':'. A username holding ':' would be read back as a different user, so such a
+//! credential is refused with an error rather than written.
 
 use base64::Engine as _;
+use kcred_api::gostr::strconv_quote;
 use kcred_match::keyring::TrackedAuthConfig;
 use serde_json::{json, Map, Value};
 
@@ -21,14 +27,24 @@ const DOCKER_HUB_REGISTRY: &str = "docker.io";
 const DOCKER_HUB_LEGACY_KEY: &str = "https://index.docker.io/v1/";
 
 /// The file for `format` (`Dockerconfigjson` or `AuthJson`) holding `credential` under
-/// `registry`; `{"auths":{}}` when there is no credential (an anonymous pull).
+/// `registry`; `{"auths":{}}` when there is no credential (an anonymous pull). Fails when
+/// the username contains ':' (see the module docs).
 pub(super) fn document(
     format: GetFormat,
     registry: &str,
     credential: Option<&TrackedAuthConfig>,
-) -> Value {
+) -> anyhow::Result<Value> {
     let mut auths = Map::new();
     if let Some(c) = credential {
+        if c.username.contains(':') {
+            anyhow::bail!(
+                "cannot write the credential for {} as an auth file: the username {} contains ':', \
+                 and the file's \"auth\" field (base64 of \"username:password\") is split at the \
+                 first ':', so readers would see a different user; use --output table or json",
+                strconv_quote(registry),
+                strconv_quote(&c.username)
+            );
+        }
         let auth = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
             c.username,
@@ -55,7 +71,7 @@ pub(super) fn document(
         };
         auths.insert(key.to_owned(), entry);
     }
-    json!({ "auths": auths })
+    Ok(json!({ "auths": auths }))
 }
 
 #[cfg(test)]
@@ -84,7 +100,8 @@ mod tests {
             GetFormat::AuthJson,
             "127.0.0.1:5000",
             Some(&credential("alice", "pa:ss")),
-        );
+        )
+        .unwrap();
         assert_eq!(
             doc,
             json!({"auths": {"127.0.0.1:5000": {"auth": "YWxpY2U6cGE6c3M="}}})
@@ -94,7 +111,10 @@ mod tests {
     #[test]
     fn no_credential_is_an_empty_auths_map() {
         for format in [GetFormat::AuthJson, GetFormat::Dockerconfigjson] {
-            assert_eq!(document(format, "r.io", None), json!({"auths": {}}));
+            assert_eq!(
+                document(format, "r.io", None).unwrap(),
+                json!({"auths": {}})
+            );
         }
     }
 
@@ -110,7 +130,8 @@ mod tests {
                 GetFormat::Dockerconfigjson,
                 registry,
                 Some(&credential("u", "p")),
-            );
+            )
+            .unwrap();
             let bytes = serde_json::to_vec(&doc).unwrap();
             let config = parse_config_json(&bytes).unwrap();
             let mut keyring = DockerKeyring::new();

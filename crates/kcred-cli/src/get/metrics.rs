@@ -40,7 +40,7 @@ impl MetricsSink {
     pub(super) fn write(self, text: &str) -> anyhow::Result<()> {
         match self {
             MetricsSink::Stderr => {
-                eprint!("{text}");
+                err!("{text}");
                 Ok(())
             }
             MetricsSink::File { path, mut file } => file

@@ -119,34 +119,34 @@ fn default_cache_duration(provider: Option<&PluginProvider>) -> String {
 /// Prints the `table` output.
 pub(super) fn print_table(view: &GetView<'_>, verdict: Verdict) {
     let set = view.host.providers();
-    println!("image:      {}", view.args.image);
-    println!("normalised: {}", view.normalised);
-    println!(
+    outln!("image:      {}", view.args.image);
+    outln!("normalised: {}", view.normalised);
+    outln!(
         "config:     {} ({}, hash {})",
         view.args.config.display(),
         count(set.files.len(), "file"),
         set.hash
     );
-    println!("pod:        {}", pod_line(view));
+    outln!("pod:        {}", pod_line(view));
     for outcome in &view.report.outcomes {
-        println!();
+        outln!();
         print_provider(view, outcome, definition(&set.providers, &outcome.provider));
     }
-    println!();
+    outln!();
     if view.report.credentials.is_empty() {
-        println!("credentials the kubelet would try: none");
+        outln!("credentials the kubelet would try: none");
     } else {
-        println!("credentials the kubelet would try, in order:");
+        outln!("credentials the kubelet would try, in order:");
         for (i, (c, provider)) in view.report.credentials_with_providers().enumerate() {
-            println!(
+            outln!(
                 "  {}. {}",
                 i + 1,
                 credential_line(c, provider, view.args.show_secrets)
             );
         }
     }
-    println!();
-    println!("result: {}", summary(view, verdict));
+    outln!();
+    outln!("result: {}", summary(view, verdict));
 }
 
 fn pod_line(view: &GetView<'_>) -> String {
@@ -197,56 +197,56 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
             format!("matched via {}, FAILED", strconv_quote(pattern))
         }
     };
-    println!("provider {}: {state}", strconv_quote(&outcome.provider));
+    outln!("provider {}: {state}", strconv_quote(&outcome.provider));
     if let MatchTrace::NotMatched { reasons } = &trace.matched {
         for reason in reasons {
-            println!("  - {reason}");
+            outln!("  - {reason}");
         }
         return;
     }
     if let Some(sa) = outcome.service_account() {
-        println!("  service account: {}", coordinates(sa));
+        outln!("  service account: {}", coordinates(sa));
     }
     if let CacheTrace::Hit { base, expires_in } = trace.cache {
-        println!(
+        outln!(
             "  cache:           hit ({} key, expires in {})",
             base.as_str(),
             go_duration(expires_in)
         );
     }
     if let Some(exec) = &trace.exec {
-        println!("  exec:            {}", exec_text(exec));
+        outln!("  exec:            {}", exec_text(exec));
     }
     if let Some(t) = &trace.cache_key_type {
-        println!("  cacheKeyType:    {t}");
+        outln!("  cacheKeyType:    {t}");
     }
     if trace.exec.is_some() && outcome.error().is_none() {
         match &trace.cache_duration {
-            Some(d) => println!("  cacheDuration:   {d}"),
-            None => println!(
+            Some(d) => outln!("  cacheDuration:   {d}"),
+            None => outln!(
                 "  cacheDuration:   absent (defaultCacheDuration {} applies)",
                 default_cache_duration(provider)
             ),
         }
         match &trace.stored {
             StoreTrace::Stored { base, ttl } => {
-                println!("  kubelet cache:   {ttl} under the {base} key")
+                outln!("  kubelet cache:   {ttl} under the {base} key")
             }
-            StoreTrace::NotStored { reason } => println!("  kubelet cache:   none ({reason})"),
+            StoreTrace::NotStored { reason } => outln!("  kubelet cache:   none ({reason})"),
         }
     }
     if outcome.error().is_none() {
         if outcome.docker_config().is_empty() {
-            println!("  auth:            (none)");
+            outln!("  auth:            (none)");
         } else {
-            println!("  auth:");
+            outln!("  auth:");
             for (key, entry) in outcome.docker_config().iter() {
                 let unused = if !applies(view, &outcome.provider, key) {
                     "  (does not apply to this image)"
                 } else {
                     ""
                 };
-                println!(
+                outln!(
                     "    {}  username {}  password {}{unused}",
                     strconv_quote(key),
                     strconv_quote(&entry.username),
@@ -256,10 +256,10 @@ fn print_provider(view: &GetView<'_>, outcome: &ProvideOutcome, provider: Option
         }
     }
     if let Some(e) = outcome.error() {
-        println!("  error:           {}", e.to_string().trim_end());
+        outln!("  error:           {}", e.to_string().trim_end());
     }
     if let Some(detail) = view.detail(outcome) {
-        println!("  detail:          {detail}");
+        outln!("  detail:          {detail}");
     }
 }
 

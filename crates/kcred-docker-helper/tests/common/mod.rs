@@ -71,8 +71,15 @@ impl Node {
         let mut cmd = Command::new(HELPER);
         cmd.args(args)
             .env("KCRED_CONFIG", &self.config)
-            .env("KCRED_BIN_DIR", &self.bin_dir);
+            .env("KCRED_BIN_DIR", &self.bin_dir)
+            .env("XDG_CACHE_HOME", self.cache_home())
+            .env_remove("KCRED_NO_CACHE");
         run(cmd, stdin)
+    }
+
+    /// The `$XDG_CACHE_HOME` the helper runs with (inside the node's directory).
+    pub fn cache_home(&self) -> PathBuf {
+        self.dir.path().join("cache-home")
     }
 
     /// `get` for a server URL.

@@ -1,4 +1,5 @@
-//! Byte-exact cache and singleflight keys (§5.2): `generateCacheKey`,
+//! Byte-exact cache and singleflight keys (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/plugin.go`): `generateCacheKey`,
 //! `generateServiceAccountCacheKey`, `generateSingleFlightKey`.
 //!
 //! `lp(s)` is a 2-byte big-endian length followed by the bytes (cryptobyte

@@ -1,4 +1,5 @@
-//! The per-provider expiring store (§5.1): the kubelet's `cache.NewExpirationStore` with
+//! The per-provider expiring store (kubernetes/kubernetes
+//! `pkg/credentialprovider/plugin/plugin.go`, `getCachedCredentials`): the kubelet's `cache.NewExpirationStore` with
 //! `cacheEntry`, the 15-minute purge and the image → registry → global lookup walk.
 
 use std::collections::HashMap;

@@ -1,7 +1,9 @@
 //! `execPlugin`: run one credential provider plugin for one image.
 //!
-//! [`PluginRunner::exec`] encodes the request (§1.1), runs `bin_dir/name` with the configured
-//! args and env (§4.2), and checks the response (§4.4). Failures carry the kubelet's texts:
+//! [`PluginRunner::exec`] encodes the request (`k8s.io/kubelet/pkg/apis/credentialprovider/v1`), runs
+//! `bin_dir/name` with the configured args and env, and checks the response, as the kubelet's
+//! `execPlugin` and `decodeResponse` do (kubernetes/kubernetes `pkg/credentialprovider/plugin/plugin.go`;
+//! docs/host.md). Failures carry the kubelet's texts:
 //! `error execing credential provider plugin <name> for image <image>: <err>: <stderr>`.
 
 pub mod env;
@@ -19,6 +21,7 @@ use kcred_api::response::CredentialProviderResponse;
 use kcred_api::{ApiVersion, Secret};
 
 use crate::metrics::HostMetrics;
+use crate::scrub::KnownSecrets;
 use process::{ProcessFailure, ProcessSpec};
 
 pub use env::merge_env;
@@ -73,11 +76,11 @@ pub enum RunFailure {
     Io(String),
 }
 
-/// A failed exec. `Run` errors increment the errors metric; `Response` errors do not (§4.3, §4.4).
+/// A failed exec. `Run` errors increment the errors metric; `Response` errors do not (kubelet `execPlugin`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExecError {
-    /// The process failed (§4.3).
+    /// The process failed (`execPlugin`'s exec error).
     #[error(
         "error execing credential provider plugin {plugin} for image {image}: {cause}: {stderr}"
     )]
@@ -88,15 +91,16 @@ pub enum ExecError {
         image: String,
         /// What went wrong.
         cause: RunFailure,
-        /// The plugin's stderr (lossy UTF-8, bounded).
+        /// The plugin's stderr (bounded), scrubbed of the secrets kcred knows and with its
+        /// control characters escaped ([`crate::scrub::plugin_text`]).
         stderr: String,
     },
-    /// The process succeeded but its stdout is not a usable response (§4.4).
+    /// The process succeeded but its stdout is not a usable response (`execPlugin`'s response checks).
     #[error("{message}")]
     Response {
         /// The kubelet's message (never contains the response's content).
         message: String,
-        /// The decoder's cause when the strict decode failed (§4.4 check 3), which the
+        /// The decoder's cause when the strict decode failed (the third response check), which the
         /// kubelet's message leaves out: [`ResponseDecodeError::detail`], whose documents
         /// are redacted; it names fields, keys and types and may quote `kind`, `apiVersion`
         /// or `cacheDuration`, never a username, password or token.
@@ -141,6 +145,7 @@ pub struct PluginRunner {
     api_version: ApiVersion,
     limits: ExecLimits,
     metrics: Option<Arc<HostMetrics>>,
+    secrets: Option<KnownSecrets>,
 }
 
 impl PluginRunner {
@@ -161,7 +166,15 @@ impl PluginRunner {
             api_version,
             limits,
             metrics: None,
+            secrets: None,
         }
+    }
+
+    /// Scrubs the secrets in `secrets` from the plugin stderr its errors quote (the request's
+    /// token is always scrubbed).
+    pub fn with_secrets(mut self, secrets: KnownSecrets) -> Self {
+        self.secrets = Some(secrets);
+        self
     }
 
     /// Records the duration and errors metrics of every exec in `metrics`.
@@ -213,7 +226,8 @@ impl PluginRunner {
         annotations: &BTreeMap<String, String>,
     ) -> ExecOutcome {
         let stdin = self.request(image, token, annotations).encode();
-        let (run, duration) = self.run(image, &stdin).await;
+        let token = token.map(|t| t.expose()).unwrap_or_default();
+        let (run, duration) = self.run_scrubbing(image, &stdin, &[token]).await;
         let result = run.and_then(|stdout| {
             CredentialProviderResponse::decode(&stdout, self.api_version)
                 .map(Arc::new)
@@ -228,6 +242,16 @@ impl PluginRunner {
     /// Runs the process with `stdin` and returns its stdout, recording the metrics
     /// (duration always; errors on failure).
     pub async fn run(&self, image: &str, stdin: &[u8]) -> (Result<Vec<u8>, ExecError>, Duration) {
+        self.run_scrubbing(image, stdin, &[]).await
+    }
+
+    /// [`PluginRunner::run`], also scrubbing `extra` secrets from the stderr in the error.
+    async fn run_scrubbing(
+        &self,
+        image: &str,
+        stdin: &[u8],
+        extra: &[&str],
+    ) -> (Result<Vec<u8>, ExecError>, Duration) {
         let env = env::effective_env(&merge_env(env::host_env(), &self.env));
         let started = Instant::now();
         let run = process::run_process(ProcessSpec {
@@ -263,7 +287,7 @@ impl PluginRunner {
             plugin: self.name.clone(),
             image: image.to_owned(),
             cause,
-            stderr: String::from_utf8_lossy(&run.stderr).into_owned(),
+            stderr: crate::scrub::plugin_text(&run.stderr, self.secrets.as_ref(), extra),
         };
         (Err(err), duration)
     }

@@ -5,15 +5,17 @@
 //! group is killed on timeout or overflow, so a grandchild holding the pipes open cannot
 //! keep the host waiting; and output is bounded so a runaway plugin cannot exhaust memory.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
 
 /// Which output stream went over its bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +110,10 @@ impl fmt::Debug for ProcessSpec<'_> {
 /// Runs the process to completion, deadline or overflow; never leaves a zombie.
 ///
 /// Needs a tokio runtime with the time and IO drivers enabled (`enable_all`). If the
-/// returned future is dropped early, the plugin's process group is killed and tokio reaps
-/// the plugin in the background.
+/// returned future is dropped early (a cancelled lookup, a `tokio::time::timeout`, a
+/// signal handled by [`crate::signals::until_signal`]), the plugin's process group is
+/// SIGKILLed at once and the plugin is reaped by a task on the same runtime; the plugin
+/// stays in [`live_plugins`] until it is reaped.
 pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
     let mut cmd = tokio::process::Command::new(spec.program);
     cmd.args(spec.args)
@@ -122,7 +126,7 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
     #[cfg(unix)]
     cmd.process_group(0);
 
-    let mut child = match cmd.spawn() {
+    let child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
             return ProcessRun {
@@ -132,14 +136,10 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
             }
         }
     };
-    let pid = child.id();
-    let group_killer = GroupKiller {
-        pid,
-        armed: AtomicBool::new(true),
-    };
-    let stdin_pipe = child.stdin.take();
-    let stdout_pipe = child.stdout.take();
-    let stderr_pipe = child.stderr.take();
+    let mut live = LivePlugin::new(child);
+    let stdin_pipe = live.child().stdin.take();
+    let stdout_pipe = live.child().stdout.take();
+    let stderr_pipe = live.child().stderr.take();
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
 
@@ -158,10 +158,10 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
             let read_err =
                 read_bounded(stderr_pipe, &mut stderr, spec.output_limit, Stream::Stderr);
             tokio::try_join!(feed, read_out, read_err)?;
-            let status = child.wait().await.map_err(ProcessFailure::Io);
+            let status = live.child().wait().await.map_err(ProcessFailure::Io);
             if status.is_ok() {
                 // Reaped: its pid (the group id) may be reused from now on.
-                group_killer.armed.store(false, Ordering::SeqCst);
+                live.reaped();
             }
             status
         };
@@ -172,10 +172,7 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
     };
 
     if outcome.is_err() {
-        kill_group(pid);
-        group_killer.armed.store(false, Ordering::SeqCst);
-        // `kill` sends SIGKILL (a no-op if it already exited) and waits: the child is reaped.
-        let _ = child.kill().await;
+        live.kill_and_reap().await;
     }
     ProcessRun {
         result: outcome,
@@ -184,17 +181,114 @@ pub async fn run_process(spec: ProcessSpec<'_>) -> ProcessRun {
     }
 }
 
-/// Kills the process group when a run is abandoned before the plugin was reaped.
-struct GroupKiller {
-    pid: Option<u32>,
-    armed: AtomicBool,
+/// The plugins this process has started and not reaped yet, by pid (which is also the id
+/// of each one's process group).
+static LIVE: OnceLock<watch::Sender<BTreeSet<u32>>> = OnceLock::new();
+
+fn live_set() -> &'static watch::Sender<BTreeSet<u32>> {
+    LIVE.get_or_init(|| watch::Sender::new(BTreeSet::new()))
 }
 
-impl Drop for GroupKiller {
-    fn drop(&mut self) {
-        if self.armed.load(Ordering::SeqCst) {
-            kill_group(self.pid);
+/// The pids of the plugins this process started that are not reaped yet.
+pub fn live_plugins() -> Vec<u32> {
+    live_set().borrow().iter().copied().collect()
+}
+
+/// SIGKILLs the process group of every plugin not reaped yet (the plugins and whatever
+/// they started in their group). Their runs then end as failures (or, when abandoned, are
+/// reaped in the background); see [`all_reaped`].
+pub fn kill_all_plugins() {
+    for pid in live_plugins() {
+        kill_group(Some(pid));
+    }
+}
+
+/// Waits until every plugin this process started has been reaped, at most `limit`;
+/// true when none is left.
+pub async fn all_reaped(limit: Duration) -> bool {
+    let mut rx = live_set().subscribe();
+    tokio::time::timeout(limit, rx.wait_for(BTreeSet::is_empty))
+        .await
+        .is_ok_and(|r| r.is_ok())
+}
+
+/// A running plugin: registered in [`live_plugins`] until reaped. Dropped before it was
+/// reaped, it SIGKILLs the plugin's process group and hands the child to a reaper task.
+struct LivePlugin {
+    child: Option<tokio::process::Child>,
+    pid: Option<u32>,
+}
+
+impl LivePlugin {
+    fn new(child: tokio::process::Child) -> Self {
+        let pid = child.id();
+        if let Some(pid) = pid {
+            live_set().send_modify(|s| {
+                s.insert(pid);
+            });
         }
+        LivePlugin {
+            child: Some(child),
+            pid,
+        }
+    }
+
+    fn child(&mut self) -> &mut tokio::process::Child {
+        self.child
+            .as_mut()
+            .expect("the child is present until the plugin is reaped")
+    }
+
+    /// The plugin was reaped: its pid may be reused, so it is no longer ours to signal.
+    fn reaped(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            live_set().send_modify(|s| {
+                s.remove(&pid);
+            });
+        }
+    }
+
+    /// SIGKILLs the group and waits for the plugin (a no-op once reaped).
+    async fn kill_and_reap(&mut self) {
+        if self.pid.is_none() {
+            return;
+        }
+        kill_group(self.pid);
+        // `kill` sends SIGKILL (a no-op if it already exited) and waits: the child is reaped.
+        let _ = self.child().kill().await;
+        self.reaped();
+    }
+}
+
+impl Drop for LivePlugin {
+    fn drop(&mut self) {
+        let Some(pid) = self.pid.take() else {
+            return;
+        };
+        kill_group(Some(pid));
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // Still registered; unregistered once the reaper has waited for it (or, without a
+        // runtime to wait on, at once: tokio's orphan queue reaps it then).
+        let unregister = Unregister(pid);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = child.wait().await;
+                drop(unregister);
+            });
+        }
+    }
+}
+
+/// Removes a pid from [`live_plugins`] when dropped.
+struct Unregister(u32);
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        live_set().send_modify(|s| {
+            s.remove(&self.0);
+        });
     }
 }
 

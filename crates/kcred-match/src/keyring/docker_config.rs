@@ -1,6 +1,7 @@
-//! Docker credential files as the kubelet reads them (`pkg/credentialprovider/config.go`,
-//! spec kubelet-host.md §8): `config.json` (`{"auths": {...}}`) and `.dockercfg` (the bare
-//! map), whose entries are `{username, password, email, auth}`.
+//! Docker credential files as the kubelet reads them (kubernetes/kubernetes
+//! `pkg/credentialprovider/config.go`; docs/ARCHITECTURE.md, "The docker config parser"):
+//! `config.json` (`{"auths": {...}}`) and `.dockercfg` (the bare map), whose entries are
+//! `{username, password, email, auth}`.
 //!
 //! Decoding follows Go's `encoding/json` as the kubelet relies on it: field names match
 //! case-insensitively, unknown fields (`credHelpers`, `credsStore`, `identitytoken`, ...)

@@ -1,4 +1,5 @@
-//! The docker keyring: the kubelet's `BasicDockerKeyring` (spec kubelet-host.md §6), plus the
+//! The docker keyring: the kubelet's `BasicDockerKeyring` (kubernetes/kubernetes
+//! `pkg/credentialprovider/keyring.go`), plus the
 //! docker credential file formats it is filled from ([`parse_config_json`],
 //! [`parse_dockercfg`]).
 //!

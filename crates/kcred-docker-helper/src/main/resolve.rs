@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use kcred_host::{Host, HostError, HostOptions, PodContext};
 
 use crate::cli::Paths;
-use crate::protocol::HelperCredentials;
-use crate::server_url::{server_url_for_registry, RegistryQuery};
+use kcred_docker_helper::protocol::HelperCredentials;
+use kcred_docker_helper::server_url::{server_url_for_registry, RegistryQuery};
 
 /// Why credentials could not be resolved (as opposed to "none found").
 #[derive(Debug, thiserror::Error)]
@@ -49,9 +49,6 @@ pub struct ProviderFailure {
 pub struct GetReport {
     /// The first credential the kubelet would try, if any.
     pub credentials: Option<HelperCredentials>,
-    /// How many credentials the keyring gave (the kubelet tries each in turn; docker takes
-    /// only the first).
-    pub candidates: usize,
     /// Providers that failed.
     pub failures: Vec<ProviderFailure>,
 }
@@ -91,6 +88,11 @@ impl Resolver {
         Resolver { host }
     }
 
+    /// The host answering.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
     /// The credentials the kubelet would use first for an image of the queried registry.
     /// No pod context is given: service-account-token providers cannot answer (they fail,
     /// and are reported in [`GetReport::failures`]).
@@ -120,7 +122,6 @@ impl Resolver {
         });
         Ok(GetReport {
             credentials,
-            candidates: report.credentials.len(),
             failures,
         })
     }

@@ -24,9 +24,12 @@ pub const ENV_CONFIG: &str = "KCRED_CONFIG";
 /// Environment variable overriding the plugin directory.
 pub const ENV_BIN_DIR: &str = "KCRED_BIN_DIR";
 
+/// Environment variable turning the file cache off (any value but empty, `0` or `false`).
+pub const ENV_NO_CACHE: &str = "KCRED_NO_CACHE";
+
 /// The synopsis printed by `--help`.
 pub const USAGE: &str = "\
-Usage: docker-credential-kcred [--config PATH] [--bin-dir DIR] <get|list|store|erase|version>
+Usage: docker-credential-kcred [--config PATH] [--bin-dir DIR] [--no-cache] <get|list|store|erase|version>
 
 A docker credential helper (docker, podman, skopeo, buildah, crane, containerd tools) that
 answers with the credentials the kubelet's image credential providers give for a registry.
@@ -42,6 +45,9 @@ answers with the credentials the kubelet's image credential providers give for a
   --bin-dir DIR   directory holding the provider plugins
                   (default $KCRED_BIN_DIR, else
                   /usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec)
+  --no-cache      neither read nor write the per-user file cache
+                  ($KCRED_NO_CACHE=1 does the same; the cache lives in
+                  $XDG_CACHE_HOME/kcred, else ~/.cache/kcred)
 
 Use it from a client config, e.g. ~/.docker/config.json or an auth.json:
   {\"credHelpers\": {\"registry.example.com\": \"kcred\"}}
@@ -82,7 +88,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CliError {
     /// No action given.
-    #[error("no action given: usage: docker-credential-kcred [--config PATH] [--bin-dir DIR] <get|list|store|erase|version>")]
+    #[error("no action given: usage: docker-credential-kcred [--config PATH] [--bin-dir DIR] [--no-cache] <get|list|store|erase|version>")]
     MissingAction,
     /// An action this helper does not know.
     #[error("unknown credential action {0:?} (want get, list, store, erase or version)")]
@@ -110,6 +116,8 @@ pub struct Invocation {
     pub config: Option<PathBuf>,
     /// `--bin-dir`, if given.
     pub bin_dir: Option<PathBuf>,
+    /// `--no-cache`.
+    pub no_cache: bool,
 }
 
 impl Invocation {
@@ -119,6 +127,7 @@ impl Invocation {
         let mut action = None;
         let mut config = None;
         let mut bin_dir = None;
+        let mut no_cache = false;
         let mut i = 0;
         while i < args.len() {
             let arg = &args[i];
@@ -146,6 +155,10 @@ impl Invocation {
                 Some((n, v)) => (n, Some(v.to_owned())),
                 None => (body, None),
             };
+            if name == "no-cache" && inline.is_none() {
+                no_cache = true;
+                continue;
+            }
             let slot = match name {
                 "config" => &mut config,
                 "bin-dir" => &mut bin_dir,
@@ -170,6 +183,7 @@ impl Invocation {
             action: action.ok_or(CliError::MissingAction)?,
             config,
             bin_dir,
+            no_cache,
         })
     }
 }
@@ -216,13 +230,17 @@ mod tests {
             Invocation {
                 action: Action::Get,
                 config: None,
-                bin_dir: None
+                bin_dir: None,
+                no_cache: false,
             }
         );
         let inv = parse(&["--config", "/c.yaml", "list", "-bin-dir=/b"]).unwrap();
         assert_eq!(inv.action, Action::List);
         assert_eq!(inv.config, Some(PathBuf::from("/c.yaml")));
         assert_eq!(inv.bin_dir, Some(PathBuf::from("/b")));
+        assert!(!inv.no_cache);
+        assert!(parse(&["--no-cache", "get"]).unwrap().no_cache);
+        assert!(parse(&["get", "-no-cache"]).unwrap().no_cache);
         assert_eq!(parse(&["get", "--help"]).unwrap().action, Action::Help);
         assert_eq!(parse(&["version"]).unwrap().action, Action::Version);
         assert_eq!(parse(&["store"]).unwrap().action, Action::Store);
@@ -247,6 +265,10 @@ mod tests {
         assert_eq!(
             parse(&["get", "--region=x"]),
             Err(CliError::UnknownFlag("--region=x".into()))
+        );
+        assert_eq!(
+            parse(&["get", "--no-cache=1"]),
+            Err(CliError::UnknownFlag("--no-cache=1".into()))
         );
         assert_eq!(
             parse(&["get", "--config"]),

@@ -11,10 +11,12 @@ use std::path::PathBuf;
 
 use kcred_host::HostOptions;
 
+use kcred_docker_helper::protocol::{list_json_line, CREDENTIALS_NOT_FOUND};
+use kcred_docker_helper::server_url::{RegistryQuery, ServerUrlError};
+
+use crate::cache::{self, FileCache};
 use crate::cli::{Action, CliError, Invocation, Paths, USAGE};
-use crate::protocol::{list_json_line, CREDENTIALS_NOT_FOUND};
 use crate::resolve::{ProviderFailure, ResolveError, Resolver};
-use crate::server_url::{RegistryQuery, ServerUrlError};
 
 /// The program name (prefix of diagnostics).
 pub const NAME: &str = "docker-credential-kcred";
@@ -43,6 +45,9 @@ pub enum AppError {
     /// The providers could not be loaded or asked.
     #[error(transparent)]
     Resolve(#[from] ResolveError),
+    /// SIGINT, SIGTERM or SIGHUP arrived while plugins ran: they were killed and reaped.
+    #[error("{0}")]
+    Interrupted(kcred_host::signals::Interrupted),
     /// `store` or `erase`.
     #[error("{action} is not supported: {NAME} is read-only; its credentials come from the kubelet credential providers configured in {}", .config.display())]
     ReadOnly {
@@ -65,7 +70,8 @@ pub fn run(
         .map_err(AppError::from)
         .and_then(|invocation| {
             let paths = Paths::resolve(&invocation, &env);
-            dispatch(invocation.action, &paths, stdin, stderr)
+            let cache_dir = cache::location(invocation.no_cache, &env);
+            dispatch(invocation.action, &paths, cache_dir, stdin, stderr)
         });
     let (text, code) = match outcome {
         Ok(Answer::Success(text)) => (text, 0),
@@ -95,6 +101,7 @@ enum Answer {
 fn dispatch(
     action: Action,
     paths: &Paths,
+    cache_dir: Result<Option<PathBuf>, cache::CacheError>,
     stdin: &mut dyn Read,
     stderr: &mut dyn Write,
 ) -> Result<Answer, AppError> {
@@ -121,7 +128,12 @@ fn dispatch(
             let input = read_bounded(stdin)?;
             let query = RegistryQuery::parse(&String::from_utf8_lossy(&input))?;
             let resolver = Resolver::load(paths, host_options())?;
-            let report = runtime()?.block_on(resolver.get(&query))?;
+            let report = with_cache(&resolver, paths, cache_dir, stderr, || {
+                runtime()?
+                    .block_on(kcred_host::signals::until_signal(resolver.get(&query)))
+                    .map_err(AppError::Interrupted)?
+                    .map_err(AppError::from)
+            })?;
             match report.credentials {
                 Some(credentials) => Ok(Answer::Success(credentials.to_json_line())),
                 None => {
@@ -133,7 +145,12 @@ fn dispatch(
         }
         Action::List => {
             let resolver = Resolver::load(paths, host_options())?;
-            let report = runtime()?.block_on(resolver.list())?;
+            let report = with_cache(&resolver, paths, cache_dir, stderr, || {
+                runtime()?
+                    .block_on(kcred_host::signals::until_signal(resolver.list()))
+                    .map_err(AppError::Interrupted)?
+                    .map_err(AppError::from)
+            })?;
             report_failures(stderr, &report.failures);
             for pattern in &report.skipped_patterns {
                 let _ = writeln!(
@@ -144,6 +161,54 @@ fn dispatch(
             Ok(Answer::Success(list_json_line(&report.entries)))
         }
     }
+}
+
+/// Runs `lookup` with the file cache: its unexpired entries restored into the host's
+/// provider caches first, the entries the host stored written back after. Any cache problem
+/// is reported on stderr and the lookup runs without the cache.
+fn with_cache<T>(
+    resolver: &Resolver,
+    paths: &Paths,
+    cache_dir: Result<Option<PathBuf>, cache::CacheError>,
+    stderr: &mut dyn Write,
+    lookup: impl FnOnce() -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let host = resolver.host();
+    let mut warn = |e: &dyn std::fmt::Display| {
+        let _ = writeln!(stderr, "{NAME}: cache not used: {e}");
+    };
+    let opened = match cache_dir {
+        Ok(None) => None,
+        Ok(Some(dir)) => match FileCache::open(&dir, &host.config_hash(), &paths.bin_dir) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                warn(&e);
+                None
+            }
+        },
+        Err(e) => {
+            warn(&e);
+            None
+        }
+    };
+    let Some(mut cache) = opened else {
+        return lookup();
+    };
+    let restored = match cache.restore(host) {
+        Ok(restored) => restored,
+        Err(e) => {
+            warn(&e);
+            return lookup();
+        }
+    };
+    let result = lookup()?;
+    if let Err(e) = cache.persist(host, &restored) {
+        let _ = writeln!(stderr, "{NAME}: answers not cached: {e}");
+    }
+    for warning in &cache.warnings {
+        let _ = writeln!(stderr, "{NAME}: {warning}");
+    }
+    Ok(result)
 }
 
 /// The kubelet's host behaviour (no registry coalescing: one lookup per process anyway).
