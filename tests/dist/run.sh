@@ -111,13 +111,17 @@ start_metadata_stub() { # sets stub_port; not in $(...): the server would hold t
 import http.server, json, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        ok = (self.path == "/computeMetadata/v1/instance/service-accounts/default/token"
-              and self.headers.get("Metadata-Flavor") == "Google")
-        body = json.dumps({"access_token": "ya29.dist-dns-test", "expires_in": 3600,
-                           "token_type": "Bearer"}).encode() if ok else b"not found"
+        base = "/computeMetadata/v1/instance/service-accounts/default/"
+        routes = {
+            base + "token": json.dumps({"access_token": "ya29.dist-dns-test",
+                                        "expires_in": 3600, "token_type": "Bearer"}),
+            base + "email": "node-sa@project.iam.gserviceaccount.com",
+        }
+        ok = self.path in routes and self.headers.get("Metadata-Flavor") == "Google"
+        body = routes[self.path].encode() if ok else b"not found"
         self.send_response(200 if ok else 404)
         self.send_header("Metadata-Flavor", "Google")
-        self.send_header("Content-Type", "application/json" if ok else "text/plain")
+        self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -155,8 +159,8 @@ test_dns_resolves_a_name_from_etc_hosts_in_an_empty_root() {
 import json, sys
 resp = json.loads(sys.stdin.read().strip().splitlines()[-1])
 auth = resp["auth"]
-entry = next(iter(auth.values()))
-assert entry["username"] == "oauth2accesstoken", entry
+entry = auth["*.pkg.dev"]
+assert entry["username"] == "_token", entry
 assert entry["password"] == "ya29.dist-dns-test", "token from the stub"
 print("credentials for", sorted(auth))' || fail "unexpected response: $out"
 }
