@@ -178,6 +178,22 @@ where
     type Error = RunError;
 
     fn start(&self, args: &[String]) -> Result<Start<Vec<String>>, RunError> {
+        // `--version` (or Go's `-version`) before any `--`: what `kcred doctor` and operators
+        // ask every kcred plugin; answered without reading stdin.
+        if args
+            .iter()
+            .take_while(|a| *a != "--")
+            .any(|a| a == "--version" || a == "-version")
+        {
+            return Ok(Start::Exit {
+                stdout: format!(
+                    "{} version kcred-{}\n",
+                    self.plugin.name,
+                    env!("CARGO_PKG_VERSION")
+                ),
+                status: 0,
+            });
+        }
         let parsed = parse_args(args, self.plugin.unknown_args)?;
         self.logger(parsed.verbosity);
         if parsed.help {

@@ -235,3 +235,23 @@ fn usage_errors_and_help() {
     );
     assert!(stdout.contains("Logging flags"), "{stdout}");
 }
+
+#[test]
+fn version_is_answered_without_reading_stdin() {
+    for flag in ["--version", "-version"] {
+        // Garbage on stdin: a run that read it would fail to decode.
+        let out = run(&[flag], None, b"not a request");
+        assert_eq!(out.status.code(), Some(0), "{flag}: {}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout),
+            format!(
+                "fixed-provider version kcred-{}\n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        assert!(out.stderr.is_empty(), "{flag}: {}", text(&out.stderr));
+    }
+    // After `--` it is the plugin's argument, not the SDK's flag.
+    let out = run(&["--", "--version"], None, b"not a request");
+    assert_ne!(out.status.code(), Some(0));
+}
