@@ -241,6 +241,15 @@ def main():
               "https://r.io/v2/", "r.io/team/app", "[::1]:5000", "https://user@r.io", "r.io?x"]:
         add("docker_helper_server_url", s)
 
+    # static-credential-provider reads the same docker config files (its own first pass).
+    for data in list(seeds.get("docker_config", {}).values()):
+        add("static_config", data.split(b"\0")[0] if isinstance(data, bytes) else data.split("\0")[0])
+    # docker credential helpers' `get` answers (docker-credential-helpers' protocol).
+    for s in ['{"ServerURL":"https://r.io","Username":"u","Secret":"%s"}' % MARKER,
+              '{"username":"u","secret":"%s"}' % MARKER, '{"Username":"<token>","Secret":"%s"}' % MARKER,
+              '{"Secret":1}', "credentials not found in native keychain", "[]", ""]:
+        add("helper_protocol", s)
+
     # Workload identity (kcred-oidc): kube-apiserver's keys and documents (issue 15).
     oidc = load("oidc_discovery_cases.json")
     for pem in oidc["keys"].values():

@@ -193,7 +193,7 @@ for b in "${bins[@]}"; do
 done
 cp LICENSE README.md "$stage/"
 cp -r docs "$stage/docs"
-cp examples/* "$stage/examples/"
+cp -R examples/. "$stage/examples/"
 cp "$out"/sbom/*.cdx.json "$stage/sbom/"
 normalize_mtimes "$stage"
 det_tar "$work/$tar_name.tar" "$work" "$tar_name"
@@ -214,7 +214,7 @@ if [ "$os" = linux ]; then
   done
   cp LICENSE README.md "$fsroot/usr/share/doc/kcred/"
   cp -r docs "$fsroot/usr/share/doc/kcred/docs"
-  cp examples/* "$fsroot/usr/share/doc/kcred/examples/"
+  cp -R examples/. "$fsroot/usr/share/doc/kcred/examples/"
   find "$fsroot" -type d -exec chmod 0755 {} +
   find "$fsroot" -type f ! -perm -u+x -exec chmod 0644 {} +
   normalize_mtimes "$fsroot"
@@ -280,8 +280,11 @@ if [ "$os" = linux ]; then
 fi
 
 step "SHA256SUMS"
+# Written outside $out first: a redirection into $out would race with find and could list
+# SHA256SUMS itself.
 (cd "$out" && find . -path ./oci -prune -o -type f -print | sed 's#^\./##' | sort |
-  xargs sha256sum > SHA256SUMS)
+  xargs sha256sum > "$work/SHA256SUMS")
+mv "$work/SHA256SUMS" "$out/SHA256SUMS"
 
 if [ -n "$sign_key" ]; then
   command -v minisign >/dev/null || die "minisign is required to sign (apt-get install minisign)"
