@@ -43,7 +43,7 @@ for t in "${targets[@]}"; do
   log="fuzz/artifacts/$t/last-run.log"
   if (cd fuzz && cargo +nightly fuzz run -O --sanitizer "$sanitizer" "$t" "corpus/$t" -- \
         -max_total_time="$seconds" -jobs="$jobs" -workers="$jobs" -max_len=16384 \
-        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -seed="${KCRED_FUZZ_SEED:-0}" \
         -artifact_prefix="artifacts/$t/") >"$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{s+=$2} END {print s+0}')
     printf '%-28s ok      %6s s  %10s runs\n' "$t" "$(( $(date +%s) - t0 ))" "$runs"

@@ -36,13 +36,30 @@ pub fn marker_only_in_secret_fields(input: &[u8]) -> bool {
             for form in [
                 format!("\"{key}\":\"{marker}\""),
                 format!("\"{key}\": \"{marker}\""),
-                format!("{key}: \"{marker}\""),
-                format!("{key}: {marker}"),
             ] {
                 text = text.replace(&form, "");
             }
         }
     }
+    // YAML forms count only where a YAML key can stand: at the start of a line (after
+    // indentation or a list dash), not inside another value (`apiVersion: "xtoken: …"`).
+    text = text
+        .split('\n')
+        .map(|line| {
+            let body = line.trim_start().trim_start_matches("- ");
+            let is_secret = [SECRET_AUTH_MARKER, SECRET_MARKER].iter().any(|marker| {
+                SECRET_KEYS.iter().any(|key| {
+                    body == format!("{key}: {marker}") || body == format!("{key}: \"{marker}\"")
+                })
+            });
+            if is_secret {
+                ""
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     !text.contains(SECRET_MARKER)
         && !text.contains(SECRET_AUTH_MARKER)
         && !text.contains("kcredFuzz")
