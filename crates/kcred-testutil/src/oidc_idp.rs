@@ -458,3 +458,16 @@ pub fn serve_issuer_dir(ca: &TestCa, dir: &Path, prefix: &str) -> StubServer {
         }
     })
 }
+
+/// The body of the here-document in a `kcred wi plan` script whose opening line starts with
+/// `opening` (`cat > trust-policy.json <<'KCRED_EOF'` …); panics when the plan has none.
+pub fn plan_heredoc(plan: &str, opening: &str) -> String {
+    let mut lines = plan
+        .lines()
+        .skip_while(|l| !(l.starts_with(opening) && l.ends_with("<<'KCRED_EOF'")));
+    assert!(lines.next().is_some(), "the plan has {opening:?}:\n{plan}");
+    lines
+        .take_while(|l| *l != "KCRED_EOF")
+        .map(|l| format!("{l}\n"))
+        .collect()
+}

@@ -150,11 +150,16 @@ fn world() -> World {
     );
     let plan = String::from_utf8(plan.stdout).unwrap();
     let azure_json = dir.join("azure.json");
-    std::fs::write(&azure_json, heredoc(&plan, "cat > azure.json")).unwrap();
-    let config = heredoc(&plan, "cat > credential-providers.yaml").replace(
-        "\"/etc/kubernetes/azure.json\"",
-        &format!("\"{}\"", azure_json.display()),
-    );
+    std::fs::write(
+        &azure_json,
+        kcred_testutil::oidc_idp::plan_heredoc(&plan, "cat > azure.json"),
+    )
+    .unwrap();
+    let config = kcred_testutil::oidc_idp::plan_heredoc(&plan, "cat > credential-providers.yaml")
+        .replace(
+            "\"/etc/kubernetes/azure.json\"",
+            &format!("\"{}\"", azure_json.display()),
+        );
     let plugin = env!("CARGO_BIN_EXE_acr-credential-provider");
     let node = Node::new(&[], &[(PROVIDER, Path::new(plugin))]);
     node.write(
@@ -179,18 +184,6 @@ fn world() -> World {
         node,
         _tmp: tmp,
     }
-}
-
-/// The body of the plan's here-document whose opening line starts with `opening`.
-fn heredoc(plan: &str, opening: &str) -> String {
-    let mut lines = plan
-        .lines()
-        .skip_while(|l| !(l.starts_with(opening) && l.ends_with("<<'KCRED_EOF'")));
-    assert!(lines.next().is_some(), "the plan has {opening:?}:\n{plan}");
-    lines
-        .take_while(|l| *l != "KCRED_EOF")
-        .map(|l| format!("{l}\n"))
-        .collect()
 }
 
 impl World {

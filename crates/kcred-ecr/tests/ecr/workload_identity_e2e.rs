@@ -99,8 +99,11 @@ fn world(moto: Arc<MotoServer>) -> World {
         client_ids: vec![AUDIENCE.to_owned()],
         account: ROLE_ACCOUNT.to_owned(),
     };
-    let policy: serde_json::Value =
-        serde_json::from_str(&heredoc(&plan, "cat > trust-policy.json")).unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&kcred_testutil::oidc_idp::plan_heredoc(
+        &plan,
+        "cat > trust-policy.json",
+    ))
+    .unwrap();
     let statement = &policy["Statement"][0];
     assert_eq!(statement["Action"], "sts:AssumeRoleWithWebIdentity");
     let host_path = issuer.trim_start_matches("https://");
@@ -131,7 +134,7 @@ fn world(moto: Arc<MotoServer>) -> World {
         let sts = sts.clone();
         StubServer::start_plain(move |r| sts.handle(r))
     };
-    let config = heredoc(&plan, "cat > credential-providers.yaml");
+    let config = kcred_testutil::oidc_idp::plan_heredoc(&plan, "cat > credential-providers.yaml");
     node.write(
         "config.yaml",
         &format!(
@@ -155,18 +158,6 @@ fn world(moto: Arc<MotoServer>) -> World {
         _moto: moto,
         node,
     }
-}
-
-/// The body of the plan's here-document whose opening line starts with `opening`.
-fn heredoc(plan: &str, opening: &str) -> String {
-    let mut lines = plan
-        .lines()
-        .skip_while(|l| !(l.starts_with(opening) && l.ends_with("<<'KCRED_EOF'")));
-    assert!(lines.next().is_some(), "the plan has {opening:?}:\n{plan}");
-    lines
-        .take_while(|l| *l != "KCRED_EOF")
-        .map(|l| format!("{l}\n"))
-        .collect()
 }
 
 impl World {

@@ -113,7 +113,7 @@ fn world() -> World {
         String::from_utf8_lossy(&plan.stderr)
     );
     let plan = String::from_utf8(plan.stdout).unwrap();
-    let config = heredoc(&plan, "cat > credential-providers.yaml");
+    let config = kcred_testutil::oidc_idp::plan_heredoc(&plan, "cat > credential-providers.yaml");
     assert!(
         config.contains(&format!("\"--identity-provider={MEMBERSHIP}\"")),
         "{config}"
@@ -145,18 +145,6 @@ fn world() -> World {
         _sts_server: sts_server,
         node,
     }
-}
-
-/// The body of the plan's here-document whose opening line starts with `opening`.
-fn heredoc(plan: &str, opening: &str) -> String {
-    let mut lines = plan
-        .lines()
-        .skip_while(|l| !(l.starts_with(opening) && l.ends_with("<<'KCRED_EOF'")));
-    assert!(lines.next().is_some(), "the plan has {opening:?}:\n{plan}");
-    lines
-        .take_while(|l| *l != "KCRED_EOF")
-        .map(|l| format!("{l}\n"))
-        .collect()
 }
 
 impl World {
