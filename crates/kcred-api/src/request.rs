@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::gojson::{JsonWriter, Value};
 use crate::gostr::strconv_quote;
-use crate::scheme::{self, Decoded};
+use crate::scheme;
 use crate::strict::{Abort, DecodeError, Document, GoStruct, Walker};
 use crate::{ApiVersion, Secret};
 
@@ -81,14 +81,13 @@ impl CredentialProviderRequest {
 
     /// Decodes a request read from stdin, strictly, in any of the three versions
     /// (`v1alpha1`/`v1beta1` have no service-account fields: they are unknown fields there).
+    /// Another kind the kubelet's scheme registers is [`RequestDecodeError::UnexpectedKind`]
+    /// without its fields being checked.
     pub fn decode(bytes: &[u8]) -> Result<Self, RequestDecodeError> {
         let doc = Document::parse(bytes).map_err(DecodeError::redacted)?;
-        match scheme::decode(&doc).map_err(DecodeError::redacted)? {
-            Decoded::Request(request) => Ok(request),
-            Decoded::Config(_) | Decoded::Response(_) | Decoded::Unmodeled => {
-                Err(RequestDecodeError::UnexpectedKind(doc.gvk().kind.clone()))
-            }
-        }
+        scheme::decode_request(&doc)
+            .map_err(DecodeError::redacted)?
+            .ok_or_else(|| RequestDecodeError::UnexpectedKind(doc.gvk().kind.clone()))
     }
 }
 

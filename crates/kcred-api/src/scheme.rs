@@ -26,48 +26,75 @@ pub(crate) enum Decoded {
     Unmodeled,
 }
 
-/// Step 4 of the universal decoder: the scheme lookup and the strict decode.
-pub(crate) fn decode(doc: &Document) -> Result<Decoded, DecodeError> {
+/// A registered group/version/kind, before its fields are decoded.
+enum Registered {
+    Config(ConfigVersion),
+    Request(ApiVersion),
+    Response(ApiVersion),
+    Unmodeled,
+}
+
+/// The scheme lookup: which registered type `doc`'s group/version/kind names, if any.
+fn lookup(doc: &Document) -> Option<Registered> {
     let gvk = doc.gvk();
     match gvk.group.as_str() {
         CONFIG_GROUP => {
             if gvk.kind == "CredentialProviderConfig" {
                 if let Some(version) = ConfigVersion::from_version(&gvk.version) {
-                    return doc
-                        .decode_with(|w, value| config::decode_wire(w, value, version))
-                        .map(Decoded::Config);
+                    return Some(Registered::Config(version));
                 }
             }
             // Registered next to CredentialProviderConfig by the kubelet's config packages.
-            if matches!(
+            matches!(
                 (gvk.version.as_str(), gvk.kind.as_str()),
                 ("v1alpha1", "ImagePullIntent" | "ImagePulledRecord")
                     | (
                         "v1beta1",
                         "KubeletConfiguration" | "SerializedNodeConfigSource"
                     )
-            ) {
-                return Ok(Decoded::Unmodeled);
-            }
+            )
+            .then_some(Registered::Unmodeled)
         }
         GROUP => {
-            if let Some(version) = ApiVersion::from_version(&gvk.version) {
-                match gvk.kind.as_str() {
-                    "CredentialProviderRequest" => {
-                        return doc
-                            .decode_with(|w, value| request::decode_wire(w, value, version))
-                            .map(Decoded::Request)
-                    }
-                    "CredentialProviderResponse" => {
-                        return doc
-                            .decode_with(|w, value| response::decode_wire(w, value, version))
-                            .map(Decoded::Response)
-                    }
-                    _ => {}
-                }
+            let version = ApiVersion::from_version(&gvk.version)?;
+            match gvk.kind.as_str() {
+                "CredentialProviderRequest" => Some(Registered::Request(version)),
+                "CredentialProviderResponse" => Some(Registered::Response(version)),
+                _ => None,
             }
         }
-        _ => {}
+        _ => None,
     }
-    Err(doc.not_registered())
+}
+
+/// Step 4 of the universal decoder: the scheme lookup and the strict decode.
+pub(crate) fn decode(doc: &Document) -> Result<Decoded, DecodeError> {
+    match lookup(doc) {
+        Some(Registered::Config(version)) => doc
+            .decode_with(|w, value| config::decode_wire(w, value, version))
+            .map(Decoded::Config),
+        Some(Registered::Request(version)) => doc
+            .decode_with(|w, value| request::decode_wire(w, value, version))
+            .map(Decoded::Request),
+        Some(Registered::Response(version)) => doc
+            .decode_with(|w, value| response::decode_wire(w, value, version))
+            .map(Decoded::Response),
+        Some(Registered::Unmodeled) => Ok(Decoded::Unmodeled),
+        None => Err(doc.not_registered()),
+    }
+}
+
+/// Step 4 for a reader that wants only a `CredentialProviderRequest` (a plugin): the same
+/// lookup, but another registered kind is `Ok(None)` without its fields being decoded, so
+/// a plugin does not carry the config and response decoders.
+pub(crate) fn decode_request(
+    doc: &Document,
+) -> Result<Option<CredentialProviderRequest>, DecodeError> {
+    match lookup(doc) {
+        Some(Registered::Request(version)) => doc
+            .decode_with(|w, value| request::decode_wire(w, value, version))
+            .map(Some),
+        Some(_) => Ok(None),
+        None => Err(doc.not_registered()),
+    }
 }
