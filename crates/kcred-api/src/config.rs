@@ -140,7 +140,7 @@ pub fn decode_config(bytes: &[u8]) -> Result<CredentialProviderConfig, ConfigDec
     let doc = Document::parse(bytes)?;
     match scheme::decode(&doc)? {
         Decoded::Config(config) => Ok(config),
-        Decoded::Request(_) | Decoded::Response(_) | Decoded::Unmodeled => {
+        Decoded::Request | Decoded::Response(_) | Decoded::Unmodeled => {
             let gvk = doc.gvk();
             if gvk.kind != CONFIG_KIND {
                 Err(ConfigDecodeError::WrongKind(gvk.kind.clone()))

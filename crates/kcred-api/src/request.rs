@@ -81,10 +81,12 @@ impl CredentialProviderRequest {
 
     /// Decodes a request read from stdin, strictly, in any of the three versions
     /// (`v1alpha1`/`v1beta1` have no service-account fields: they are unknown fields there).
+    /// The request must be JSON, as the kubelet writes it and as every upstream plugin reads
+    /// it (`json.DefaultMetaFactory.Interpret` first): YAML fails as a JSON syntax error.
     /// Another kind the kubelet's scheme registers is [`RequestDecodeError::UnexpectedKind`]
     /// without its fields being checked.
     pub fn decode(bytes: &[u8]) -> Result<Self, RequestDecodeError> {
-        let doc = Document::parse(bytes).map_err(DecodeError::redacted)?;
+        let doc = Document::parse_json(bytes).map_err(DecodeError::redacted)?;
         scheme::decode_request(&doc)
             .map_err(DecodeError::redacted)?
             .ok_or_else(|| RequestDecodeError::UnexpectedKind(doc.gvk().kind.clone()))
@@ -212,6 +214,33 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "failed to decode CredentialProviderRequest, unexpected Kind: \"CredentialProviderResponse\""
+        );
+    }
+
+    #[test]
+    fn decode_reads_json_only_and_does_not_decode_other_kinds() {
+        // YAML is what the kubelet never writes; upstream plugins' JSON meta-sniff refuses it.
+        let yaml = "kind: CredentialProviderRequest\napiVersion: credentialprovider.kubelet.k8s.io/v1\nimage: x\n";
+        let err = CredentialProviderRequest::decode(yaml.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "couldn't get version/kind; json parse error: invalid character 'k' looking for beginning of value"
+        );
+        // A registered kind with bad fields is the wrong kind, not its own decode error.
+        let err = CredentialProviderRequest::decode(
+            br#"{"kind":"CredentialProviderConfig","apiVersion":"kubelet.config.k8s.io/v1","providers":7}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            RequestDecodeError::UnexpectedKind("CredentialProviderConfig".into())
+        );
+        // An unregistered kind is still the scheme's error.
+        let err =
+            CredentialProviderRequest::decode(br#"{"kind":"Pod","apiVersion":"v1"}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("no kind \"Pod\" is registered"),
+            "{err}"
         );
     }
 

@@ -155,7 +155,7 @@ impl CredentialProviderResponse {
         let doc = Document::from_json(stdout, value, gvk).map_err(cause)?;
         match scheme::decode(&doc).map_err(cause)? {
             Decoded::Response(response) => Ok(response),
-            Decoded::Config(_) | Decoded::Request(_) | Decoded::Unmodeled => {
+            Decoded::Config(_) | Decoded::Request | Decoded::Unmodeled => {
                 Err(ResponseDecodeError::Decode(
                     ResponseDecodeCause::UnexpectedKind(doc.gvk().kind.clone()),
                 ))

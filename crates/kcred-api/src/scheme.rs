@@ -18,8 +18,9 @@ use crate::version::{ApiVersion, GROUP};
 pub(crate) enum Decoded {
     /// `kubelet.config.k8s.io` `CredentialProviderConfig`.
     Config(CredentialProviderConfig),
-    /// `credentialprovider.kubelet.k8s.io` `CredentialProviderRequest`.
-    Request(CredentialProviderRequest),
+    /// `credentialprovider.kubelet.k8s.io` `CredentialProviderRequest` (checked strictly;
+    /// no reader of the full scheme wants its value).
+    Request,
     /// `credentialprovider.kubelet.k8s.io` `CredentialProviderResponse`.
     Response(CredentialProviderResponse),
     /// Another kind the kubelet's scheme registers (not modelled by kcred).
@@ -75,7 +76,7 @@ pub(crate) fn decode(doc: &Document) -> Result<Decoded, DecodeError> {
             .map(Decoded::Config),
         Some(Registered::Request(version)) => doc
             .decode_with(|w, value| request::decode_wire(w, value, version))
-            .map(Decoded::Request),
+            .map(|_| Decoded::Request),
         Some(Registered::Response(version)) => doc
             .decode_with(|w, value| response::decode_wire(w, value, version))
             .map(Decoded::Response),

@@ -348,18 +348,22 @@ pub(crate) struct Document {
 impl Document {
     /// Steps 1–3 for JSON or YAML data.
     pub(crate) fn parse(data: &[u8]) -> Result<Document, DecodeError> {
-        let (value, yaml_duplicates) = match detect_format(data) {
-            DocumentFormat::Json => {
-                let value = gojson::parse(data).map_err(|e| InterpretError::Json(e.to_string()))?;
-                (value, Vec::new())
-            }
+        match detect_format(data) {
+            DocumentFormat::Json => Self::parse_json(data),
             DocumentFormat::Yaml => {
                 let doc = yaml::yaml_to_json(data).map_err(DecodeError::Yaml)?;
-                (doc.value, doc.duplicate_keys)
+                let gvk = interpret_value(&doc.value)?;
+                Self::checked(data, doc.value, doc.duplicate_keys, gvk)
             }
-        };
+        }
+    }
+
+    /// Steps 1–3 for data that must be JSON (YAML fails as a JSON syntax error), as a
+    /// plugin reads its request: `json.DefaultMetaFactory.Interpret` before the decoder.
+    pub(crate) fn parse_json(data: &[u8]) -> Result<Document, DecodeError> {
+        let value = gojson::parse(data).map_err(|e| InterpretError::Json(e.to_string()))?;
         let gvk = interpret_value(&value)?;
-        Self::checked(data, value, yaml_duplicates, gvk)
+        Self::checked(data, value, Vec::new(), gvk)
     }
 
     /// Steps 2–3 for JSON already parsed and sniffed.
