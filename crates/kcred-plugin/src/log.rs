@@ -109,12 +109,7 @@ impl Logger {
         if value.is_empty() {
             return;
         }
-        let mut secrets = lock(&self.inner.secrets);
-        if !secrets.iter().any(|s| s == value) {
-            secrets.push(value.to_owned());
-            // Longest first, so a secret containing another is scrubbed whole.
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        }
+        crate::secrets::add(&mut lock(&self.inner.secrets), value);
     }
 
     /// `text` with every secret registered here or process-wide

@@ -33,12 +33,20 @@ pub fn register(value: &str) {
     if value.is_empty() {
         return;
     }
-    let mut list = secrets();
-    if !list.iter().any(|s| s == value) {
-        list.push(value.to_owned());
-        // Longest first, so a secret containing another is scrubbed whole.
-        list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    add(&mut secrets(), value);
+}
+
+/// Adds `value` to `list` once, keeping the list longest first, so that a secret containing
+/// another is scrubbed whole.
+pub(crate) fn add(list: &mut Vec<String>, value: &str) {
+    if list.iter().any(|s| s == value) {
+        return;
     }
+    let at = list
+        .iter()
+        .position(|s| s.len() < value.len())
+        .unwrap_or(list.len());
+    list.insert(at, value.to_owned());
 }
 
 /// `text` with every [`register`]ed secret replaced by [`REDACTED`].
@@ -85,6 +93,19 @@ pub fn remote_text(body: &[u8], max_bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn add_keeps_one_copy_longest_first() {
+        let mut list = Vec::new();
+        for v in ["77", "7777", "9", "777", "7777", "xy"] {
+            add(&mut list, v);
+        }
+        assert_eq!(list, ["7777", "777", "77", "xy", "9"]);
+        assert_eq!(
+            scrub_with("7777 777 xy", &list),
+            format!("{REDACTED} {REDACTED} {REDACTED}")
+        );
+    }
 
     #[test]
     fn registered_secrets_are_scrubbed_longest_first() {
