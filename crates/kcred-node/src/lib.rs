@@ -10,12 +10,14 @@
 //! - [`doctor`] finds the running kubelet and checks its flags, config, plugins and token mode;
 //! - [`manifests`] renders the DaemonSet installer and the node-audience RBAC.
 
+pub mod access_review;
 pub mod apply;
 pub mod diff;
 pub mod doctor;
 pub mod elf;
 pub mod flags;
 pub mod fs;
+pub mod kubeconfig;
 pub mod kubelet;
 pub mod manifests;
 pub mod node_api;
@@ -23,4 +25,5 @@ pub mod plan;
 pub mod preset;
 pub mod process;
 pub mod profile;
+pub mod rbac_check;
 pub mod restart;
