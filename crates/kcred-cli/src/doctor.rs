@@ -39,7 +39,11 @@ pub(crate) struct Args {
     pub no_api: bool,
     /// Token mode: ask for this service account (repeatable) instead of "every service
     /// account", which only a ClusterRoleBinding without resourceNames grants.
-    #[arg(long = "service-account", value_name = "NAMESPACE/NAME", conflicts_with = "no_api")]
+    #[arg(
+        long = "service-account",
+        value_name = "NAMESPACE/NAME",
+        conflicts_with = "no_api"
+    )]
     pub service_accounts: Vec<ServiceAccount>,
     /// Token mode: the node's name (default: the kubelet's --hostname-override, or the
     /// node's hostname); used when the kubeconfig is not the node's own identity.

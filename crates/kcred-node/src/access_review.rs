@@ -187,7 +187,9 @@ impl ApiClient {
         };
         let roots = certs_of(&creds.ca_pem);
         if roots.is_empty() {
-            return Err(tls_err("the certificate authority holds no usable certificate"));
+            return Err(tls_err(
+                "the certificate authority holds no usable certificate",
+            ));
         }
         let (client, token) = match &creds.auth {
             ClientAuth::Certificate { cert_pem, key_pem } => {
@@ -284,7 +286,12 @@ impl ApiClient {
             SSR_PATH,
             &json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}),
         )?;
-        expect_kind(&v, "authentication.k8s.io/v1", "SelfSubjectReview", &self.url(SSR_PATH))?;
+        expect_kind(
+            &v,
+            "authentication.k8s.io/v1",
+            "SelfSubjectReview",
+            &self.url(SSR_PATH),
+        )?;
         serde_json::from_value(v["status"]["userInfo"].clone()).map_err(|e| ApiError::Decode {
             url: self.url(SSR_PATH),
             reason: format!("status.userInfo: {e}"),
@@ -377,9 +384,11 @@ mod tests {
             serde_json::to_value(&a).unwrap(),
             json!({"namespace": "", "verb": "request-serviceaccounts-token-audience", "group": "", "resource": "sts.amazonaws.com", "name": ""})
         );
-        let d: Decision = serde_json::from_value(json!({"allowed": true, "reason": "RBAC: ok"})).unwrap();
+        let d: Decision =
+            serde_json::from_value(json!({"allowed": true, "reason": "RBAC: ok"})).unwrap();
         assert!(d.allowed && !d.denied);
-        let d: Decision = serde_json::from_value(json!({"allowed": false, "evaluationError": "x"})).unwrap();
+        let d: Decision =
+            serde_json::from_value(json!({"allowed": false, "evaluationError": "x"})).unwrap();
         assert_eq!(d.evaluation_error, "x");
     }
 

@@ -28,7 +28,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::access_review::{ApiClient, ApiError, ResourceAttributes, NODES_GROUP, NODE_USER_PREFIX};
+use crate::access_review::{
+    ApiClient, ApiError, ResourceAttributes, NODES_GROUP, NODE_USER_PREFIX,
+};
 use crate::doctor::{Check, Status};
 use crate::flags;
 use crate::fs::{NodeFiles, RootFs};
@@ -79,7 +81,9 @@ impl std::str::FromStr for ServiceAccount {
         // A namespace is a DNS-1123 label (k8s.io/apimachinery validation.IsDNS1123Label).
         let label = !ns.is_empty()
             && ns.len() <= 63
-            && ns.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && ns
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !ns.starts_with('-')
             && !ns.ends_with('-');
         if !label {
@@ -144,11 +148,16 @@ pub fn node_name(
     profile: Option<Profile>,
     kubelet_flags: &[String],
 ) -> Option<(String, String)> {
-    if let Some(v) = flags::last_value(kubelet_flags, "hostname-override").filter(|v| !v.is_empty()) {
+    if let Some(v) = flags::last_value(kubelet_flags, "hostname-override").filter(|v| !v.is_empty())
+    {
         return Some((v.trim().to_lowercase(), "--hostname-override".into()));
     }
     if let Some(p @ (Profile::K3s | Profile::Rke2)) = profile {
-        let etc = if p == Profile::K3s { "/etc/rancher/k3s" } else { "/etc/rancher/rke2" };
+        let etc = if p == Profile::K3s {
+            "/etc/rancher/k3s"
+        } else {
+            "/etc/rancher/rke2"
+        };
         let mut name = None;
         for f in k3s_config_files(root, etc) {
             if let Ok(Some(b)) = root.read(&f) {
@@ -163,7 +172,11 @@ pub fn node_name(
     }
     if let Ok(Some(b)) = root.read("/etc/hostname") {
         let h = String::from_utf8_lossy(&b);
-        if let Some(l) = h.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')) {
+        if let Some(l) = h
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             return Some((l.to_lowercase(), "/etc/hostname".into()));
         }
     }
@@ -178,7 +191,13 @@ pub fn node_name(
     None
 }
 
-fn check(id: &str, status: Status, subject: impl Into<String>, message: impl Into<String>, fix: Option<String>) -> Check {
+fn check(
+    id: &str,
+    status: Status,
+    subject: impl Into<String>,
+    message: impl Into<String>,
+    fix: Option<String>,
+) -> Check {
     Check {
         id: id.to_owned(),
         status,
@@ -201,7 +220,9 @@ fn api_warning(e: &ApiError, server: &str, what: &str) -> Check {
         Status::Warn,
         server,
         format!("RBAC not checked: {what}: {e}"),
-        Some(format!("{hint}; or check by hand with kubectl auth can-i (see docs/install.md#kcred-doctor)")),
+        Some(format!(
+            "{hint}; or check by hand with kubectl auth can-i (see docs/install.md#kcred-doctor)"
+        )),
     )
 }
 
@@ -226,7 +247,12 @@ pub fn check_rbac(
     let (fs, file, source, explicit): (&RootFs, String, String, bool) = match &opts.kubeconfig {
         Some(p) => {
             let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
-            (&this_machine, abs.to_string_lossy().into_owned(), "--kubeconfig".into(), true)
+            (
+                &this_machine,
+                abs.to_string_lossy().into_owned(),
+                "--kubeconfig".into(),
+                true,
+            )
         }
         None => match kubelet_kubeconfig(root, profile, kubelet_flags) {
             Some((f, s)) => (root, f, s, false),
@@ -290,7 +316,10 @@ pub fn check_rbac(
                 if explicit { Status::Fail } else { Status::Warn },
                 file,
                 format!("RBAC not checked: {e}"),
-                Some("fix the kubeconfig's certificates (or pass another with --kubeconfig FILE)".into()),
+                Some(
+                    "fix the kubeconfig's certificates (or pass another with --kubeconfig FILE)"
+                        .into(),
+                ),
             ));
             return checks;
         }
@@ -333,12 +362,21 @@ pub fn check_rbac(
                         msg.push_str(&format!(" (the node's name from {src} is {expected})"));
                     }
                 }
-                checks.push(check("token.identity", Status::Pass, server.clone(), msg, None));
+                checks.push(check(
+                    "token.identity",
+                    Status::Pass,
+                    server.clone(),
+                    msg,
+                    None,
+                ));
                 Some(Asker::Myself(u.username))
             }
             None => sar_for_node(
                 &mut checks,
-                format!("the API server knows this kubeconfig as {:?}, not a node", u.username),
+                format!(
+                    "the API server knows this kubeconfig as {:?}, not a node",
+                    u.username
+                ),
             ),
         },
         Err(e) if e.status() == Some(404) => {
@@ -380,7 +418,10 @@ pub fn check_rbac(
         for (ns, name) in &questions {
             let attrs = ResourceAttributes::token_audience(aud, ns, name);
             let (answer, what) = match &asker {
-                Asker::Myself(_) => (client.self_subject_access_review(&attrs), "SelfSubjectAccessReview"),
+                Asker::Myself(_) => (
+                    client.self_subject_access_review(&attrs),
+                    "SelfSubjectAccessReview",
+                ),
                 Asker::Node(n) => (
                     client.subject_access_review(
                         &format!("{NODE_USER_PREFIX}{n}"),
@@ -402,8 +443,18 @@ pub fn check_rbac(
                     return checks;
                 }
                 Ok(d) if d.allowed => {
-                    let why = if d.reason.is_empty() { String::new() } else { format!(" ({})", d.reason) };
-                    checks.push(check("token.rbac", Status::Pass, subject, format!("{who} may request tokens for audience {aud:?} for {sa}{why}"), None));
+                    let why = if d.reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", d.reason)
+                    };
+                    checks.push(check(
+                        "token.rbac",
+                        Status::Pass,
+                        subject,
+                        format!("{who} may request tokens for audience {aud:?} for {sa}{why}"),
+                        None,
+                    ));
                 }
                 Ok(d) => {
                     let mut msg = format!("{who} may not request tokens for audience {aud:?} for {sa}: kube-apiserver 1.33+ (ServiceAccountNodeAudienceRestriction, kubernetes/kubernetes#130017) gives a kubelet tokens only for audiences its pods' volumes name or RBAC grants, so token-mode pulls for this audience fail");
@@ -433,7 +484,10 @@ mod tests {
     #[test]
     fn service_account_parses() {
         let s: ServiceAccount = "team-a/puller".parse().unwrap();
-        assert_eq!((s.namespace.as_str(), s.name.as_str()), ("team-a", "puller"));
+        assert_eq!(
+            (s.namespace.as_str(), s.name.as_str()),
+            ("team-a", "puller")
+        );
         assert!("puller".parse::<ServiceAccount>().is_err());
         assert!("Team/x".parse::<ServiceAccount>().is_err());
         assert!("a/".parse::<ServiceAccount>().is_err());
@@ -443,16 +497,38 @@ mod tests {
     fn kubeconfig_defaults_per_profile() {
         let fs = MemFs::new();
         let flags = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(kubelet_kubeconfig(&fs, Some(Profile::Kubeadm), &[]).unwrap().0, "/etc/kubernetes/kubelet.conf");
-        assert_eq!(kubelet_kubeconfig(&fs, Some(Profile::K3s), &[]).unwrap().0, "/var/lib/rancher/k3s/agent/kubelet.kubeconfig");
-        assert_eq!(kubelet_kubeconfig(&fs, Some(Profile::Rke2), &[]).unwrap().0, "/var/lib/rancher/rke2/agent/kubelet.kubeconfig");
+        assert_eq!(
+            kubelet_kubeconfig(&fs, Some(Profile::Kubeadm), &[])
+                .unwrap()
+                .0,
+            "/etc/kubernetes/kubelet.conf"
+        );
+        assert_eq!(
+            kubelet_kubeconfig(&fs, Some(Profile::K3s), &[]).unwrap().0,
+            "/var/lib/rancher/k3s/agent/kubelet.kubeconfig"
+        );
+        assert_eq!(
+            kubelet_kubeconfig(&fs, Some(Profile::Rke2), &[]).unwrap().0,
+            "/var/lib/rancher/rke2/agent/kubelet.kubeconfig"
+        );
         assert_eq!(kubelet_kubeconfig(&fs, Some(Profile::Generic), &[]), None);
         assert_eq!(
-            kubelet_kubeconfig(&fs, Some(Profile::Microk8s), &flags(&["--kubeconfig=${SNAP_DATA}/credentials/kubelet.config"])).unwrap(),
-            ("/var/snap/microk8s/current/credentials/kubelet.config".into(), "the kubelet's --kubeconfig".into())
+            kubelet_kubeconfig(
+                &fs,
+                Some(Profile::Microk8s),
+                &flags(&["--kubeconfig=${SNAP_DATA}/credentials/kubelet.config"])
+            )
+            .unwrap(),
+            (
+                "/var/snap/microk8s/current/credentials/kubelet.config".into(),
+                "the kubelet's --kubeconfig".into()
+            )
         );
         let k3s = MemFs::new().file("/etc/rancher/k3s/config.yaml", "data-dir: /data/k3s\n");
-        assert_eq!(kubelet_kubeconfig(&k3s, Some(Profile::K3s), &[]).unwrap().0, "/data/k3s/agent/kubelet.kubeconfig");
+        assert_eq!(
+            kubelet_kubeconfig(&k3s, Some(Profile::K3s), &[]).unwrap().0,
+            "/data/k3s/agent/kubelet.kubeconfig"
+        );
     }
 
     #[test]
@@ -461,10 +537,26 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("etc/rancher/k3s")).unwrap();
         std::fs::write(dir.path().join("etc/hostname"), "Worker-1\n").unwrap();
         let root = RootFs::new(dir.path());
-        assert_eq!(node_name(&root, Some(Profile::Kubeadm), &[]).unwrap().0, "worker-1");
+        assert_eq!(
+            node_name(&root, Some(Profile::Kubeadm), &[]).unwrap().0,
+            "worker-1"
+        );
         let f = vec!["--hostname-override=ip-10-0-0-1.ec2.internal".to_owned()];
-        assert_eq!(node_name(&root, Some(Profile::Kubeadm), &f).unwrap().0, "ip-10-0-0-1.ec2.internal");
-        std::fs::write(dir.path().join("etc/rancher/k3s/config.yaml"), "node-name: edge-7\n").unwrap();
-        assert_eq!(node_name(&root, Some(Profile::K3s), &[]).unwrap(), ("edge-7".into(), "node-name in /etc/rancher/k3s/config.yaml".into()));
+        assert_eq!(
+            node_name(&root, Some(Profile::Kubeadm), &f).unwrap().0,
+            "ip-10-0-0-1.ec2.internal"
+        );
+        std::fs::write(
+            dir.path().join("etc/rancher/k3s/config.yaml"),
+            "node-name: edge-7\n",
+        )
+        .unwrap();
+        assert_eq!(
+            node_name(&root, Some(Profile::K3s), &[]).unwrap(),
+            (
+                "edge-7".into(),
+                "node-name in /etc/rancher/k3s/config.yaml".into()
+            )
+        );
     }
 }
