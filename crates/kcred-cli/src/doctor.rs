@@ -1,6 +1,6 @@
 //! `kcred doctor`: check this node's kubelet, credential-provider config, plugins and token
 //! mode, including the node-audience RBAC against the API server (see
-//! docs/install.md#kcred-doctor). Exit 0 when no check fails, 1 otherwise,
+//! docs/node-install.md#kcred-doctor). Exit 0 when no check fails, 1 otherwise,
 //! 2 on bad flags.
 
 use std::path::{Path, PathBuf};

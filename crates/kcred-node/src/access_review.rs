@@ -206,10 +206,7 @@ impl ApiClient {
             ),
         };
         if creds.tls_server_name.is_some() {
-            // ureq verifies the URL's host; there is no separate server-name setting.
-            return Err(tls_err(
-                "tls-server-name is set: doctor cannot verify the server under another name",
-            ));
+            return Err(tls_err("tls-server-name is not supported"));
         }
         let tls = TlsConfig::builder()
             .root_certs(RootCerts::new_with_certs(&roots))

@@ -1,4 +1,4 @@
-//! Doctor's token-mode RBAC check against the API server (docs/install.md#kcred-doctor):
+//! Doctor's token-mode RBAC check against the API server (docs/node-install.md#kcred-doctor):
 //! may this node request service-account tokens for each provider's audience?
 //!
 //! 1. The kubeconfig: `--kubeconfig FILE` (a path on the machine running kcred; files it
@@ -221,7 +221,7 @@ fn api_warning(e: &ApiError, server: &str, what: &str) -> Check {
         server,
         format!("RBAC not checked: {what}: {e}"),
         Some(format!(
-            "{hint}; or check by hand with kubectl auth can-i (see docs/install.md#kcred-doctor)"
+            "{hint}; or check by hand with kubectl auth can-i (see docs/node-install.md#kcred-doctor)"
         )),
     )
 }
@@ -234,7 +234,7 @@ enum Asker {
 }
 
 /// Checks that the node may request tokens for each of `audiences`; `kubelet_flags` are the
-/// kubelet's effective flags, `rbac_fix` the fix to print on a denial.
+/// kubelet's effective flags (for `--kubeconfig` and `--hostname-override`).
 pub fn check_rbac(
     root: &RootFs,
     profile: Option<Profile>,

@@ -777,7 +777,7 @@ fn handle(s: &Settings, req: &StubRequest) -> StubResponse {
         return status(
             405,
             "MethodNotAllowed",
-            &format!("the server does not allow this method on the requested resource"),
+            "the server does not allow this method on the requested resource",
             Some(json!({})),
         );
     }
@@ -796,7 +796,7 @@ fn handle(s: &Settings, req: &StubRequest) -> StubResponse {
         return status(
             415,
             "UnsupportedMediaType",
-            &format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf"),
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
             Some(json!({})),
         );
     }
