@@ -58,7 +58,14 @@ fn node(rbac: &str) -> Node {
     std::fs::create_dir_all(root.join("etc/kubernetes")).unwrap();
     let mut pem = std::fs::read(crt).unwrap();
     pem.extend(std::fs::read(key).unwrap());
-    std::fs::write(pki.join("kubelet-client-current.pem"), pem).unwrap();
+    // As kubeadm leaves it: an absolute symlink to the rotated certificate, which doctor
+    // must follow inside the node root.
+    std::fs::write(pki.join("kubelet-client-2026-01-01-00-00-00.pem"), pem).unwrap();
+    std::os::unix::fs::symlink(
+        "/var/lib/kubelet/pki/kubelet-client-2026-01-01-00-00-00.pem",
+        pki.join("kubelet-client-current.pem"),
+    )
+    .unwrap();
     std::fs::write(root.join("etc/hostname"), "node-1\n").unwrap();
     let ca = std::fs::read(stub.ca_crt()).unwrap();
     std::fs::write(
@@ -444,15 +451,20 @@ fn bad_kubeconfigs_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
     // An explicit kubeconfig's files are this machine's, not the node's.
-    let good = good.replace(
-        "/var/lib/kubelet/",
-        &format!("{}/var/lib/kubelet/", n.root.display()),
-    );
+    let good = good
+        .replace(
+            "/var/lib/kubelet/",
+            &format!("{}/var/lib/kubelet/", n.root.display()),
+        )
+        .replace(
+            "kubelet-client-current.pem",
+            "kubelet-client-2026-01-01-00-00-00.pem",
+        );
     std::fs::write(
         &kc,
         good.replace(
             &format!(
-                "    client-key: {}/var/lib/kubelet/pki/kubelet-client-current.pem\n",
+                "    client-key: {}/var/lib/kubelet/pki/kubelet-client-2026-01-01-00-00-00.pem\n",
                 n.root.display()
             ),
             "",
@@ -476,7 +488,7 @@ fn bad_kubeconfigs_are_named() {
             .contains("users[0].user.client-certificate: set without client-key"),
         "{c:?}"
     );
-    std::fs::write(&kc, good.replace(&format!("    client-certificate: {0}/var/lib/kubelet/pki/kubelet-client-current.pem\n    client-key: {0}/var/lib/kubelet/pki/kubelet-client-current.pem\n", n.root.display()), "    exec:\n      command: aws\n      args: [eks, get-token]\n      apiVersion: client.authentication.k8s.io/v1beta1\n")).unwrap();
+    std::fs::write(&kc, good.replace(&format!("    client-certificate: {0}/var/lib/kubelet/pki/kubelet-client-2026-01-01-00-00-00.pem\n    client-key: {0}/var/lib/kubelet/pki/kubelet-client-2026-01-01-00-00-00.pem\n", n.root.display()), "    exec:\n      command: aws\n      args: [eks, get-token]\n      apiVersion: client.authentication.k8s.io/v1beta1\n")).unwrap();
     let c = find(
         &run(
             &n,
