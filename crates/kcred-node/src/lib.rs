@@ -8,6 +8,8 @@
 //! - [`apply`] writes a plan atomically with backups and a state file, and [`apply::uninstall`]
 //!   restores the originals byte for byte;
 //! - [`doctor`] finds the running kubelet and checks its flags, config, plugins and token mode;
+//!   [`rbac_check`] asks the API server ([`kubeconfig`], [`access_review`]) whether the node
+//!   may request tokens for each token-mode audience;
 //! - [`manifests`] renders the DaemonSet installer and the node-audience RBAC.
 
 pub mod access_review;
