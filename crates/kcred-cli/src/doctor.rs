@@ -1,5 +1,6 @@
 //! `kcred doctor`: check this node's kubelet, credential-provider config, plugins and token
-//! mode (see docs/node-install.md#kcred-doctor). Exit 0 when no check fails, 1 otherwise,
+//! mode, including the node-audience RBAC against the API server (see
+//! docs/node-install.md#kcred-doctor). Exit 0 when no check fails, 1 otherwise,
 //! 2 on bad flags.
 
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use kcred_node::fs::RootFs;
 use kcred_node::kubelet::KubeletVersion;
 use kcred_node::process::{classify, find_kubelets, read_cmdline, version_of, KubeletProcess};
 use kcred_node::profile::Profile;
+use kcred_node::rbac_check::{ApiOptions, ServiceAccount};
 
 use crate::output::{Exit, OutputFormat};
 
@@ -28,9 +30,38 @@ pub(crate) struct Args {
     /// Check this process as the kubelet instead of searching /proc.
     #[arg(long, value_name = "PID")]
     pub kubelet_pid: Option<u32>,
+    /// Token mode: ask the API server with this kubeconfig (a file on this machine) instead
+    /// of the kubelet's own (found under --root).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_api")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Token mode: do not ask the API server whether the node-audience RBAC is in place.
+    #[arg(long)]
+    pub no_api: bool,
+    /// Token mode: ask for this service account (repeatable) instead of "every service
+    /// account", which only a ClusterRoleBinding without resourceNames grants.
+    #[arg(
+        long = "service-account",
+        value_name = "NAMESPACE/NAME",
+        conflicts_with = "no_api"
+    )]
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Token mode: the node's name (default: the kubelet's --hostname-override, or the
+    /// node's hostname); used when the kubeconfig is not the node's own identity.
+    #[arg(long, value_name = "NAME", conflicts_with = "no_api", value_parser = parse_node_name)]
+    pub node_name: Option<String>,
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+}
+
+/// A node name is a DNS-1123 subdomain.
+fn parse_node_name(s: &str) -> Result<String, String> {
+    let problems = kcred_config::qualified_name::is_dns1123_subdomain(s);
+    if problems.is_empty() {
+        Ok(s.to_owned())
+    } else {
+        Err(problems.join("; "))
+    }
 }
 
 /// Finds the kubelet process: the given PID, or a search of /proc for the host's root.
@@ -70,12 +101,14 @@ pub(crate) fn find_process(
     Ok((Some(first), found.into_iter().map(|p| p.pid).collect()))
 }
 
-/// Runs every check; shared with `kcred install --restart-kubelet`.
+/// Runs every check; shared with `kcred install --restart-kubelet` (which passes `api: None`:
+/// whether to restart the kubelet does not hang on the API server).
 pub(crate) fn diagnose(
     root: &Path,
     profile: Option<Profile>,
     version: Option<KubeletVersion>,
     pid: Option<u32>,
+    api: Option<ApiOptions>,
 ) -> anyhow::Result<Report> {
     let (process, others) = find_process(root, pid)?;
     let version = match version {
@@ -90,6 +123,7 @@ pub(crate) fn diagnose(
         process,
         other_processes: others,
         run_plugins: true,
+        api,
     };
     Ok(doctor(&RootFs::new(root), &opts))
 }
@@ -97,7 +131,19 @@ pub(crate) fn diagnose(
 /// Runs `kcred doctor`.
 pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
     let profile = crate::install::parse_profile(&args.profile)?;
-    let report = diagnose(&args.root, profile, args.kubelet_version, args.kubelet_pid)?;
+    let api = (!args.no_api).then(|| ApiOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        service_accounts: args.service_accounts.clone(),
+        node_name: args.node_name.clone(),
+        ..ApiOptions::default()
+    });
+    let report = diagnose(
+        &args.root,
+        profile,
+        args.kubelet_version,
+        args.kubelet_pid,
+        api,
+    )?;
     match args.output {
         OutputFormat::Text => out!("{}", render_text(&report)),
         OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&report)?),

@@ -312,8 +312,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<Exit> {
         outln!("wrote: {path}");
     }
     if plan.restart_needed() && args.restart_kubelet {
-        let report =
-            crate::doctor::diagnose(&args.root, Some(plan.profile), Some(plan.version), None)?;
+        let report = crate::doctor::diagnose(
+            &args.root,
+            Some(plan.profile),
+            Some(plan.version),
+            None,
+            None,
+        )?;
         if !report.ok() {
             out!("{}", kcred_node::doctor::render_text(&report));
             errln!("error: kcred doctor fails after the install: not restarting the kubelet (it still runs the old configuration)");

@@ -11,8 +11,10 @@
 //!   it nor a parent directory is writable by group or others (as MicroShift checks:
 //!   openshift/enhancements#2089), and it is static or its ELF interpreter exists on the node
 //!   (siderolabs/talos#11086); kcred's own plugins are run with `--version`;
-//! - token mode: the feature gate is on for that version, and the node-audience RBAC that
-//!   kube-apiserver 1.33+ needs is printed (not checked against the API server).
+//! - token mode: the feature gate is on for that version, the node-audience RBAC that
+//!   kube-apiserver 1.33+ needs is printed, and checked against the API server with the
+//!   kubelet's kubeconfig (or `--kubeconfig`) as `kubectl auth can-i` would
+//!   ([`crate::rbac_check`]).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -32,6 +34,7 @@ use crate::plan::kubelet_config_files_gate;
 use crate::preset::is_kcred_plugin;
 use crate::process::{KubeletProcess, ProcessKind};
 use crate::profile::{detect, Layout, Profile};
+use crate::rbac_check::{check_rbac, ApiOptions};
 
 /// A check's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -134,6 +137,8 @@ pub struct DoctorOptions {
     pub other_processes: Vec<u32>,
     /// Run kcred's plugins with `--version`.
     pub run_plugins: bool,
+    /// Check the node-audience RBAC against the API server (`None`: not checked).
+    pub api: Option<ApiOptions>,
 }
 
 fn check(
@@ -472,13 +477,16 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
         }
         let audiences = token_audiences(&providers);
         let yaml = to_yaml(&node_audience_rbac(&audiences));
-        checks.push(check(
-            "token.rbac",
-            Status::Warn,
-            format!("request-serviceaccounts-token-audience on {audiences:?}"),
-            "not checked against the API server: with kube-apiserver 1.33+ (ServiceAccountNodeAudienceRestriction, kubernetes/kubernetes#130017) kubelets need this RBAC for audiences no pod on the node uses",
-            Some("kubectl apply -f - with the RBAC printed below (or the DaemonSet installer's manifests)".into()),
-        ));
+        match &opts.api {
+            Some(api) => checks.extend(check_rbac(root, profile, &all_flags, api, &audiences)),
+            None => checks.push(check(
+                "token.rbac",
+                Status::Warn,
+                format!("request-serviceaccounts-token-audience on {audiences:?}"),
+                "not checked against the API server (--no-api): with kube-apiserver 1.33+ (ServiceAccountNodeAudienceRestriction, kubernetes/kubernetes#130017) kubelets need this RBAC for audiences no pod on the node uses",
+                Some("kubectl apply -f - with the RBAC printed below (or the DaemonSet installer's manifests)".into()),
+            )),
+        }
         rbac = Some(yaml);
     }
 

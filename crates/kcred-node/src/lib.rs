@@ -8,14 +8,18 @@
 //! - [`apply`] writes a plan atomically with backups and a state file, and [`apply::uninstall`]
 //!   restores the originals byte for byte;
 //! - [`doctor`] finds the running kubelet and checks its flags, config, plugins and token mode;
+//!   [`rbac_check`] asks the API server ([`kubeconfig`], [`access_review`]) whether the node
+//!   may request tokens for each token-mode audience;
 //! - [`manifests`] renders the DaemonSet installer and the node-audience RBAC.
 
+pub mod access_review;
 pub mod apply;
 pub mod diff;
 pub mod doctor;
 pub mod elf;
 pub mod flags;
 pub mod fs;
+pub mod kubeconfig;
 pub mod kubelet;
 pub mod manifests;
 pub mod node_api;
@@ -23,4 +27,5 @@ pub mod plan;
 pub mod preset;
 pub mod process;
 pub mod profile;
+pub mod rbac_check;
 pub mod restart;

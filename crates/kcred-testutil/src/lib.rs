@@ -9,6 +9,7 @@
 pub mod aad_stub;
 pub mod google_sts_stub;
 pub mod http_stub;
+pub mod kube_apiserver_stub;
 pub mod kubelet;
 pub mod moto;
 pub mod oidc_idp;

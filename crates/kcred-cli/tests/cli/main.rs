@@ -17,5 +17,6 @@ mod get_registry_e2e;
 mod get_service_account;
 mod get_signals;
 mod get_support;
+mod node_doctor_api;
 mod node_install;
 mod node_manifests;
