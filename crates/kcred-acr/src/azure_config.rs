@@ -19,7 +19,7 @@ pub(crate) const MAX_CONFIG_BYTES: usize = 10 << 20;
 /// The fields of `azure.json` the ACR provider uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AzureConfig {
-    /// `cloud`: the cloud name (see [`crate::cloud`]).
+    /// `cloud`: the cloud name (see [`KnownCloud`](crate::KnownCloud)).
     pub cloud: String,
     /// `tenantId`: the AAD tenant (service principal, exchange `tenant`).
     pub tenant_id: String,

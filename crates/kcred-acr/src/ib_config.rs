@@ -93,7 +93,8 @@ pub(crate) fn resolve_system(host: &str) -> Option<IpAddr> {
         .map(|a| a.ip())
 }
 
-/// [`parse_ib_flags_with`] using the system resolver.
+/// Validates the flags as upstream's `ParseIdentityBindingsConfig` (`parse_ib_flags_with`)
+/// using the system resolver.
 pub fn parse_ib_flags(flags: &IbFlags) -> Result<IdentityBindingsConfig, IbFlagsError> {
     parse_ib_flags_with(flags, resolve_system)
 }

@@ -105,7 +105,7 @@ fn go_duration(secs: u64) -> GoDuration {
 }
 
 /// Encodes the response (with the trailing `\n`): [`CredentialProviderResponse::encode`] of
-/// [`PluginResponse::to_wire`].
+/// `PluginResponse::to_wire`.
 pub fn encode_response(resp: &PluginResponse) -> Vec<u8> {
     resp.to_wire().encode()
 }

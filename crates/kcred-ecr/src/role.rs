@@ -56,7 +56,7 @@ pub struct WebIdentityRole {
     pub role_arn: String,
     /// Where the ARN came from.
     pub source: RoleSource,
-    /// `RoleSessionName` (always [`ROLE_SESSION_NAME`]).
+    /// `RoleSessionName` (always `ROLE_SESSION_NAME`).
     pub session_name: &'static str,
     /// `WebIdentityToken`: the pod's service-account token.
     pub web_identity_token: Secret,

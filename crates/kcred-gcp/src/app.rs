@@ -61,7 +61,7 @@ pub fn run_process() -> std::process::ExitCode {
 
 /// Runs `auth-provider-gcp` with `args` (without the program name), environment `env`
 /// and standard input `stdin`: the SDK's run loop ([`kcred_plugin::run_dialect`]) in
-/// upstream's dialect ([`GcpDialect`]).
+/// upstream's dialect (`GcpDialect`).
 pub fn run<S: AsRef<str>>(
     args: &[S],
     env: &dyn Fn(&str) -> Option<String>,

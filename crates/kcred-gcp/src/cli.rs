@@ -208,7 +208,7 @@ Environment:
 ";
 
 /// What cobra prints after `Error: …` when `get-credentials` fails: the usage part of
-/// [`USAGE`] (from `Usage:`), as cobra's `UsageString` leaves out the description.
+/// `USAGE` (from `Usage:`), as cobra's `UsageString` leaves out the description.
 pub const ERROR_USAGE: &str = {
     const MARK: &[u8] = b"Usage:";
     let bytes = USAGE.as_bytes();

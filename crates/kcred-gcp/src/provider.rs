@@ -166,7 +166,7 @@ pub struct WorkloadIdentityConfig {
     /// `--impersonate-service-account` (kcred): a Google service account for every exchange.
     pub impersonate_service_account: Option<String>,
     /// `--impersonate-from-annotation` (kcred): read the account from
-    /// [`GCP_SERVICE_ACCOUNT_ANNOTATION`].
+    /// `GCP_SERVICE_ACCOUNT_ANNOTATION` (`iam.gke.io/gcp-service-account`).
     pub impersonate_from_annotation: bool,
 }
 

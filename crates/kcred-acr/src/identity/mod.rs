@@ -81,7 +81,7 @@ impl AzureEndpoints {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{identity}: {endpoint}: {reason}")]
 pub struct IdentityError {
-    /// [`Credential::describe`].
+    /// The identity that failed (`Credential::describe`).
     pub identity: String,
     /// The URL (or file) that failed.
     pub endpoint: String,
