@@ -4,7 +4,7 @@
 
 pub(crate) use kcred_plugin::log::Klog;
 
-/// The process's logger; `main` sets `-v` once the command line is parsed.
+/// The process's logger; the dialect (`app`) sets `-v` once the command line is parsed.
 pub(crate) static LOG: Klog = Klog::new("acr-credential-provider");
 
 #[cfg(test)]
