@@ -14,7 +14,8 @@
 //! - the flows with their injectable HTTP: [`AcrProvider`] (one request end to end),
 //!   [`select_credential`] / [`identity_bindings_credential`] (which identity serves a
 //!   request), [`acquire_aad_token`] over [`Clients`], [`exchange_refresh_token`], and the
-//!   [`HttpClient`] they take (a real one from [`HttpSettings`], or an in-process transport);
+//!   [`HttpClient`] they take, built from [`HttpSettings`] ([`TrustRoots`], and
+//!   [`DialOverride`] to reach a loopback stub under a real host name);
 //! - the types those take and return, and [`DEFAULT_AAD_SCOPE`].
 //!
 //! Inside, pure modules (no IO): `login_server`, `challenge`, `azure_config`, `cloud`
