@@ -11,7 +11,7 @@
 //!   [`decode_request`] / [`encode_response`] (the wire format), [`parse_login_server`] with
 //!   [`AcrSuffixes`] and [`RegistryMirrors`] (image → login server), [`parse_args`] (the
 //!   command line) and [`parse_ib_flags`] (identity-binding flags);
-//! - the flows with their injectable HTTP: [`AcrProvider`] (one request end to end),
+//! - the flows, reachable by tests over loopback: [`AcrProvider`] (one request end to end),
 //!   [`select_credential`] / [`identity_bindings_credential`] (which identity serves a
 //!   request), [`acquire_aad_token`] over [`Clients`], [`exchange_refresh_token`], and the
 //!   [`HttpClient`] they take, built from [`HttpSettings`] ([`TrustRoots`], and

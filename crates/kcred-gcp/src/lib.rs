@@ -13,7 +13,7 @@
 //!   [`parse_dockercfg`], [`parse_config_json`], [`decode_auth_field`] and
 //!   [`read_docker_config_file`] (`.dockercfg` / `config.json` as upstream's
 //!   `credentialconfig`), [`validate_flags`] (`--authFlow` and the flag rules);
-//! - the flows with their injectable HTTP: [`ContainerRegistryProvider`] over [`Clients`]
+//! - the flows with injectable endpoints: [`ContainerRegistryProvider`] over [`Clients`]
 //!   (the metadata server, Google STS and the IAM Credentials API at [`Endpoints`]),
 //!   [`read_url`], and the [`HttpClient`] they use (blocking, one timeout per call,
 //!   [`MAX_BODY_BYTES`] cap) with its [`TrustRoots`];
