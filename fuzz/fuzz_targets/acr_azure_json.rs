@@ -2,7 +2,7 @@
 //! `aadClientSecret` or the certificate password.
 #![no_main]
 
-use kcred_acr::azure_config::parse_azure_config;
+use kcred_acr::parse_azure_config;
 use kcred_fuzz::assert_no_secret;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! status) and RFC 7235 auth-params.
 #![no_main]
 
-use kcred_acr::challenge::{parse_auth_params, parse_challenge};
+use kcred_acr::{parse_auth_params, parse_challenge};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

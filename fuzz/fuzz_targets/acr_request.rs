@@ -2,8 +2,7 @@
 //! registry mirror flag: input `request NUL mirrors`).
 #![no_main]
 
-use kcred_acr::login_server::{parse_login_server, AcrSuffixes, RegistryMirrors};
-use kcred_acr::protocol::decode_request;
+use kcred_acr::{decode_request, parse_login_server, AcrSuffixes, RegistryMirrors};
 use kcred_fuzz::{assert_no_secret, split_pair};
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! yields an image the kubelet's parser accepts, in the registry it names.
 #![no_main]
 
-use kcred_docker_helper::server_url::RegistryQuery;
+use kcred_docker_helper::RegistryQuery;
 use kcred_match::image::ImageRef;
 use libfuzzer_sys::fuzz_target;
 

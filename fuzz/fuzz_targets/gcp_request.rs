@@ -3,8 +3,7 @@
 #![no_main]
 
 use kcred_fuzz::assert_no_secret;
-use kcred_gcp::metadata::parse_token_response;
-use kcred_gcp::request::decode_request;
+use kcred_gcp::{decode_request, parse_token_response};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

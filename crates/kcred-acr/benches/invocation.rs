@@ -3,10 +3,10 @@
 //! of the binary are measured separately (docs/acr.md).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kcred_acr::azure_config::parse_azure_config;
-use kcred_acr::login_server::{parse_login_server, AcrSuffixes, RegistryMirrors};
-use kcred_acr::protocol::{decode_request, encode_response};
-use kcred_acr::provider::{AcrProvider, ProviderOptions};
+use kcred_acr::{
+    decode_request, encode_response, parse_azure_config, parse_login_server, AcrProvider,
+    AcrSuffixes, ProviderOptions, RegistryMirrors,
+};
 
 fn bench(c: &mut Criterion) {
     let request = br#"{"kind":"CredentialProviderRequest","apiVersion":"credentialprovider.kubelet.k8s.io/v1","image":"foo.azurecr.io/nginx:v1"}"#;

@@ -14,12 +14,12 @@ use kcred_api::go::json::Value;
 use kcred_api::Secret;
 
 /// The most upstream reads (10 MiB).
-pub const MAX_CONFIG_BYTES: usize = 10 << 20;
+pub(crate) const MAX_CONFIG_BYTES: usize = 10 << 20;
 
 /// The fields of `azure.json` the ACR provider uses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AzureConfig {
-    /// `cloud`: the cloud name (see [`crate::cloud`]).
+    /// `cloud`: the cloud name (see [`KnownCloud`](crate::KnownCloud)).
     pub cloud: String,
     /// `tenantId`: the AAD tenant (service principal, exchange `tenant`).
     pub tenant_id: String,
@@ -239,12 +239,12 @@ pub fn parse_azure_config(bytes: &[u8]) -> Result<AzureConfig, AzureConfigError>
 
 /// An OS error as Go prints it after `op path: ` (`no such file or directory`):
 /// [`kcred_api::go::os::errno_text`].
-pub fn go_io_reason(e: &std::io::Error) -> String {
+pub(crate) fn go_io_reason(e: &std::io::Error) -> String {
     kcred_api::go::os::errno_text(e)
 }
 
 /// Reads and parses the file at `path`.
-pub fn load_azure_config(path: &Path) -> Result<AzureConfig, AzureConfigError> {
+pub(crate) fn load_azure_config(path: &Path) -> Result<AzureConfig, AzureConfigError> {
     let bytes = std::fs::read(path).map_err(|e| AzureConfigError::Open {
         path: path.display().to_string(),
         reason: go_io_reason(&e),

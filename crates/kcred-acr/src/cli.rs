@@ -5,7 +5,7 @@
 
 use kcred_plugin::pflag::{self, parse_bool, parse_int, Flag, PflagError};
 
-/// Identity-binding flags as given (validated by [`crate::ib_config`]).
+/// Identity-binding flags as given (validated by [`parse_ib_flags`](crate::parse_ib_flags)).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IbFlags {
     /// `--ib-sni-name`.

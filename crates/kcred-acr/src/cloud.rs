@@ -70,7 +70,7 @@ impl KnownCloud {
 
 /// Endpoint overrides read from an environment file or the ARM metadata document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EndpointOverrides {
+pub(crate) struct EndpointOverrides {
     /// The AAD authority (`activeDirectoryEndpoint` / `authentication.loginEndpoint`).
     pub authority_host: Option<String>,
     /// The ACR suffix (`containerRegistryDNSSuffix` / `suffixes.acrLoginServer`).
@@ -79,7 +79,7 @@ pub struct EndpointOverrides {
 
 impl EndpointOverrides {
     /// Applies the overrides to `env`.
-    pub fn apply(&self, env: &mut CloudEnvironment) {
+    pub(crate) fn apply(&self, env: &mut CloudEnvironment) {
         if let Some(a) = self.authority_host.as_deref().filter(|a| !a.is_empty()) {
             env.authority_host = with_trailing_slash(a);
         }
@@ -90,14 +90,14 @@ impl EndpointOverrides {
 }
 
 /// `a` with exactly one trailing `/`.
-pub fn with_trailing_slash(a: &str) -> String {
+pub(crate) fn with_trailing_slash(a: &str) -> String {
     format!("{}/", a.trim_end_matches('/'))
 }
 
 /// A malformed environment file or metadata document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what}: {reason}")]
-pub struct EnvironmentDocError {
+pub(crate) struct EnvironmentDocError {
     /// Which document.
     pub what: &'static str,
     /// Why it was rejected.
@@ -120,7 +120,9 @@ fn get_str(obj: &serde_json::Map<String, serde_json::Value>, key: &str) -> Optio
 }
 
 /// Parses an Azure Stack environment file (go-autorest `Environment` JSON).
-pub fn parse_environment_file(bytes: &[u8]) -> Result<EndpointOverrides, EnvironmentDocError> {
+pub(crate) fn parse_environment_file(
+    bytes: &[u8],
+) -> Result<EndpointOverrides, EnvironmentDocError> {
     let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| EnvironmentDocError {
         what: "environment file",
         reason: e.to_string(),
@@ -138,7 +140,7 @@ pub fn parse_environment_file(bytes: &[u8]) -> Result<EndpointOverrides, Environ
 /// Parses ARM's `metadata/endpoints` document: one object (older api-versions) or an array of
 /// clouds, of which the one whose `resourceManager` is `resource_manager_endpoint` (else the
 /// first) is used.
-pub fn parse_arm_metadata(
+pub(crate) fn parse_arm_metadata(
     bytes: &[u8],
     resource_manager_endpoint: &str,
 ) -> Result<EndpointOverrides, EnvironmentDocError> {

@@ -12,9 +12,9 @@ use crate::http::{HttpClient, HttpError};
 use crate::identity::with_retries;
 
 /// Timeout of each ACR call (upstream's challenge timeout).
-pub const ACR_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const ACR_CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// The exchange body limit (upstream: 10 MiB).
-pub const EXCHANGE_BODY_LIMIT: u64 = 10 << 20;
+pub(crate) const EXCHANGE_BODY_LIMIT: u64 = 10 << 20;
 /// The challenge body limit.
 const CHALLENGE_BODY_LIMIT: u64 = 1 << 20;
 
@@ -67,7 +67,10 @@ pub enum ExchangeError {
 }
 
 /// `GET https://<login_server>/v2/` and parse the challenge.
-pub fn fetch_challenge(http: &HttpClient, login_server: &str) -> Result<Challenge, ExchangeError> {
+pub(crate) fn fetch_challenge(
+    http: &HttpClient,
+    login_server: &str,
+) -> Result<Challenge, ExchangeError> {
     let url = format!("https://{login_server}/v2/");
     let resp = http
         .get(&url, &[], ACR_CALL_TIMEOUT, CHALLENGE_BODY_LIMIT)
@@ -95,7 +98,7 @@ pub fn fetch_challenge(http: &HttpClient, login_server: &str) -> Result<Challeng
 }
 
 /// `<scheme>://<host[:port]>/oauth2/exchange` of a realm (its path is ignored, as upstream).
-pub fn exchange_url(realm: &str) -> Result<String, ExchangeError> {
+pub(crate) fn exchange_url(realm: &str) -> Result<String, ExchangeError> {
     let bad = || ExchangeError::BadRealm(realm.to_owned());
     let (scheme, rest) = realm.split_once("://").ok_or_else(bad)?;
     if !scheme.eq_ignore_ascii_case("https") {

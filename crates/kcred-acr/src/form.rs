@@ -2,7 +2,7 @@
 //! keys sorted, `+` for spaces).
 
 /// Percent-encodes one form component: unreserved bytes stay, space becomes `+`.
-pub fn encode_component(s: &str) -> String {
+pub(crate) fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
         match b {
@@ -22,7 +22,7 @@ pub fn encode_component(s: &str) -> String {
 }
 
 /// Encodes pairs as `k=v&…`, sorted by key (stable for equal keys), like `url.Values.Encode`.
-pub fn encode_sorted(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn encode_sorted(pairs: &[(&str, &str)]) -> String {
     let mut sorted: Vec<&(&str, &str)> = pairs.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     sorted
@@ -32,8 +32,9 @@ pub fn encode_sorted(pairs: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// Decodes a form body into pairs (used by tests' stubs and by nothing on the hot path).
-pub fn decode(body: &str) -> Vec<(String, String)> {
+/// Decodes a form body into pairs: the inverse of [`encode_sorted`], for the round-trip test.
+#[cfg(test)]
+fn decode(body: &str) -> Vec<(String, String)> {
     body.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -44,7 +45,8 @@ pub fn decode(body: &str) -> Vec<(String, String)> {
 }
 
 /// Decodes one component (`+` is a space, `%XX` a byte; malformed escapes stay as they are).
-pub fn decode_component(s: &str) -> String {
+#[cfg(test)]
+fn decode_component(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

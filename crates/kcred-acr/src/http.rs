@@ -24,7 +24,7 @@ use kcred_http::{
 };
 
 /// Environment variable (test knob): `host=ip:port[,host=ip:port…]` connect overrides.
-pub const CONNECT_TO_ENV: &str = "KCRED_ACR_TEST_CONNECT_TO";
+pub(crate) const CONNECT_TO_ENV: &str = "KCRED_ACR_TEST_CONNECT_TO";
 
 /// Where TLS trust comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,13 +81,13 @@ pub enum HttpError {
 }
 
 /// A response read in full.
-pub use kcred_http::HttpResponse;
+pub(crate) use kcred_http::HttpResponse;
 
 /// The body of a response as text for error messages: lossy, cut to `max` characters,
 /// scrubbed of every secret the process knows and with non-printable characters escaped
 /// Go-style ([`kcred_plugin::secrets`]): an echoing server cannot leak what it was sent, and
 /// a hostile one cannot put terminal escapes or forged lines on stderr.
-pub fn body_snippet(resp: &HttpResponse, max: usize) -> String {
+pub(crate) fn body_snippet(resp: &HttpResponse, max: usize) -> String {
     let text = String::from_utf8_lossy(&resp.body);
     let text = text.trim();
     let text = if text.chars().count() > max {
@@ -99,7 +99,7 @@ pub fn body_snippet(resp: &HttpResponse, max: usize) -> String {
 }
 
 /// Parses `KCRED_ACR_TEST_CONNECT_TO` (`host=ip:port,…`); malformed entries are skipped.
-pub fn parse_connect_to(value: &str) -> Vec<(String, SocketAddr)> {
+pub(crate) fn parse_connect_to(value: &str) -> Vec<(String, SocketAddr)> {
     value
         .split(',')
         .filter_map(|e| {
@@ -147,12 +147,12 @@ impl HttpClient {
     }
 
     /// A client sending through `transport` (flow tests pass an in-process fake).
-    pub fn from_transport(transport: Arc<dyn Transport>) -> HttpClient {
+    pub(crate) fn from_transport(transport: Arc<dyn Transport>) -> HttpClient {
         HttpClient { transport }
     }
 
     /// `GET url` with extra headers; the body is read up to `limit` bytes.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         url: &str,
         headers: &[(&str, &str)],
@@ -163,7 +163,7 @@ impl HttpClient {
     }
 
     /// `POST url` with a form body (`Content-Type` given by the caller in `headers`).
-    pub fn post(
+    pub(crate) fn post(
         &self,
         url: &str,
         headers: &[(&str, &str)],

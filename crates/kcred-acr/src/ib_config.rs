@@ -19,7 +19,7 @@ pub struct IdentityBindingsConfig {
 
 impl IdentityBindingsConfig {
     /// True when `--ib-sni-name` was given.
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         !self.sni_name.is_empty()
     }
 }
@@ -31,7 +31,7 @@ pub struct IbFlagsError(pub String);
 
 /// Validates the flags as upstream's `ParseIdentityBindingsConfig`, resolving an FQDN
 /// `--ib-apiserver-ip` with `resolve` (the first address wins).
-pub fn parse_ib_flags_with(
+pub(crate) fn parse_ib_flags_with(
     flags: &IbFlags,
     resolve: impl Fn(&str) -> Option<IpAddr>,
 ) -> Result<IdentityBindingsConfig, IbFlagsError> {
@@ -85,7 +85,7 @@ pub fn parse_ib_flags_with(
 }
 
 /// Resolves a host name with the system resolver (the first address).
-pub fn resolve_system(host: &str) -> Option<IpAddr> {
+pub(crate) fn resolve_system(host: &str) -> Option<IpAddr> {
     (host, 0u16)
         .to_socket_addrs()
         .ok()
@@ -93,7 +93,8 @@ pub fn resolve_system(host: &str) -> Option<IpAddr> {
         .map(|a| a.ip())
 }
 
-/// [`parse_ib_flags_with`] using the system resolver.
+/// Validates the flags as upstream's `ParseIdentityBindingsConfig` (`parse_ib_flags_with`)
+/// using the system resolver.
 pub fn parse_ib_flags(flags: &IbFlags) -> Result<IdentityBindingsConfig, IbFlagsError> {
     parse_ib_flags_with(flags, resolve_system)
 }

@@ -2,14 +2,15 @@
 //! filtered by `-v`: kcred-plugin's [`Klog`] under this plugin's name.
 //! Secrets never reach here: callers log identities, endpoints and statuses only.
 
-pub use kcred_plugin::log::{Klog, Severity};
+pub(crate) use kcred_plugin::log::Klog;
 
-/// The process's logger; `main` sets `-v` once the command line is parsed.
-pub static LOG: Klog = Klog::new("acr-credential-provider");
+/// The process's logger; the dialect (`app`) sets `-v` once the command line is parsed.
+pub(crate) static LOG: Klog = Klog::new("acr-credential-provider");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kcred_plugin::log::Severity;
     use std::time::{Duration, UNIX_EPOCH};
 
     #[test]

@@ -33,11 +33,6 @@ impl AcrSuffixes {
         AcrSuffixes { custom }
     }
 
-    /// The custom suffix (without a leading dot), if any.
-    pub fn custom(&self) -> Option<&str> {
-        self.custom.as_deref()
-    }
-
     fn all(&self) -> impl Iterator<Item = &str> {
         BUILTIN_ACR_SUFFIXES
             .iter()
@@ -47,7 +42,7 @@ impl AcrSuffixes {
 }
 
 /// True when `host` is a whole ACR login server host under one of `suffixes`.
-pub fn is_acr_host(host: &str, suffixes: &AcrSuffixes) -> bool {
+pub(crate) fn is_acr_host(host: &str, suffixes: &AcrSuffixes) -> bool {
     suffixes.all().any(|suffix| {
         host.strip_suffix(suffix)
             .and_then(|p| p.strip_suffix('.'))
@@ -78,12 +73,12 @@ fn is_alnum(s: &str) -> bool {
 }
 
 /// The host part of an image reference: the text before the first `/`.
-pub fn image_host(image: &str) -> &str {
+pub(crate) fn image_host(image: &str) -> &str {
     image.split('/').next().unwrap_or(image)
 }
 
 /// The login server of `image` when its host is an ACR host.
-pub fn acr_login_server(image: &str, suffixes: &AcrSuffixes) -> Option<String> {
+pub(crate) fn acr_login_server(image: &str, suffixes: &AcrSuffixes) -> Option<String> {
     let host = image_host(image);
     is_acr_host(host, suffixes).then(|| host.to_owned())
 }
@@ -147,7 +142,7 @@ impl RegistryMirrors {
     }
 
     /// The first (longest) source matching `image`, and the image rewritten to its target.
-    pub fn rewrite(&self, image: &str) -> Option<(&str, String)> {
+    pub(crate) fn rewrite(&self, image: &str) -> Option<(&str, String)> {
         self.ordered.iter().find_map(|(src, dst)| {
             let rest = image.strip_prefix(src.as_str())?;
             let boundary = rest.is_empty()
@@ -218,10 +213,10 @@ mod tests {
     #[test]
     fn custom_suffix_with_or_without_dot() {
         let s = AcrSuffixes::new(".azurecr.my.cloud");
-        assert_eq!(s.custom(), Some("azurecr.my.cloud"));
+        assert_eq!(s.custom.as_deref(), Some("azurecr.my.cloud"));
         assert!(is_acr_host("foo.azurecr.my.cloud", &s));
         assert!(!is_acr_host("foo.azurecr.my.cloud.evil", &s));
-        assert_eq!(AcrSuffixes::new("azurecr.cn").custom(), None);
+        assert_eq!(AcrSuffixes::new("azurecr.cn").custom.as_deref(), None);
     }
 
     #[test]

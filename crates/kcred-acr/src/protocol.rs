@@ -91,7 +91,7 @@ pub struct PluginResponse {
 
 impl PluginResponse {
     /// The wire response: `v1`, `cacheKeyType: Registry`, `cacheDuration` always written.
-    pub fn to_wire(&self) -> CredentialProviderResponse {
+    pub(crate) fn to_wire(&self) -> CredentialProviderResponse {
         let mut wire = CredentialProviderResponse::new(ApiVersion::V1, CacheKeyType::Registry);
         wire.cache_duration = Some(go_duration(self.cache_duration_secs));
         wire.auth = self.auth.clone();
@@ -104,13 +104,8 @@ fn go_duration(secs: u64) -> GoDuration {
     GoDuration::from_std(Duration::from_secs(secs)).unwrap_or(GoDuration(i64::MAX))
 }
 
-/// Go's `time.Duration.String()` for whole seconds (`0s`, `5m0s`, `1h0m0s`).
-pub fn go_duration_secs(secs: u64) -> String {
-    go_duration(secs).to_string()
-}
-
 /// Encodes the response (with the trailing `\n`): [`CredentialProviderResponse::encode`] of
-/// [`PluginResponse::to_wire`].
+/// `PluginResponse::to_wire`.
 pub fn encode_response(resp: &PluginResponse) -> Vec<u8> {
     resp.to_wire().encode()
 }
@@ -122,10 +117,10 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(go_duration_secs(3600), "1h0m0s");
-        assert_eq!(go_duration_secs(300), "5m0s");
-        assert_eq!(go_duration_secs(0), "0s");
-        assert_eq!(go_duration_secs(61), "1m1s");
+        assert_eq!(go_duration(3600).to_string(), "1h0m0s");
+        assert_eq!(go_duration(300).to_string(), "5m0s");
+        assert_eq!(go_duration(0).to_string(), "0s");
+        assert_eq!(go_duration(61).to_string(), "1m1s");
     }
 
     #[test]

@@ -19,10 +19,10 @@ use crate::protocol::PluginResponse;
 use crate::selection::{select_credential, Credential, SelectionError, SelectionOptions};
 
 /// How long kubelet may cache credentials (upstream master: 1 hour).
-pub const CACHE_DURATION_SECS: u64 = 3600;
+pub(crate) const CACHE_DURATION_SECS: u64 = 3600;
 
 /// The anonymous-fallback key every ACR response carries (empty credentials, as upstream).
-pub const ANONYMOUS_FALLBACK_KEY: &str = "*.azurecr.*";
+pub(crate) const ANONYMOUS_FALLBACK_KEY: &str = "*.azurecr.*";
 
 /// Provider options from the command line.
 #[derive(Debug, Clone, Default)]
@@ -184,11 +184,6 @@ impl AcrProvider {
             suffixes,
             options,
         })
-    }
-
-    /// The resolved cloud.
-    pub fn environment(&self) -> &CloudEnvironment {
-        &self.environment
     }
 
     /// Serves one request.

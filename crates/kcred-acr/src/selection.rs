@@ -23,13 +23,13 @@ use crate::azure_config::AzureConfig;
 use crate::ib_config::IdentityBindingsConfig;
 
 /// Upstream's client-id annotation.
-pub const ACR_CLIENT_ID_ANNOTATION: &str = "kubernetes.azure.com/acr-client-id";
+pub(crate) const ACR_CLIENT_ID_ANNOTATION: &str = "kubernetes.azure.com/acr-client-id";
 /// Upstream's tenant-id annotation.
-pub const ACR_TENANT_ID_ANNOTATION: &str = "kubernetes.azure.com/acr-tenant-id";
+pub(crate) const ACR_TENANT_ID_ANNOTATION: &str = "kubernetes.azure.com/acr-tenant-id";
 /// Azure Workload Identity's client-id annotation (fallback).
-pub const AWI_CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
+pub(crate) const AWI_CLIENT_ID_ANNOTATION: &str = "azure.workload.identity/client-id";
 /// Azure Workload Identity's tenant-id annotation (fallback).
-pub const AWI_TENANT_ID_ANNOTATION: &str = "azure.workload.identity/tenant-id";
+pub(crate) const AWI_TENANT_ID_ANNOTATION: &str = "azure.workload.identity/tenant-id";
 
 /// A managed identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub enum ManagedIdentityId {
 
 impl ManagedIdentityId {
     /// From `userAssignedIdentityID`: empty → system; contains `/subscriptions/` → resource ID.
-    pub fn from_config(id: &str) -> ManagedIdentityId {
+    pub(crate) fn from_config(id: &str) -> ManagedIdentityId {
         if id.is_empty() {
             ManagedIdentityId::SystemAssigned
         } else if id.to_ascii_lowercase().contains("/subscriptions/") {
@@ -114,7 +114,7 @@ pub enum Credential {
 
 impl Credential {
     /// What this credential is, with its identifiers, for logs and errors (never a secret).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Credential::ManagedIdentity(ManagedIdentityId::SystemAssigned) => {
                 "managed identity (system-assigned)".to_owned()
@@ -235,7 +235,7 @@ pub fn identity_bindings_credential(
 }
 
 /// Workload identity from the service account's annotations: `Ok(None)` when it has none.
-pub fn workload_identity_from_annotations(
+pub(crate) fn workload_identity_from_annotations(
     annotations: &BTreeMap<String, String>,
     config_tenant: &str,
 ) -> Result<Option<(String, String)>, SelectionError> {
@@ -267,7 +267,7 @@ pub fn workload_identity_from_annotations(
 }
 
 /// The node's own identity (no service-account token involved).
-pub fn node_credential(cfg: &AzureConfig, opts: SelectionOptions) -> Credential {
+pub(crate) fn node_credential(cfg: &AzureConfig, opts: SelectionOptions) -> Credential {
     if cfg.use_managed_identity_extension {
         return Credential::ManagedIdentity(ManagedIdentityId::from_config(
             &cfg.user_assigned_identity_id,

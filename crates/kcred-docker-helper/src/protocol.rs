@@ -2,8 +2,8 @@
 //!
 //! A client runs `docker-credential-<name> <action>`:
 //! - `get`: the server URL on stdin; on success a JSON object
-//!   `{"ServerURL": …, "Username": …, "Secret": …}` on stdout, exit 0. A username of
-//!   [`IDENTITY_TOKEN_USERNAME`] means the secret is an identity (OAuth refresh) token.
+//!   `{"ServerURL": …, "Username": …, "Secret": …}` on stdout, exit 0. The username
+//!   `<token>` means the secret is an identity (OAuth refresh) token.
 //! - `list`: a JSON object mapping server URLs to usernames.
 //! - `store` (credentials JSON on stdin) and `erase` (server URL on stdin).
 //! - Any failure: the error message on **stdout**, exit 1. The exact message
@@ -18,15 +18,12 @@ use serde_json::{Map, Value};
 /// The message clients recognise as "no credentials for this server".
 pub const CREDENTIALS_NOT_FOUND: &str = "credentials not found in native keychain";
 
-/// The username that marks the secret as an identity token.
-pub const IDENTITY_TOKEN_USERNAME: &str = "<token>";
-
 /// The answer to `get`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelperCredentials {
     /// The server URL as the client sent it.
     pub server_url: String,
-    /// The registry username ([`IDENTITY_TOKEN_USERNAME`] for an identity token).
+    /// The registry username (`<token>` for an identity token).
     pub username: String,
     /// The password, token or identity token.
     pub secret: Secret,

@@ -21,13 +21,13 @@ use kcred_match::image::{ImageError, ImageRef};
 
 /// The repository asked about when a server URL names only a registry. Two path components so
 /// that Docker Hub does not prefix it with `library/`.
-pub const REGISTRY_QUERY_REPOSITORY: &str = "kcred/registry-query";
+pub(crate) const REGISTRY_QUERY_REPOSITORY: &str = "kcred/registry-query";
 
 /// The key docker clients use for Docker Hub credentials.
-pub const DOCKER_HUB_SERVER_URL: &str = "https://index.docker.io/v1/";
+pub(crate) const DOCKER_HUB_SERVER_URL: &str = "https://index.docker.io/v1/";
 
 /// The registry host the kubelet uses for Docker Hub images.
-pub const DOCKER_HUB_REGISTRY: &str = "docker.io";
+pub(crate) const DOCKER_HUB_REGISTRY: &str = "docker.io";
 
 /// Why a server URL cannot be turned into a registry lookup.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,7 +93,7 @@ impl RegistryQuery {
     /// Parses a server URL as docker clients send it (surrounding white space ignored).
     ///
     /// ```
-    /// use kcred_docker_helper::server_url::RegistryQuery;
+    /// use kcred_docker_helper::RegistryQuery;
     /// let q = RegistryQuery::parse("https://index.docker.io/v1/").unwrap();
     /// assert_eq!((q.registry(), q.image()), ("docker.io", "docker.io/kcred/registry-query"));
     /// let q = RegistryQuery::parse("127.0.0.1:5000").unwrap();

@@ -7,9 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kcred_api::Secret;
-use kcred_ecr::cache_duration::cache_duration;
-use kcred_ecr::registry::Registry;
-use kcred_ecr::token::decode_authorization_token;
+use kcred_ecr::{cache_duration, decode_authorization_token, Registry};
 
 fn bench(c: &mut Criterion) {
     let images = [

@@ -34,7 +34,7 @@ use crate::role::WebIdentityRole;
 /// Timeouts for the AWS calls. The defaults keep one invocation, even with an assumed role
 /// and retries, inside the kubelet's one-minute limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientSettings {
+pub(crate) struct ClientSettings {
     /// TCP and TLS connect timeout.
     pub connect_timeout: Duration,
     /// One HTTP attempt, from sending to the end of the response.
@@ -59,7 +59,7 @@ impl Default for ClientSettings {
 /// Why an AWS call failed. Every message names the call, the region and, where credentials
 /// were involved, their source.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AwsCallError {
+pub(crate) enum AwsCallError {
     /// A non-ECR host and no default region.
     #[error(
         "{action}: no AWS region: the image host {host:?} is not an ECR host that names one, \
@@ -114,7 +114,7 @@ pub enum AwsCallError {
 
 /// The AWS SDK implementation of [`AwsApi`], configured for one registry.
 #[derive(Debug, Clone)]
-pub struct SdkApi {
+pub(crate) struct SdkApi {
     config: SdkConfig,
     settings: ClientSettings,
 }
@@ -125,7 +125,7 @@ const STS_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 
 impl SdkApi {
     /// Loads the SDK configuration for `registry`'s region from the environment.
-    pub async fn load(registry: &Registry, settings: ClientSettings) -> SdkApi {
+    pub(crate) async fn load(registry: &Registry, settings: ClientSettings) -> SdkApi {
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.attempt_timeout)
@@ -141,11 +141,6 @@ impl SdkApi {
             config: loader.load().await,
             settings,
         }
-    }
-
-    /// The loaded SDK configuration.
-    pub fn sdk_config(&self) -> &SdkConfig {
-        &self.config
     }
 
     fn region_for(
@@ -530,7 +525,7 @@ async fn default_endpoint(
 /// The SDK records the provider's name in `Credentials` but exposes it only through `Debug`
 /// (`provider_name: "…"`, printed before the key and with the secret redacted); only that
 /// field is read from it here.
-pub fn describe_credential_source(credentials: &Credentials) -> String {
+pub(crate) fn describe_credential_source(credentials: &Credentials) -> String {
     let debug = format!("{credentials:?}");
     let name = debug
         .split_once("provider_name: \"")

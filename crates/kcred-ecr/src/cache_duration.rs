@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use kcred_api::GoDuration;
 
 /// The longest `cacheDuration` returned: half of ECR's 12-hour token lifetime.
-pub const MAX_CACHE_DURATION: Duration = Duration::from_secs(6 * 3600);
+pub(crate) const MAX_CACHE_DURATION: Duration = Duration::from_secs(6 * 3600);
 
 /// The `cacheDuration` for a token expiring at `expires_at`, seen at `now`.
 pub fn cache_duration(expires_at: Option<SystemTime>, now: SystemTime) -> GoDuration {

@@ -13,11 +13,11 @@ use crate::role::plan_credentials;
 
 /// The whole invocation gives up after this long; the kubelet kills a plugin after 60 s and
 /// then reports only "context deadline exceeded".
-pub const OVERALL_DEADLINE: Duration = Duration::from_secs(50);
+pub(crate) const OVERALL_DEADLINE: Duration = Duration::from_secs(50);
 
 /// What the kubelet asked for.
 #[derive(Debug, Clone, Copy)]
-pub struct Invocation<'a> {
+pub(crate) struct Invocation<'a> {
     /// `image`.
     pub image: &'a str,
     /// `serviceAccountToken`, when the kubelet sends one.
@@ -30,7 +30,7 @@ pub struct Invocation<'a> {
 
 /// Why an invocation produced no credentials.
 #[derive(Debug, thiserror::Error)]
-pub enum InvocationError {
+pub(crate) enum InvocationError {
     /// The provider flow failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),
@@ -51,7 +51,7 @@ pub enum InvocationError {
 }
 
 /// Runs one invocation to completion on a single-threaded runtime.
-pub fn run(
+pub(crate) fn run(
     invocation: Invocation<'_>,
     settings: ClientSettings,
     deadline: Duration,

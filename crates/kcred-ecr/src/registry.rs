@@ -19,10 +19,10 @@ use std::sync::OnceLock;
 use kcred_match::gourl::{url_hostname, UrlError};
 
 /// The ECR Public registry hosts, compared exactly and case-sensitively.
-pub const ECR_PUBLIC_HOSTS: [&str; 2] = ["public.ecr.aws", "ecr-public.aws.com"];
+pub(crate) const ECR_PUBLIC_HOSTS: [&str; 2] = ["public.ecr.aws", "ecr-public.aws.com"];
 
 /// The only region where the ECR Public API exists.
-pub const ECR_PUBLIC_REGION: &str = "us-east-1";
+pub(crate) const ECR_PUBLIC_REGION: &str = "us-east-1";
 
 /// Upstream's `ecrPrivateHostPattern` (v1.35.0+), with ASCII digit classes spelled out.
 /// Groups: 1 account, 2 separator between `dkr` and `ecr`, 3 `-fips`, 4 region, 5 suffix.
@@ -106,7 +106,7 @@ impl PrivateRegistry {
 
     /// The host is in a dual-stack (IPv4 and IPv6) DNS domain (`on.aws`,
     /// `on.amazonwebservices.com.cn`), so the node may have only IPv6.
-    pub fn dualstack_domain(&self) -> bool {
+    pub(crate) fn dualstack_domain(&self) -> bool {
         self.suffix.starts_with("on.")
     }
 }
@@ -154,7 +154,7 @@ impl Registry {
     }
 
     /// Classifies a host (already without port).
-    pub fn from_host(host: String) -> Registry {
+    pub(crate) fn from_host(host: String) -> Registry {
         let kind = if ECR_PUBLIC_HOSTS.contains(&host.as_str()) {
             RegistryKind::Public
         } else if let Some(private) = PrivateRegistry::parse(&host) {

@@ -14,7 +14,7 @@ use kcred_api::ApiVersion;
 
 /// Why stdin is not a request upstream would accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RequestError {
+pub(crate) enum RequestError {
     /// The `apiVersion`/`kind` sniff failed: not JSON, a non-string `apiVersion`/`kind`, or
     /// more than one `/` in `apiVersion` (apimachinery's messages,
     /// [`kcred_api::go::strict::interpret_gvk`]).
@@ -34,7 +34,7 @@ pub enum RequestError {
 /// Decodes stdin as upstream's plugin does (plus the two older versions): apimachinery's
 /// sniff, the version and kind checks, then the shared lenient decoder with
 /// [`kcred_api::go::lenient::ECR`] (exact keys, unknown fields ignored, Go's error texts).
-pub fn decode_request(bytes: &[u8]) -> Result<CredentialProviderRequest, RequestError> {
+pub(crate) fn decode_request(bytes: &[u8]) -> Result<CredentialProviderRequest, RequestError> {
     let gvk = interpret_gvk(bytes)?;
     let api_version = if gvk.group.is_empty() {
         gvk.version

@@ -16,16 +16,16 @@ use std::collections::BTreeMap;
 use kcred_api::Secret;
 
 /// The annotation upstream reads for the role to assume.
-pub const ECR_ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
+pub(crate) const ECR_ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/ecr-role-arn";
 
 /// The standard IRSA annotation, read by kcred after [`ECR_ROLE_ARN_ANNOTATION`].
-pub const IRSA_ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+pub(crate) const IRSA_ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
 
 /// The environment variable naming the role when no annotation does.
-pub const ECR_ROLE_ARN_ENV: &str = "AWS_ECR_ROLE_ARN";
+pub(crate) const ECR_ROLE_ARN_ENV: &str = "AWS_ECR_ROLE_ARN";
 
 /// The `RoleSessionName` upstream uses.
-pub const ROLE_SESSION_NAME: &str = "ecr-credential-provider";
+pub(crate) const ROLE_SESSION_NAME: &str = "ecr-credential-provider";
 
 /// Where the role ARN came from (for log and error messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub enum RoleSource {
 
 impl RoleSource {
     /// A human description, e.g. `annotation eks.amazonaws.com/ecr-role-arn`.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             RoleSource::EcrRoleAnnotation => "annotation eks.amazonaws.com/ecr-role-arn",
             RoleSource::IrsaRoleAnnotation => "annotation eks.amazonaws.com/role-arn",
@@ -56,7 +56,7 @@ pub struct WebIdentityRole {
     pub role_arn: String,
     /// Where the ARN came from.
     pub source: RoleSource,
-    /// `RoleSessionName` (always [`ROLE_SESSION_NAME`]).
+    /// `RoleSessionName` (always `ROLE_SESSION_NAME`).
     pub session_name: &'static str,
     /// `WebIdentityToken`: the pod's service-account token.
     pub web_identity_token: Secret,

@@ -9,9 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kcred_gcp::app;
-use kcred_gcp::docker_config::parse_dockercfg;
-use kcred_gcp::request::decode_request;
+use kcred_gcp::{decode_request, parse_dockercfg};
 
 fn invocation(c: &mut Criterion) {
     let metadata = support::node_sa_metadata("ya29.bench-token", 3599);
@@ -20,7 +18,7 @@ fn invocation(c: &mut Criterion) {
     let stdin = support::request("us-docker.pkg.dev/project/repo/image");
     c.bench_function("get_credentials_node_sa_against_stub", |b| {
         b.iter(|| {
-            let out = app::run(&["get-credentials"], &lookup, &mut &stdin[..]);
+            let out = kcred_gcp::run(&["get-credentials"], &lookup, &mut &stdin[..]);
             assert_eq!(out.exit_code, 0);
             out
         })

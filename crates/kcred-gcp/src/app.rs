@@ -19,15 +19,15 @@ use crate::response::{
 };
 
 /// Environment variable overriding the metadata server base URL.
-pub const METADATA_URL_ENV: &str = "KCRED_GCP_METADATA_URL";
+pub(crate) const METADATA_URL_ENV: &str = "KCRED_GCP_METADATA_URL";
 /// Environment variable overriding the STS token endpoint.
-pub const STS_URL_ENV: &str = "KCRED_GCP_STS_URL";
+pub(crate) const STS_URL_ENV: &str = "KCRED_GCP_STS_URL";
 /// Environment variable overriding the IAM Credentials API base URL.
-pub const IAM_CREDENTIALS_URL_ENV: &str = "KCRED_GCP_IAM_CREDENTIALS_URL";
+pub(crate) const IAM_CREDENTIALS_URL_ENV: &str = "KCRED_GCP_IAM_CREDENTIALS_URL";
 
 /// The largest request read from stdin (1 MiB, the SDK's default). A kubelet request is an
 /// image name, at most a service-account token and a few annotations: a few KiB.
-pub const MAX_REQUEST_BYTES: usize = kcred_plugin::DEFAULT_MAX_REQUEST_BYTES;
+pub(crate) const MAX_REQUEST_BYTES: usize = kcred_plugin::DEFAULT_MAX_REQUEST_BYTES;
 
 /// The result of one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub struct Outcome {
 }
 
 /// The HTTP clients an invocation uses, from the environment.
-pub fn clients_from_env(env: &dyn Fn(&str) -> Option<String>) -> Clients {
+pub(crate) fn clients_from_env(env: &dyn Fn(&str) -> Option<String>) -> Clients {
     let endpoints = Endpoints::with_overrides(
         env(METADATA_URL_ENV).as_deref(),
         env(STS_URL_ENV).as_deref(),
@@ -52,9 +52,16 @@ pub fn clients_from_env(env: &dyn Fn(&str) -> Option<String>) -> Clients {
     Clients::new(endpoints, roots)
 }
 
+/// Runs `auth-provider-gcp` on the process's arguments, environment, stdin, stdout and
+/// stderr: what `main` does.
+pub fn run_process() -> std::process::ExitCode {
+    let env = |name: &str| std::env::var(name).ok();
+    kcred_plugin::run_process(&GcpDialect { env: &env })
+}
+
 /// Runs `auth-provider-gcp` with `args` (without the program name), environment `env`
 /// and standard input `stdin`: the SDK's run loop ([`kcred_plugin::run_dialect`]) in
-/// upstream's dialect ([`GcpDialect`]).
+/// upstream's dialect (`GcpDialect`).
 pub fn run<S: AsRef<str>>(
     args: &[S],
     env: &dyn Fn(&str) -> Option<String>,
@@ -73,14 +80,14 @@ pub fn run<S: AsRef<str>>(
 /// flag rules and cache variables checked before stdin is read, the request decoded
 /// leniently ([`crate::request`]), klog `E` lines, exit 1 (or an empty answer and exit 0
 /// under `--upstream-compat-exit0`). `env` is the process environment (a map in tests).
-pub struct GcpDialect<'e> {
+pub(crate) struct GcpDialect<'e> {
     /// Looks up an environment variable.
-    pub env: &'e dyn Fn(&str) -> Option<String>,
+    pub(crate) env: &'e dyn Fn(&str) -> Option<String>,
 }
 
 /// What a run knows once the command line and environment are accepted.
 #[derive(Debug)]
-pub struct Session {
+pub(crate) struct Session {
     opts: Options,
     flow: AuthFlow,
     policy: CachePolicy,
@@ -89,7 +96,7 @@ pub struct Session {
 /// A failed step: the message (klog `E` line), what cobra prints for it, and whether a
 /// provider failed (the only failure `--upstream-compat-exit0` turns into an empty answer).
 #[derive(Debug)]
-pub struct Failed {
+pub(crate) struct Failed {
     message: String,
     provider_failed: bool,
     cobra: CobraReport,
@@ -148,9 +155,9 @@ impl Dialect for GcpDialect<'_> {
         })
         .map_err(Failed::line)?;
         if let Some(w) = &validated.warning {
-            crate::warning!("{w}");
+            crate::log::warning!("{w}");
         }
-        crate::info!(2, "get-credentials (authFlow {})", validated.flow.as_str());
+        crate::log::info!(2, "get-credentials (authFlow {})", validated.flow.as_str());
         let env = self.env;
         let policy = CachePolicy::from_env_values(
             env(CACHE_DURATION_ENV).as_deref(),
@@ -206,7 +213,7 @@ impl Dialect for GcpDialect<'_> {
                 for auth in response.auth.values() {
                     kcred_plugin::secrets::register(auth.password.expose());
                 }
-                crate::info!(
+                crate::log::info!(
                     2,
                     "credentials for {} registr{} of image {:?}, cacheDuration {}",
                     response.auth.len(),
@@ -237,7 +244,7 @@ impl Dialect for GcpDialect<'_> {
     ) -> Failure {
         if let (Some(s), Some(r)) = (session, request) {
             if error.provider_failed && s.opts.upstream_compat_exit0 {
-                crate::error!("{}", error.message);
+                crate::log::error!("{}", error.message);
                 return Failure {
                     stdout: empty_response(r.response_version(), &s.policy).encode(),
                     status: 0,
@@ -256,7 +263,7 @@ impl Dialect for GcpDialect<'_> {
             }
             CobraReport::None => {}
         }
-        crate::error!("{}", error.message);
+        crate::log::error!("{}", error.message);
         Failure::exit1()
     }
 }

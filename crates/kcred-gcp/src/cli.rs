@@ -13,7 +13,7 @@ use thiserror::Error;
 
 /// Options of `get-credentials`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
+pub(crate) struct Options {
     /// `--authFlow` / `-a` (default `gcr`).
     pub auth_flow: String,
     /// `--identity-provider`.
@@ -50,7 +50,7 @@ impl Default for Options {
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// `get-credentials`.
     GetCredentials(Options),
     /// `--help`, `help`, or no command (cobra prints the usage and exits 0).
@@ -59,7 +59,7 @@ pub enum Command {
 
 /// A command line cobra would refuse (exit code 1).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// A flag error, in pflag's words ([`kcred_plugin::pflag`]).
     #[error(transparent)]
     Flag(#[from] PflagError),
@@ -123,7 +123,7 @@ const SUBCOMMANDS: [&str; 2] = ["completion", "get-credentials"];
 
 /// cobra's `SuggestionsFor` (spf13/cobra command.go): the subcommands within Levenshtein
 /// distance 2 of `typed` (case-insensitively) or starting with it.
-pub fn suggestions_for(typed: &str) -> Vec<&'static str> {
+pub(crate) fn suggestions_for(typed: &str) -> Vec<&'static str> {
     let typed_lower = typed.to_lowercase();
     SUBCOMMANDS
         .into_iter()
@@ -164,7 +164,7 @@ fn levenshtein(s: &str, t: &str) -> usize {
 }
 
 /// Parses the arguments after the program name.
-pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, CliError> {
+pub(crate) fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, CliError> {
     let mut opts = Options::default();
     let mut help = false;
     let positional = pflag::parse_with(&FLAGS, args, |flag, value| {
@@ -179,7 +179,7 @@ pub fn parse<S: AsRef<str>>(args: &[S]) -> Result<Command, CliError> {
 }
 
 /// The usage text (`--help`).
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 auth-provider-gcp: kubelet image credential provider for Google Container Registry and
 Artifact Registry (kcred's drop-in for kubernetes/cloud-provider-gcp's plugin).
 
@@ -208,7 +208,7 @@ Environment:
 ";
 
 /// What cobra prints after `Error: …` when `get-credentials` fails: the usage part of
-/// [`USAGE`] (from `Usage:`), as cobra's `UsageString` leaves out the description.
+/// `USAGE` (from `Usage:`), as cobra's `UsageString` leaves out the description.
 pub const ERROR_USAGE: &str = {
     const MARK: &[u8] = b"Usage:";
     let bytes = USAGE.as_bytes();

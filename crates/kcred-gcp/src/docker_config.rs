@@ -65,7 +65,7 @@ pub fn decode_auth_field(field: &str) -> Result<(String, Secret), DockerConfigEr
 }
 
 /// Upstream `encodeDockerConfigFieldAuth`: padded standard base64 of `username:password`.
-pub fn encode_auth_field(username: &str, password: &Secret) -> String {
+pub(crate) fn encode_auth_field(username: &str, password: &Secret) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()))
 }
 

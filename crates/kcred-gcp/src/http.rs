@@ -13,10 +13,7 @@ use kcred_http::{
 };
 use thiserror::Error;
 
-pub use kcred_http::redact_url;
-pub use kcred_http::trust::{
-    CERT_DIRECTORIES as SYSTEM_CERT_DIRS, CERT_FILES as SYSTEM_CERT_FILES,
-};
+pub(crate) use kcred_http::redact_url;
 
 /// Upstream `maxReadLength`: a body of this size or more is refused.
 pub const MAX_BODY_BYTES: usize = 10 << 20;
@@ -89,13 +86,8 @@ impl HttpClient {
     }
 
     /// A client sending through `transport` (flow tests pass an in-process fake).
-    pub fn from_transport(timeout: Duration, transport: Arc<dyn Transport>) -> Self {
+    pub(crate) fn from_transport(timeout: Duration, transport: Arc<dyn Transport>) -> Self {
         HttpClient { timeout, transport }
-    }
-
-    /// The per-call timeout.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     /// `GET url` with `headers`.
@@ -104,7 +96,7 @@ impl HttpClient {
     }
 
     /// `POST url` with `headers` and `body`.
-    pub fn post(
+    pub(crate) fn post(
         &self,
         url: &str,
         headers: &[(&str, &str)],

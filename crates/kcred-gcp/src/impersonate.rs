@@ -16,7 +16,7 @@ use crate::sts::{quote_body, CLOUD_PLATFORM_SCOPE};
 use crate::time::{parse_rfc3339, TimestampError};
 
 /// The IAM Credentials API base URL.
-pub const DEFAULT_IAM_CREDENTIALS_URL: &str = "https://iamcredentials.googleapis.com/v1/";
+pub(crate) const DEFAULT_IAM_CREDENTIALS_URL: &str = "https://iamcredentials.googleapis.com/v1/";
 
 /// Impersonation failures.
 #[derive(Debug, Error)]
@@ -55,7 +55,7 @@ pub enum ImpersonationError {
 
 /// True for names that can be put in the URL path unescaped: an email made of letters,
 /// digits, `.`, `_`, `-`, one `@`; or a numeric unique ID.
-pub fn is_valid_service_account(name: &str) -> bool {
+pub(crate) fn is_valid_service_account(name: &str) -> bool {
     let ok_chars = name
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
@@ -65,7 +65,7 @@ pub fn is_valid_service_account(name: &str) -> bool {
 }
 
 /// The `generateAccessToken` URL for `service_account` under `base`.
-pub fn generate_access_token_url(base: &str, service_account: &str) -> String {
+pub(crate) fn generate_access_token_url(base: &str, service_account: &str) -> String {
     let sep = if base.ends_with('/') { "" } else { "/" };
     format!("{base}{sep}projects/-/serviceAccounts/{service_account}:generateAccessToken")
 }
@@ -81,7 +81,7 @@ struct GenerateAccessTokenResponse {
 
 /// Trades `federated` for an access token of `service_account`; `now` computes the
 /// remaining lifetime from `expireTime`.
-pub fn generate_access_token(
+pub(crate) fn generate_access_token(
     http: &HttpClient,
     base: &str,
     service_account: &str,

@@ -8,21 +8,13 @@
 //! Nothing here ever receives a secret: callers format [`kcred_api::Secret`] values, which
 //! print `<redacted>`.
 
-use std::time::SystemTime;
-
-pub use kcred_plugin::log::{Klog, Severity};
+use kcred_plugin::log::Klog;
 
 /// The process's logger: `auth-provider-gcp]` headers, `--v` and `--skip_headers` applied by
 /// [`crate::app::run`] once the command line is parsed.
-pub static LOG: Klog = Klog::new("auth-provider-gcp");
-
-/// Formats one log line (without the trailing newline) as klog would.
-pub fn format_line(severity: Severity, now: SystemTime, pid: u32, msg: &str) -> String {
-    LOG.format_line(severity, now, pid, msg)
-}
+pub(crate) static LOG: Klog = Klog::new("auth-provider-gcp");
 
 /// `klog.V(level).Infof`.
-#[macro_export]
 macro_rules! info {
     ($level:expr, $($arg:tt)*) => {
         $crate::log::LOG.info($level, format_args!($($arg)*))
@@ -30,7 +22,6 @@ macro_rules! info {
 }
 
 /// `klog.Warningf`.
-#[macro_export]
 macro_rules! warning {
     ($($arg:tt)*) => {
         $crate::log::LOG.warning(format_args!($($arg)*))
@@ -38,23 +29,25 @@ macro_rules! warning {
 }
 
 /// `klog.Errorf`.
-#[macro_export]
 macro_rules! error {
     ($($arg:tt)*) => {
         $crate::log::LOG.error(format_args!($($arg)*))
     };
 }
 
+pub(crate) use {error, info, warning};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kcred_plugin::log::Severity;
     use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn line_has_klog_shape() {
         // 2026-11-23T18:47:05.000123Z
         let t = UNIX_EPOCH + Duration::new(1_795_459_625, 123_000);
-        let line = format_line(Severity::Error, t, 42, "boom");
+        let line = LOG.format_line(Severity::Error, t, 42, "boom");
         assert_eq!(
             line,
             "E1123 18:47:05.000123      42 auth-provider-gcp] boom"

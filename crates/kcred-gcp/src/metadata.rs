@@ -11,22 +11,23 @@ use crate::http::{redact_url, HttpClient, HttpError};
 
 /// Upstream's metadata base URL (the host has a trailing dot: a fully qualified name, so
 /// resolver search domains are never tried).
-pub const DEFAULT_METADATA_URL: &str = "http://metadata.google.internal./computeMetadata/v1/";
+pub(crate) const DEFAULT_METADATA_URL: &str =
+    "http://metadata.google.internal./computeMetadata/v1/";
 /// Path of the default service account's OAuth access token.
-pub const TOKEN_PATH: &str = "instance/service-accounts/default/token";
+pub(crate) const TOKEN_PATH: &str = "instance/service-accounts/default/token";
 /// Path of the default service account's email.
-pub const EMAIL_PATH: &str = "instance/service-accounts/default/email";
+pub(crate) const EMAIL_PATH: &str = "instance/service-accounts/default/email";
 /// Path of the `google-dockercfg` attribute.
-pub const DOCKERCFG_PATH: &str = "instance/attributes/google-dockercfg";
+pub(crate) const DOCKERCFG_PATH: &str = "instance/attributes/google-dockercfg";
 /// Path of the `google-dockercfg-url` attribute.
-pub const DOCKERCFG_URL_PATH: &str = "instance/attributes/google-dockercfg-url";
+pub(crate) const DOCKERCFG_URL_PATH: &str = "instance/attributes/google-dockercfg-url";
 /// `User-Agent` upstream sends to the metadata server and STS.
-pub const USER_AGENT: &str = "GKE auth-provider-gcp image pull";
+pub(crate) const USER_AGENT: &str = "GKE auth-provider-gcp image pull";
 /// Headers upstream sends to the metadata server.
-pub const METADATA_HEADERS: [(&str, &str); 2] =
+pub(crate) const METADATA_HEADERS: [(&str, &str); 2] =
     [("Metadata-Flavor", "Google"), ("User-Agent", USER_AGENT)];
 /// Upstream's metadata timeout.
-pub const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An OAuth access token and, when the issuer said, how long it stays valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +108,7 @@ struct TokenBlob {
 }
 
 /// Converts an `expires_in` number of seconds into a lifetime (negative or absurd → none).
-pub fn lifetime_from_secs(secs: Option<f64>) -> Option<Duration> {
+pub(crate) fn lifetime_from_secs(secs: Option<f64>) -> Option<Duration> {
     let secs = secs?;
     (0.0..1e12)
         .contains(&secs)
@@ -148,19 +149,19 @@ pub enum MetadataError {
 
 /// A metadata server at a base URL (ending in `/`).
 #[derive(Debug)]
-pub struct MetadataClient<'a> {
+pub(crate) struct MetadataClient<'a> {
     base: &'a str,
     http: &'a HttpClient,
 }
 
 impl<'a> MetadataClient<'a> {
     /// A client for `base` (e.g. [`DEFAULT_METADATA_URL`]).
-    pub fn new(base: &'a str, http: &'a HttpClient) -> Self {
+    pub(crate) fn new(base: &'a str, http: &'a HttpClient) -> Self {
         MetadataClient { base, http }
     }
 
     /// The full URL of a metadata path.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         if self.base.ends_with('/') {
             format!("{}{}", self.base, path)
         } else {
@@ -169,14 +170,14 @@ impl<'a> MetadataClient<'a> {
     }
 
     /// Reads one metadata value with upstream's headers.
-    pub fn read(&self, path: &str, what: &'static str) -> Result<Vec<u8>, MetadataError> {
+    pub(crate) fn read(&self, path: &str, what: &'static str) -> Result<Vec<u8>, MetadataError> {
         read_url(self.http, &self.url(path), &METADATA_HEADERS)
             .map_err(|source| MetadataError::Read { what, source })
     }
 
     /// The default service account's token; like upstream, the email endpoint must answer
     /// 200 as well (it is read after the token).
-    pub fn node_service_account_token(&self) -> Result<AccessToken, MetadataError> {
+    pub(crate) fn node_service_account_token(&self) -> Result<AccessToken, MetadataError> {
         let blob = self.read(TOKEN_PATH, "access token endpoint")?;
         self.read(EMAIL_PATH, "email endpoint")?;
         Ok(parse_token_response(&blob)?)

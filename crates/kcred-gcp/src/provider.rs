@@ -23,19 +23,19 @@ use crate::request::PluginRequest;
 use crate::sts::{self, StsError, DEFAULT_STS_URL, STS_TIMEOUT};
 
 /// Username GCR and Artifact Registry accept with an OAuth access token (upstream's choice).
-pub const TOKEN_USERNAME: &str = "_token";
+pub(crate) const TOKEN_USERNAME: &str = "_token";
 /// The registries every `gcr` answer covers, besides the image's own registry.
-pub const CONTAINER_REGISTRY_URLS: [&str; 4] = [
+pub(crate) const CONTAINER_REGISTRY_URLS: [&str; 4] = [
     "container.cloud.google.com",
     "gcr.io",
     "*.gcr.io",
     "*.pkg.dev",
 ];
 /// Service-account annotation that opts a pod's images into Workload Identity pulls.
-pub const ENABLE_WI_IMAGE_PULL_ANNOTATION: &str = "iam.gke.io/enable-wi-image-pull";
+pub(crate) const ENABLE_WI_IMAGE_PULL_ANNOTATION: &str = "iam.gke.io/enable-wi-image-pull";
 /// Service-account annotation naming a Google service account (GKE Workload Identity's);
 /// read only with `--impersonate-from-annotation`.
-pub const GCP_SERVICE_ACCOUNT_ANNOTATION: &str = "iam.gke.io/gcp-service-account";
+pub(crate) const GCP_SERVICE_ACCOUNT_ANNOTATION: &str = "iam.gke.io/gcp-service-account";
 
 /// Base URLs of the services the plugin talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +166,7 @@ pub struct WorkloadIdentityConfig {
     /// `--impersonate-service-account` (kcred): a Google service account for every exchange.
     pub impersonate_service_account: Option<String>,
     /// `--impersonate-from-annotation` (kcred): read the account from
-    /// [`GCP_SERVICE_ACCOUNT_ANNOTATION`].
+    /// `GCP_SERVICE_ACCOUNT_ANNOTATION` (`iam.gke.io/gcp-service-account`).
     pub impersonate_from_annotation: bool,
 }
 
@@ -209,7 +209,7 @@ impl ContainerRegistryProvider {
     }
 
     /// The Google service account to impersonate after STS, if any.
-    pub fn impersonation_target(&self) -> Option<&str> {
+    pub(crate) fn impersonation_target(&self) -> Option<&str> {
         let from_annotation = self
             .wi
             .impersonate_from_annotation
@@ -231,7 +231,7 @@ impl ContainerRegistryProvider {
     pub fn provide(&self, image: &str, clients: &Clients) -> Result<Credentials, ProvideError> {
         let token = match self.token_source() {
             TokenSource::NodeServiceAccount => {
-                crate::info!(
+                crate::log::info!(
                     4,
                     "Standard flow active: Workload Identity is disabled, using Node Service Account for image: {image}"
                 );
@@ -261,7 +261,7 @@ impl ContainerRegistryProvider {
             return Err(ProvideError::WorkloadIdentityNoProject);
         }
         let audience = sts::audience(&self.wi.project_id, &self.wi.identity_provider);
-        crate::info!(
+        crate::log::info!(
             4,
             "auth-provider-gcp: Triggering Workload Identity exchange for image: {image} (audience {audience})"
         );
@@ -271,11 +271,11 @@ impl ContainerRegistryProvider {
             &audience,
             &self.ksa_token,
         )?;
-        crate::info!(4, "auth-provider-gcp: STS exchange successful");
+        crate::log::info!(4, "auth-provider-gcp: STS exchange successful");
         let Some(target) = self.impersonation_target() else {
             return Ok(federated);
         };
-        crate::info!(4, "auth-provider-gcp: impersonating {target}");
+        crate::log::info!(4, "auth-provider-gcp: impersonating {target}");
         Ok(impersonate::generate_access_token(
             &clients.sts_http,
             &clients.endpoints.iam_credentials_url,
@@ -288,7 +288,7 @@ impl ContainerRegistryProvider {
 
 /// Upstream `populateConfig`: the entry under the image's registry (the text before the
 /// first `/`, only when there is one) and under every [`CONTAINER_REGISTRY_URLS`] pattern.
-pub fn registry_entries(
+pub(crate) fn registry_entries(
     image: &str,
     entry: &AuthConfig,
     use_registry_from_image: bool,
@@ -324,7 +324,7 @@ fn auth_from_docker_config(cfg: DockerConfig) -> Credentials {
 }
 
 /// Upstream `DockerConfigKeyProvider`: the `google-dockercfg` attribute.
-pub fn provide_dockercfg(clients: &Clients) -> Result<Credentials, ProvideError> {
+pub(crate) fn provide_dockercfg(clients: &Clients) -> Result<Credentials, ProvideError> {
     let bytes = clients
         .metadata()
         .read(DOCKERCFG_PATH, "'google-dockercfg' metadata")?;
@@ -337,7 +337,7 @@ pub fn provide_dockercfg(clients: &Clients) -> Result<Credentials, ProvideError>
 
 /// Upstream `DockerConfigURLKeyProvider`: the `.dockercfg` at the URL held in
 /// `google-dockercfg-url`, fetched without the metadata headers.
-pub fn provide_dockercfg_url(clients: &Clients) -> Result<Credentials, ProvideError> {
+pub(crate) fn provide_dockercfg_url(clients: &Clients) -> Result<Credentials, ProvideError> {
     let bytes = clients
         .metadata()
         .read(DOCKERCFG_URL_PATH, "'google-dockercfg-url' metadata")?;
@@ -361,7 +361,7 @@ pub fn provide_dockercfg_url(clients: &Clients) -> Result<Credentials, ProvideEr
 
 /// The provider serving one request (upstream `makeProvider`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Provider {
+pub(crate) enum Provider {
     /// `gcr`.
     ContainerRegistry(ContainerRegistryProvider),
     /// `dockercfg`.
@@ -372,7 +372,11 @@ pub enum Provider {
 
 impl Provider {
     /// The provider for `flow` and `request`.
-    pub fn for_flow(flow: AuthFlow, request: &PluginRequest, wi: WorkloadIdentityConfig) -> Self {
+    pub(crate) fn for_flow(
+        flow: AuthFlow,
+        request: &PluginRequest,
+        wi: WorkloadIdentityConfig,
+    ) -> Self {
         match flow {
             AuthFlow::Gcr => {
                 Provider::ContainerRegistry(ContainerRegistryProvider::for_request(request, wi))
@@ -383,7 +387,11 @@ impl Provider {
     }
 
     /// Credentials for `image`.
-    pub fn provide(&self, image: &str, clients: &Clients) -> Result<Credentials, ProvideError> {
+    pub(crate) fn provide(
+        &self,
+        image: &str,
+        clients: &Clients,
+    ) -> Result<Credentials, ProvideError> {
         match self {
             Provider::ContainerRegistry(p) => p.provide(image, clients),
             Provider::DockerConfigKey => provide_dockercfg(clients),

@@ -19,16 +19,16 @@ use thiserror::Error;
 use crate::provider::Credentials;
 
 /// Environment variable fixing `cacheDuration` (upstream).
-pub const CACHE_DURATION_ENV: &str = "KUBE_SIDECAR_CACHE_DURATION";
+pub(crate) const CACHE_DURATION_ENV: &str = "KUBE_SIDECAR_CACHE_DURATION";
 /// Environment variable choosing `cacheKeyType` (upstream).
-pub const CACHE_TYPE_ENV: &str = "KUBE_SIDECAR_CACHE_TYPE";
+pub(crate) const CACHE_TYPE_ENV: &str = "KUBE_SIDECAR_CACHE_TYPE";
 /// Credentials are cached until this long before the token expires, so a pull never
 /// starts with a token about to lapse.
-pub const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
+pub(crate) const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 
 /// A cache environment variable with a bad value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum CacheEnvError {
+pub(crate) enum CacheEnvError {
     /// `KUBE_SIDECAR_CACHE_TYPE` is not `image`, `registry` or `global` (upstream's text).
     #[error("Unknown cache key {}", strconv_quote(.0))]
     UnknownCacheKey(String),
@@ -39,7 +39,7 @@ pub enum CacheEnvError {
 
 /// How answers are to be cached by the kubelet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CachePolicy {
+pub(crate) struct CachePolicy {
     /// `cacheKeyType`.
     pub key_type: CacheKeyType,
     /// `KUBE_SIDECAR_CACHE_DURATION`, when set.
@@ -48,7 +48,7 @@ pub struct CachePolicy {
 
 impl CachePolicy {
     /// From the values of the two variables (`None` or empty = unset).
-    pub fn from_env_values(
+    pub(crate) fn from_env_values(
         duration: Option<&str>,
         key_type: Option<&str>,
     ) -> Result<CachePolicy, CacheEnvError> {
@@ -73,7 +73,7 @@ impl CachePolicy {
 
     /// `cacheDuration` for credentials valid for `lifetime`: the fixed value when set; else
     /// the lifetime minus [`EXPIRY_MARGIN`] in whole seconds (`0s` when shorter); else none.
-    pub fn duration_for(&self, lifetime: Option<Duration>) -> Option<GoDuration> {
+    pub(crate) fn duration_for(&self, lifetime: Option<Duration>) -> Option<GoDuration> {
         if let Some(fixed) = self.fixed_duration {
             return Some(fixed);
         }
@@ -87,13 +87,13 @@ impl CachePolicy {
 
     /// `cacheDuration` of an answer without credentials (`--upstream-compat-exit0`): the
     /// fixed value, else `0s` as upstream, so nothing is cached.
-    pub fn failure_duration(&self) -> GoDuration {
+    pub(crate) fn failure_duration(&self) -> GoDuration {
         self.fixed_duration.unwrap_or(GoDuration(0))
     }
 }
 
 /// The answer for `credentials`.
-pub fn success_response(
+pub(crate) fn success_response(
     version: ApiVersion,
     policy: &CachePolicy,
     credentials: Credentials,
@@ -108,7 +108,10 @@ pub fn success_response(
 
 /// Upstream's answer when the provider failed: no `auth`, `cacheDuration` per
 /// [`CachePolicy::failure_duration`].
-pub fn empty_response(version: ApiVersion, policy: &CachePolicy) -> CredentialProviderResponse {
+pub(crate) fn empty_response(
+    version: ApiVersion,
+    policy: &CachePolicy,
+) -> CredentialProviderResponse {
     CredentialProviderResponse {
         api_version: version,
         cache_key_type: policy.key_type.as_str().to_owned(),

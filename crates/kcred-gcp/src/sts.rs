@@ -11,23 +11,23 @@ use crate::http::{HttpClient, HttpError};
 use crate::metadata::{parse_token_response, AccessToken, TokenParseError, USER_AGENT};
 
 /// Upstream's STS endpoint.
-pub const DEFAULT_STS_URL: &str = "https://sts.googleapis.com/v1/token";
+pub(crate) const DEFAULT_STS_URL: &str = "https://sts.googleapis.com/v1/token";
 /// Upstream's timeout when the Workload Identity path is possible.
-pub const STS_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const STS_TIMEOUT: Duration = Duration::from_secs(30);
 /// `grant_type`.
-pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+pub(crate) const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 /// `requested_token_type`.
-pub const REQUESTED_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+pub(crate) const REQUESTED_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 /// `scope`.
-pub const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+pub(crate) const CLOUD_PLATFORM_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 /// `subject_token_type`.
-pub const SUBJECT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+pub(crate) const SUBJECT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 /// At most this much of an error body is quoted in a message.
 const MAX_QUOTED_BODY: usize = 2048;
 
 /// The audience GKE's identity namespace expects:
 /// `identitynamespace:<project>.svc.id.goog:<identity provider>`.
-pub fn audience(project_id: &str, identity_provider: &str) -> String {
+pub(crate) fn audience(project_id: &str, identity_provider: &str) -> String {
     format!("identitynamespace:{project_id}.svc.id.goog:{identity_provider}")
 }
 
@@ -43,7 +43,7 @@ struct ExchangeBody<'a> {
 }
 
 /// The exact request body upstream sends.
-pub fn exchange_body(audience: &str, subject_token: &Secret) -> Vec<u8> {
+pub(crate) fn exchange_body(audience: &str, subject_token: &Secret) -> Vec<u8> {
     let body = ExchangeBody {
         audience,
         grant_type: GRANT_TYPE,
@@ -79,12 +79,12 @@ pub enum StsError {
 /// every secret the process knows (the subject token first: an echoing server must not leak
 /// it) and with non-printable characters escaped Go-style
 /// ([`kcred_plugin::secrets::remote_text`]).
-pub fn quote_body(body: &[u8]) -> String {
+pub(crate) fn quote_body(body: &[u8]) -> String {
     kcred_plugin::secrets::remote_text(body, MAX_QUOTED_BODY)
 }
 
 /// Exchanges `subject_token` (the pod's service-account JWT) at `sts_url`.
-pub fn exchange(
+pub(crate) fn exchange(
     http: &HttpClient,
     sts_url: &str,
     audience: &str,

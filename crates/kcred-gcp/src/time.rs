@@ -1,11 +1,8 @@
-//! UTC calendar arithmetic: RFC 3339 `expireTime` values from the IAM Credentials API (and,
-//! re-exported from kcred-plugin, the Unix time → calendar conversion of log headers). No
+//! UTC calendar arithmetic: RFC 3339 `expireTime` values from the IAM Credentials API (the
+//! tests check it against kcred-plugin's Unix time → calendar conversion of log headers). No
 //! time zone database is needed: both are UTC or carry a fixed offset.
 
 use thiserror::Error;
-
-/// The UTC calendar time of a Unix timestamp (used by the log headers; kcred-plugin's).
-pub use kcred_plugin::log::{civil_from_unix, Civil};
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -37,7 +34,7 @@ fn digits(s: &[u8]) -> Option<u32> {
 }
 
 /// Parses `YYYY-MM-DDThh:mm:ss[.frac](Z|±hh:mm)` into Unix seconds (fraction dropped).
-pub fn parse_rfc3339(value: &str) -> Result<i64, TimestampError> {
+pub(crate) fn parse_rfc3339(value: &str) -> Result<i64, TimestampError> {
     let err = || TimestampError {
         value: value.to_owned(),
     };
@@ -91,6 +88,7 @@ pub fn parse_rfc3339(value: &str) -> Result<i64, TimestampError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kcred_plugin::log::civil_from_unix;
     use proptest::prelude::*;
 
     #[test]

@@ -14,7 +14,7 @@ use crate::http::HttpClient;
 
 /// How the client proves itself.
 #[derive(Debug, Clone)]
-pub enum ClientAuth {
+pub(super) enum ClientAuth {
     /// `client_secret`.
     Secret(Secret),
     /// `client_assertion` (a JWT: service-account token, federated token, certificate-signed).
@@ -22,10 +22,10 @@ pub enum ClientAuth {
 }
 
 /// The assertion type AAD expects.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// True for a tenant that may go into the URL path: a GUID or a domain name.
-pub fn is_valid_tenant(tenant: &str) -> bool {
+pub(super) fn is_valid_tenant(tenant: &str) -> bool {
     !tenant.is_empty()
         && tenant.len() <= 256
         && !tenant.starts_with('.')
@@ -35,7 +35,7 @@ pub fn is_valid_tenant(tenant: &str) -> bool {
 }
 
 /// The token endpoint of `tenant`.
-pub fn token_url(endpoints: &AzureEndpoints, tenant: &str) -> Result<String, String> {
+pub(super) fn token_url(endpoints: &AzureEndpoints, tenant: &str) -> Result<String, String> {
     if !is_valid_tenant(tenant) {
         return Err(format!("invalid tenant ID {tenant:?}"));
     }
@@ -46,7 +46,7 @@ pub fn token_url(endpoints: &AzureEndpoints, tenant: &str) -> Result<String, Str
 }
 
 /// Gets a token; on failure returns `(endpoint, reason)`.
-pub fn token(
+pub(super) fn token(
     http: &HttpClient,
     endpoints: &AzureEndpoints,
     tenant: &str,

@@ -18,7 +18,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 /// Why a certificate could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CertificateError {
+pub(super) enum CertificateError {
     /// The file could not be read.
     #[error("reading the client certificate: {0}")]
     Read(String),
@@ -37,7 +37,7 @@ pub enum CertificateError {
 }
 
 /// A loaded certificate and key.
-pub struct CertificateSigner {
+pub(super) struct CertificateSigner {
     cert_der: Vec<u8>,
     key: RsaKeyPair,
 }
@@ -52,14 +52,14 @@ impl std::fmt::Debug for CertificateSigner {
 
 impl CertificateSigner {
     /// Loads the first certificate and the first private key of a PEM file.
-    pub fn from_pem_file(path: &Path) -> Result<CertificateSigner, CertificateError> {
+    pub(super) fn from_pem_file(path: &Path) -> Result<CertificateSigner, CertificateError> {
         let bytes = std::fs::read(path)
             .map_err(|e| CertificateError::Read(crate::azure_config::go_io_reason(&e)))?;
         Self::from_pem(&bytes)
     }
 
     /// Loads the first certificate and the first private key of PEM text.
-    pub fn from_pem(pem: &[u8]) -> Result<CertificateSigner, CertificateError> {
+    pub(super) fn from_pem(pem: &[u8]) -> Result<CertificateSigner, CertificateError> {
         let cert_der = CertificateDer::pem_slice_iter(pem)
             .flatten()
             .next()
@@ -78,12 +78,12 @@ impl CertificateSigner {
     }
 
     /// `base64url(SHA-256(DER))`.
-    pub fn thumbprint_sha256(&self) -> String {
+    pub(super) fn thumbprint_sha256(&self) -> String {
         URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, &self.cert_der))
     }
 
     /// The signed assertion for `client_id` at `token_url` (valid 10 minutes).
-    pub fn client_assertion(
+    pub(super) fn client_assertion(
         &self,
         client_id: &str,
         token_url: &str,

@@ -8,7 +8,7 @@ use crate::form::encode_sorted;
 use crate::http::HttpClient;
 
 /// The endpoint URL.
-pub fn endpoint_url(endpoints: &AzureEndpoints) -> String {
+pub(super) fn endpoint_url(endpoints: &AzureEndpoints) -> String {
     if endpoints.ib_port == 443 {
         format!("https://{}/", endpoints.ib_sni_name)
     } else {
@@ -17,7 +17,7 @@ pub fn endpoint_url(endpoints: &AzureEndpoints) -> String {
 }
 
 /// Gets a token; on failure returns `(endpoint, reason)`.
-pub fn token(
+pub(super) fn token(
     http: &HttpClient,
     endpoints: &AzureEndpoints,
     client_id: &str,

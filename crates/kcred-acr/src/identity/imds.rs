@@ -12,7 +12,7 @@ use crate::http::HttpClient;
 use crate::selection::ManagedIdentityId;
 
 /// The IMDS token URL for `id`.
-pub fn token_url(endpoints: &AzureEndpoints, id: &ManagedIdentityId) -> String {
+pub(super) fn token_url(endpoints: &AzureEndpoints, id: &ManagedIdentityId) -> String {
     let mut q = vec![
         ("api-version", "2018-02-01"),
         ("resource", endpoints.resource()),
@@ -30,7 +30,7 @@ pub fn token_url(endpoints: &AzureEndpoints, id: &ManagedIdentityId) -> String {
 }
 
 /// Gets a token; on failure returns `(endpoint, reason)`.
-pub fn token(
+pub(super) fn token(
     http: &HttpClient,
     endpoints: &AzureEndpoints,
     id: &ManagedIdentityId,

@@ -6,10 +6,10 @@
 //! `/etc/kubernetes/certs/ca.crt` (test knobs `KCRED_ACR_IB_PORT`, `KCRED_ACR_IB_CA_FILE`).
 //! Every error names the identity and the endpoint that failed.
 
-pub mod aad;
-pub mod assertion;
-pub mod ib;
-pub mod imds;
+mod aad;
+mod assertion;
+mod ib;
+mod imds;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,18 +20,18 @@ use crate::http::{HttpClient, HttpError, HttpResponse};
 use crate::selection::Credential;
 
 /// Test knob: IMDS base URL.
-pub const IMDS_ENDPOINT_ENV: &str = "KCRED_ACR_IMDS_ENDPOINT";
+pub(crate) const IMDS_ENDPOINT_ENV: &str = "KCRED_ACR_IMDS_ENDPOINT";
 /// Test knob: AAD authority host (replaces the cloud's).
-pub const AUTHORITY_HOST_ENV: &str = "KCRED_ACR_AUTHORITY_HOST";
+pub(crate) const AUTHORITY_HOST_ENV: &str = "KCRED_ACR_AUTHORITY_HOST";
 /// Test knob: identity-bindings port.
-pub const IB_PORT_ENV: &str = "KCRED_ACR_IB_PORT";
+pub(crate) const IB_PORT_ENV: &str = "KCRED_ACR_IB_PORT";
 /// Test knob: identity-bindings CA file.
-pub const IB_CA_FILE_ENV: &str = "KCRED_ACR_IB_CA_FILE";
+pub(crate) const IB_CA_FILE_ENV: &str = "KCRED_ACR_IB_CA_FILE";
 
 /// The default IMDS base URL.
-pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
+pub(crate) const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
 /// The cluster CA identity bindings trust (as upstream).
-pub const DEFAULT_IB_CA_FILE: &str = "/etc/kubernetes/certs/ca.crt";
+pub(crate) const DEFAULT_IB_CA_FILE: &str = "/etc/kubernetes/certs/ca.crt";
 
 /// Where tokens come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ impl AzureEndpoints {
     }
 
     /// The resource IMDS wants: the scope without `/.default`.
-    pub fn resource(&self) -> &str {
+    pub(crate) fn resource(&self) -> &str {
         self.scope.strip_suffix("/.default").unwrap_or(&self.scope)
     }
 }
@@ -81,7 +81,7 @@ impl AzureEndpoints {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{identity}: {endpoint}: {reason}")]
 pub struct IdentityError {
-    /// [`Credential::describe`].
+    /// The identity that failed (`Credential::describe`).
     pub identity: String,
     /// The URL (or file) that failed.
     pub endpoint: String,
@@ -90,18 +90,18 @@ pub struct IdentityError {
 }
 
 /// Per-attempt timeout of token calls.
-pub const TOKEN_CALL_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const TOKEN_CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest token response read.
-pub const TOKEN_BODY_LIMIT: u64 = 1 << 20;
+pub(crate) const TOKEN_BODY_LIMIT: u64 = 1 << 20;
 
 /// Statuses worth another attempt (IMDS guidance ∪ azcore's retry policy).
-pub fn is_retryable(status: u16) -> bool {
+pub(crate) fn is_retryable(status: u16) -> bool {
     matches!(status, 404 | 408 | 410 | 429 | 500 | 502 | 503 | 504)
 }
 
 /// Runs `call` up to `attempts` times while it fails at the transport level or with a status
 /// `retry_on` accepts, sleeping 0.5 s, 1 s, 2 s … (or `Retry-After`, at most 5 s) in between.
-pub fn with_retries(
+pub(crate) fn with_retries(
     attempts: u32,
     retry_on: impl Fn(u16) -> bool,
     mut call: impl FnMut() -> Result<HttpResponse, HttpError>,
@@ -130,7 +130,7 @@ pub fn with_retries(
 }
 
 /// An AAD error body's `error: error_description` (first line), else the body itself.
-pub fn aad_error_text(resp: &HttpResponse) -> String {
+pub(crate) fn aad_error_text(resp: &HttpResponse) -> String {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
         let err = v.get("error").and_then(|e| e.as_str()).unwrap_or("");
         let desc = v
@@ -153,7 +153,7 @@ pub fn aad_error_text(resp: &HttpResponse) -> String {
 }
 
 /// The `access_token` of a 200 token response.
-pub fn access_token_of(resp: &HttpResponse) -> Result<Secret, String> {
+pub(crate) fn access_token_of(resp: &HttpResponse) -> Result<Secret, String> {
     #[derive(serde::Deserialize)]
     struct TokenBody {
         #[serde(default)]

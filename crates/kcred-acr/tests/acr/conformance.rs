@@ -5,16 +5,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use kcred_acr::azure_config::{parse_azure_config, AzureConfig};
-use kcred_acr::challenge::{parse_auth_params, parse_challenge};
-use kcred_acr::cli::IbFlags;
-use kcred_acr::cloud::KnownCloud;
-use kcred_acr::ib_config::{parse_ib_flags, IdentityBindingsConfig};
-use kcred_acr::login_server::{parse_login_server, AcrSuffixes, RegistryMirrors};
-use kcred_acr::protocol::{decode_request, encode_response, PluginResponse};
-use kcred_acr::provider::{AcrProvider, ProviderOptions};
-use kcred_acr::selection::{
-    identity_bindings_credential, select_credential, Credential, SelectionOptions,
+use kcred_acr::{
+    decode_request, encode_response, identity_bindings_credential, parse_auth_params,
+    parse_azure_config, parse_challenge, parse_ib_flags, parse_login_server, select_credential,
+    AcrProvider, AcrSuffixes, AzureConfig, Credential, IbFlags, IdentityBindingsConfig, KnownCloud,
+    PluginResponse, ProviderOptions, RegistryMirrors, SelectionOptions,
 };
 use kcred_api::request::CredentialProviderRequest;
 use kcred_api::response::AuthConfig;
@@ -624,16 +619,18 @@ fn ib_credential_rows() {
 
 #[test]
 fn ib_get_token_rows() {
-    use kcred_acr::http::{DialOverride, HttpClient, HttpSettings, TrustRoots};
-    use kcred_acr::identity::{acquire_aad_token, AzureEndpoints, Clients};
+    use kcred_acr::{
+        acquire_aad_token, AzureEndpoints, Clients, DialOverride, HttpClient, HttpSettings,
+        TrustRoots,
+    };
     use kcred_testutil::http_stub::StubResponse;
 
     struct IbOnly(HttpClient);
     impl Clients for IbOnly {
-        fn general(&self) -> Result<&HttpClient, kcred_acr::http::HttpError> {
+        fn general(&self) -> Result<&HttpClient, kcred_acr::HttpError> {
             Ok(&self.0)
         }
-        fn identity_bindings(&self) -> Result<&HttpClient, kcred_acr::http::HttpError> {
+        fn identity_bindings(&self) -> Result<&HttpClient, kcred_acr::HttpError> {
             Ok(&self.0)
         }
     }
@@ -692,9 +689,9 @@ fn ib_get_token_rows() {
 
 #[test]
 fn exchange_rows() {
-    use kcred_acr::challenge::Challenge;
-    use kcred_acr::exchange::exchange_refresh_token;
-    use kcred_acr::http::{DialOverride, HttpClient, HttpSettings, TrustRoots};
+    use kcred_acr::{
+        exchange_refresh_token, Challenge, DialOverride, HttpClient, HttpSettings, TrustRoots,
+    };
     use kcred_testutil::http_stub::StubResponse;
 
     let d = differs();

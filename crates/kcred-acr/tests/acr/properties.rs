@@ -1,13 +1,10 @@
 //! Property tests: the parsers never panic (or hang) on any input, and a host kcred calls ACR
 //! is always a whole `<name>[.<region>.geo].<suffix>` host.
 
-use kcred_acr::azure_config::parse_azure_config;
-use kcred_acr::challenge::{parse_auth_params, parse_challenge};
-use kcred_acr::cli::parse_args;
-use kcred_acr::login_server::{
+use kcred_acr::{
+    decode_request, parse_args, parse_auth_params, parse_azure_config, parse_challenge,
     parse_login_server, AcrSuffixes, RegistryMirrors, BUILTIN_ACR_SUFFIXES,
 };
-use kcred_acr::protocol::decode_request;
 use proptest::prelude::*;
 
 proptest! {

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use kcred_acr::cli::USAGE;
+use kcred_acr::USAGE;
 
 struct Run {
     code: i32,

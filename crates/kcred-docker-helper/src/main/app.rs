@@ -11,22 +11,21 @@ use std::path::PathBuf;
 
 use kcred_host::HostOptions;
 
-use kcred_docker_helper::protocol::{list_json_line, CREDENTIALS_NOT_FOUND};
-use kcred_docker_helper::server_url::{RegistryQuery, ServerUrlError};
+use kcred_docker_helper::{list_json_line, RegistryQuery, ServerUrlError, CREDENTIALS_NOT_FOUND};
 
 use crate::cache::{self, FileCache};
 use crate::cli::{Action, CliError, Invocation, Paths, USAGE};
 use crate::resolve::{ProviderFailure, ResolveError, Resolver};
 
 /// The program name (prefix of diagnostics).
-pub const NAME: &str = "docker-credential-kcred";
+pub(crate) const NAME: &str = "docker-credential-kcred";
 
 /// The most bytes read from stdin (a server URL, or the credentials of a refused `store`).
-pub const MAX_STDIN_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_STDIN_BYTES: usize = 64 * 1024;
 
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
-pub enum AppError {
+pub(crate) enum AppError {
     /// Bad command line.
     #[error("{0} (see --help)")]
     Cli(#[from] CliError),
@@ -59,7 +58,7 @@ pub enum AppError {
 }
 
 /// Runs the helper; returns the exit status (0 or 1).
-pub fn run(
+pub(crate) fn run(
     args: &[String],
     env: impl Fn(&str) -> Option<OsString>,
     stdin: &mut dyn Read,

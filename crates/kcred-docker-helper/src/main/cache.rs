@@ -42,20 +42,20 @@ use sha2::{Digest, Sha256};
 use crate::cli::ENV_NO_CACHE;
 
 /// The directory under the user's cache directory.
-pub const CACHE_SUBDIR: &str = "kcred";
+pub(crate) const CACHE_SUBDIR: &str = "kcred";
 
 /// The file format version (a file of another version is ignored and replaced).
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// A cache file larger than this is ignored (and replaced).
-pub const MAX_CACHE_FILE_BYTES: u64 = 8 << 20;
+pub(crate) const MAX_CACHE_FILE_BYTES: u64 = 8 << 20;
 
 /// At most this many entries are kept per provider (those expiring last win).
-pub const MAX_ENTRIES_PER_PROVIDER: usize = 1024;
+pub(crate) const MAX_ENTRIES_PER_PROVIDER: usize = 1024;
 
 /// Why the cache cannot be used (the run then goes on without it).
 #[derive(Debug, thiserror::Error)]
-pub enum CacheError {
+pub(crate) enum CacheError {
     /// Neither `$XDG_CACHE_HOME` nor `$HOME` names a directory.
     #[error("no cache directory: set an absolute $XDG_CACHE_HOME or $HOME")]
     NoDirectory,
@@ -101,7 +101,7 @@ pub enum CacheError {
 }
 
 /// Where the cache lives, or `None` when it is turned off (`--no-cache`, [`ENV_NO_CACHE`]).
-pub fn location(
+pub(crate) fn location(
     no_cache_flag: bool,
     env: &dyn Fn(&str) -> Option<OsString>,
 ) -> Result<Option<PathBuf>, CacheError> {
@@ -127,7 +127,7 @@ pub fn location(
 
 /// The cache file of one config and plugin directory.
 #[derive(Debug)]
-pub struct FileCache {
+pub(crate) struct FileCache {
     dir: PathBuf,
     data: PathBuf,
     lock: File,
@@ -140,7 +140,7 @@ pub struct FileCache {
 
 /// What [`FileCache::restore`] put back, so [`FileCache::persist`] writes only new entries.
 #[derive(Debug, Default)]
-pub struct Restored {
+pub(crate) struct Restored {
     keys: BTreeSet<(String, Vec<u8>)>,
 }
 
@@ -281,7 +281,11 @@ impl Drop for FlockGuard<'_> {
 impl FileCache {
     /// Opens (creating if needed) the cache directory and the lock file of the config with
     /// hash `config_hash` and plugin directory `bin_dir`, checking ownership and modes.
-    pub fn open(dir: &Path, config_hash: &str, bin_dir: &Path) -> Result<FileCache, CacheError> {
+    pub(crate) fn open(
+        dir: &Path,
+        config_hash: &str,
+        bin_dir: &Path,
+    ) -> Result<FileCache, CacheError> {
         if let Some(parent) = dir.parent() {
             if !parent.as_os_str().is_empty() && !parent.exists() {
                 DirBuilder::new()
@@ -349,7 +353,7 @@ impl FileCache {
 
     /// The cache file's path.
     #[cfg(test)]
-    pub fn data_path(&self) -> &Path {
+    pub(crate) fn data_path(&self) -> &Path {
         &self.data
     }
 
@@ -401,7 +405,7 @@ impl FileCache {
     }
 
     /// Puts every unexpired entry of the file back into the host's provider caches.
-    pub fn restore(&mut self, host: &Host) -> Result<Restored, CacheError> {
+    pub(crate) fn restore(&mut self, host: &Host) -> Result<Restored, CacheError> {
         let stored = {
             let lock = self.lock.try_clone().map_err(|source| CacheError::Io {
                 action: "opening",
@@ -457,7 +461,11 @@ impl FileCache {
     /// Writes the entries the host stored during this run (those not restored) into the
     /// file, merged with what other clients wrote meanwhile; expired entries are dropped.
     /// Returns how many new entries were written.
-    pub fn persist(&mut self, host: &Host, restored: &Restored) -> Result<usize, CacheError> {
+    pub(crate) fn persist(
+        &mut self,
+        host: &Host,
+        restored: &Restored,
+    ) -> Result<usize, CacheError> {
         let now = unix_nanos(SystemTime::now());
         let mut fresh: BTreeMap<String, Vec<StoredEntry>> = BTreeMap::new();
         let mut count = 0;

@@ -11,24 +11,24 @@ use std::path::PathBuf;
 
 /// The config path used when neither `--config` nor [`ENV_CONFIG`] is set (a file or a
 /// directory of config files, as the kubelet's `--image-credential-provider-config`).
-pub const DEFAULT_CONFIG_PATH: &str = "/etc/kubernetes/credential-provider-config.yaml";
+pub(crate) const DEFAULT_CONFIG_PATH: &str = "/etc/kubernetes/credential-provider-config.yaml";
 
 /// The plugin directory used when neither `--bin-dir` nor [`ENV_BIN_DIR`] is set (the
 /// kubelet's `--image-credential-provider-bin-dir` on kubeadm-style nodes).
-pub const DEFAULT_BIN_DIR: &str =
+pub(crate) const DEFAULT_BIN_DIR: &str =
     "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec";
 
 /// Environment variable overriding the config path.
-pub const ENV_CONFIG: &str = "KCRED_CONFIG";
+pub(crate) const ENV_CONFIG: &str = "KCRED_CONFIG";
 
 /// Environment variable overriding the plugin directory.
-pub const ENV_BIN_DIR: &str = "KCRED_BIN_DIR";
+pub(crate) const ENV_BIN_DIR: &str = "KCRED_BIN_DIR";
 
 /// Environment variable turning the file cache off (any value but empty, `0` or `false`).
-pub const ENV_NO_CACHE: &str = "KCRED_NO_CACHE";
+pub(crate) const ENV_NO_CACHE: &str = "KCRED_NO_CACHE";
 
 /// The synopsis printed by `--help`.
-pub const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 Usage: docker-credential-kcred [--config PATH] [--bin-dir DIR] [--no-cache] <get|list|store|erase|version>
 
 A docker credential helper (docker, podman, skopeo, buildah, crane, containerd tools) that
@@ -55,7 +55,7 @@ Use it from a client config, e.g. ~/.docker/config.json or an auth.json:
 
 /// A docker credential helper action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// `get`.
     Get,
     /// `list`.
@@ -86,7 +86,7 @@ impl Action {
 
 /// A command-line error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// No action given.
     #[error("no action given: usage: docker-credential-kcred [--config PATH] [--bin-dir DIR] [--no-cache] <get|list|store|erase|version>")]
     MissingAction,
@@ -109,7 +109,7 @@ pub enum CliError {
 
 /// The parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     /// What to do.
     pub action: Action,
     /// `--config`, if given.
@@ -123,7 +123,7 @@ pub struct Invocation {
 impl Invocation {
     /// Parses the arguments (without the program name). Flags may come before or after the
     /// action; `--flag=value` and `--flag value` (one or two dashes) are accepted.
-    pub fn parse(args: &[String]) -> Result<Invocation, CliError> {
+    pub(crate) fn parse(args: &[String]) -> Result<Invocation, CliError> {
         let mut action = None;
         let mut config = None;
         let mut bin_dir = None;
@@ -190,7 +190,7 @@ impl Invocation {
 
 /// The config path and plugin directory in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Paths {
+pub(crate) struct Paths {
     /// The CredentialProviderConfig file or directory.
     pub config: PathBuf,
     /// The plugin directory.
@@ -200,7 +200,10 @@ pub struct Paths {
 impl Paths {
     /// Flag, else environment (`env` looks a variable up; empty counts as unset), else
     /// default.
-    pub fn resolve(invocation: &Invocation, env: impl Fn(&str) -> Option<OsString>) -> Paths {
+    pub(crate) fn resolve(
+        invocation: &Invocation,
+        env: impl Fn(&str) -> Option<OsString>,
+    ) -> Paths {
         let pick = |flag: &Option<PathBuf>, var: &str, default: &str| {
             flag.clone()
                 .or_else(|| env(var).filter(|v| !v.is_empty()).map(PathBuf::from))

@@ -7,12 +7,11 @@ use std::path::PathBuf;
 use kcred_host::{Host, HostError, HostOptions, PodContext};
 
 use crate::cli::Paths;
-use kcred_docker_helper::protocol::HelperCredentials;
-use kcred_docker_helper::server_url::{server_url_for_registry, RegistryQuery};
+use kcred_docker_helper::{server_url_for_registry, HelperCredentials, RegistryQuery};
 
 /// Why credentials could not be resolved (as opposed to "none found").
 #[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
+pub(crate) enum ResolveError {
     /// The config or plugin directory could not be registered (what would stop a kubelet).
     #[error("kubelet credential provider config {} (plugins in {}): {source}", .config.display(), .bin_dir.display())]
     Load {
@@ -37,7 +36,7 @@ pub enum ResolveError {
 
 /// A provider that failed during a lookup (the kubelet logs these and goes on).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderFailure {
+pub(crate) struct ProviderFailure {
     /// The provider's name.
     pub provider: String,
     /// The host's error text (never holds credentials).
@@ -46,7 +45,7 @@ pub struct ProviderFailure {
 
 /// The result of `get`.
 #[derive(Debug, Clone)]
-pub struct GetReport {
+pub(crate) struct GetReport {
     /// The first credential the kubelet would try, if any.
     pub credentials: Option<HelperCredentials>,
     /// Providers that failed.
@@ -55,7 +54,7 @@ pub struct GetReport {
 
 /// The result of `list`.
 #[derive(Debug, Clone, Default)]
-pub struct ListReport {
+pub(crate) struct ListReport {
     /// Server URL → username of the first credential.
     pub entries: BTreeMap<String, String>,
     /// `matchImages` entries not listed because they hold a glob.
@@ -66,14 +65,14 @@ pub struct ListReport {
 
 /// A loaded host, ready to answer.
 #[derive(Debug, Clone)]
-pub struct Resolver {
+pub(crate) struct Resolver {
     host: Host,
 }
 
 impl Resolver {
     /// Registers the providers of `paths` as the kubelet does (bin dir, config, validation,
     /// plugin executables).
-    pub fn load(paths: &Paths, options: HostOptions) -> Result<Resolver, ResolveError> {
+    pub(crate) fn load(paths: &Paths, options: HostOptions) -> Result<Resolver, ResolveError> {
         Host::load(&paths.config, &paths.bin_dir, options)
             .map(Resolver::from_host)
             .map_err(|source| ResolveError::Load {
@@ -84,19 +83,19 @@ impl Resolver {
     }
 
     /// Wraps an existing host.
-    pub fn from_host(host: Host) -> Resolver {
+    pub(crate) fn from_host(host: Host) -> Resolver {
         Resolver { host }
     }
 
     /// The host answering.
-    pub fn host(&self) -> &Host {
+    pub(crate) fn host(&self) -> &Host {
         &self.host
     }
 
     /// The credentials the kubelet would use first for an image of the queried registry.
     /// No pod context is given: service-account-token providers cannot answer (they fail,
     /// and are reported in [`GetReport::failures`]).
-    pub async fn get(&self, query: &RegistryQuery) -> Result<GetReport, ResolveError> {
+    pub(crate) async fn get(&self, query: &RegistryQuery) -> Result<GetReport, ResolveError> {
         let report = self
             .host
             .credentials(query.image(), &PodContext::default())
@@ -128,7 +127,7 @@ impl Resolver {
 
     /// The literal `matchImages` entries of `registry` that carry a repository path (a
     /// registry-level lookup does not match them).
-    pub fn path_scoped_patterns(&self, registry: &str) -> Vec<String> {
+    pub(crate) fn path_scoped_patterns(&self, registry: &str) -> Vec<String> {
         let mut found = Vec::new();
         for provider in &self.host.providers().providers {
             for pattern in &provider.definition().match_images {
@@ -144,7 +143,7 @@ impl Resolver {
 
     /// Every literal registry of the config's `matchImages` (no glob) that yields
     /// credentials, keyed as docker clients key them.
-    pub async fn list(&self) -> Result<ListReport, ResolveError> {
+    pub(crate) async fn list(&self) -> Result<ListReport, ResolveError> {
         let mut report = ListReport::default();
         let mut queries: BTreeMap<String, RegistryQuery> = BTreeMap::new();
         for provider in &self.host.providers().providers {

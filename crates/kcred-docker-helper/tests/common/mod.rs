@@ -11,13 +11,13 @@ use kcred_testutil::pass::run_with_stdin;
 use serde_json::{json, Value};
 
 /// The helper under test.
-pub const HELPER: &str = env!("CARGO_BIN_EXE_docker-credential-kcred");
+pub(crate) const HELPER: &str = env!("CARGO_BIN_EXE_docker-credential-kcred");
 
 /// The not-found answer docker clients recognise.
-pub const NOT_FOUND: &str = "credentials not found in native keychain\n";
+pub(crate) const NOT_FOUND: &str = "credentials not found in native keychain\n";
 
 /// A kubelet node's provider setup in a temporary directory.
-pub struct Node {
+pub(crate) struct Node {
     /// Holds everything.
     pub dir: tempfile::TempDir,
     /// The plugin directory.
@@ -27,7 +27,7 @@ pub struct Node {
 }
 
 /// One provider: its name (a symlink to kcred-test-plugin), `matchImages` and plugin args.
-pub struct ProviderSpec<'a> {
+pub(crate) struct ProviderSpec<'a> {
     /// Provider name.
     pub name: &'a str,
     /// `matchImages`.
@@ -38,7 +38,7 @@ pub struct ProviderSpec<'a> {
 
 impl Node {
     /// A node whose config lists `providers`, all backed by kcred-test-plugin.
-    pub fn new(providers: &[ProviderSpec<'_>]) -> Node {
+    pub(crate) fn new(providers: &[ProviderSpec<'_>]) -> Node {
         let plugin = kcred_testutil::bin("kcred-test-plugin", "kcred-test-plugin");
         let dir = tempfile::tempdir().unwrap();
         let bin_dir = dir.path().join("bin");
@@ -67,7 +67,7 @@ impl Node {
     }
 
     /// Runs the helper with `args`, the node's paths in the environment, `stdin` as input.
-    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+    pub(crate) fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut cmd = Command::new(HELPER);
         cmd.args(args)
             .env("KCRED_CONFIG", &self.config)
@@ -78,18 +78,18 @@ impl Node {
     }
 
     /// The `$XDG_CACHE_HOME` the helper runs with (inside the node's directory).
-    pub fn cache_home(&self) -> PathBuf {
+    pub(crate) fn cache_home(&self) -> PathBuf {
         self.dir.path().join("cache-home")
     }
 
     /// `get` for a server URL.
-    pub fn get(&self, server_url: &str) -> Output {
+    pub(crate) fn get(&self, server_url: &str) -> Output {
         self.run(&["get"], server_url)
     }
 }
 
 /// Writes a v1 CredentialProviderConfig holding `providers`.
-pub fn write_config(path: &Path, providers: Vec<Value>) {
+pub(crate) fn write_config(path: &Path, providers: Vec<Value>) {
     let doc = json!({
         "apiVersion": "kubelet.config.k8s.io/v1",
         "kind": "CredentialProviderConfig",
@@ -99,17 +99,17 @@ pub fn write_config(path: &Path, providers: Vec<Value>) {
 }
 
 /// Runs `cmd` with `stdin` and collects its output.
-pub fn run(mut cmd: Command, stdin: &str) -> Output {
+pub(crate) fn run(mut cmd: Command, stdin: &str) -> Output {
     run_with_stdin(&mut cmd, stdin)
 }
 
 /// Lossy text.
-pub fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The `get` answer of a successful run.
-pub fn answer(out: &Output) -> Value {
+pub(crate) fn answer(out: &Output) -> Value {
     assert!(
         out.status.success(),
         "exit {:?}\nstdout: {}\nstderr: {}",
@@ -121,7 +121,7 @@ pub fn answer(out: &Output) -> Value {
 }
 
 /// Asserts a failed run (exit 1) whose stdout is exactly `message` plus a newline.
-pub fn assert_fails_with(out: &Output, message: &str) {
+pub(crate) fn assert_fails_with(out: &Output, message: &str) {
     assert_eq!(out.status.code(), Some(1), "stderr: {}", text(&out.stderr));
     assert_eq!(text(&out.stdout), format!("{message}\n"));
 }

@@ -3,7 +3,7 @@
 
 use crate::common::{failure, run_plugin, stderr, stdout};
 use kcred_api::{ApiVersion, GoDuration, Secret};
-use kcred_ecr::provider::EcrCredentials;
+use kcred_ecr::EcrCredentials;
 use serde_json::Value;
 
 const ENV: [(&str, &str); 1] = [("AWS_EC2_METADATA_DISABLED", "true")];

@@ -8,12 +8,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use kcred_api::Secret;
-use kcred_ecr::cache_duration::cache_duration;
-use kcred_ecr::provider::{
-    get_credentials, ApiError, AuthorizationData, AwsApi, NoLog, SessionCredentials,
+use kcred_ecr::{
+    cache_duration, get_credentials, plan_credentials, Api, ApiError, AuthorizationData, AwsApi,
+    NoLog, Registry, RegistryKind, SessionCredentials, WebIdentityRole,
 };
-use kcred_ecr::registry::{Api, Registry, RegistryKind};
-use kcred_ecr::role::{plan_credentials, WebIdentityRole};
 use serde_json::Value;
 
 fn cases() -> Vec<Value> {

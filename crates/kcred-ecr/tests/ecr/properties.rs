@@ -2,8 +2,7 @@
 //! pattern recovers the parts a host was built from.
 
 use kcred_api::Secret;
-use kcred_ecr::registry::{PrivateRegistry, Registry, RegistryKind};
-use kcred_ecr::token::decode_authorization_token;
+use kcred_ecr::{decode_authorization_token, PrivateRegistry, Registry, RegistryKind};
 use kcred_match::gourl::url_hostname as hostname;
 use proptest::prelude::*;
 

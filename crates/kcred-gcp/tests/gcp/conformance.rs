@@ -7,18 +7,12 @@ use std::time::Duration;
 
 use crate::support::*;
 use kcred_api::Secret;
-use kcred_gcp::app;
-use kcred_gcp::docker_config::{
-    decode_auth_field, parse_config_json, parse_dockercfg, read_docker_config_file,
-    DockerConfigEntry, DockerConfigError, SearchPaths,
+use kcred_gcp::{
+    decode_auth_field, decode_request, parse_config_json, parse_dockercfg, read_docker_config_file,
+    validate_flags, AuthFlow, Clients, ContainerRegistryProvider, DockerConfigEntry,
+    DockerConfigError, Endpoints, FlagError, FlowFlags, ProvideError, SearchPaths, TokenSource,
+    TrustRoots, WorkloadIdentityConfig,
 };
-use kcred_gcp::flow::{validate_flags, AuthFlow, FlagError, FlowFlags};
-use kcred_gcp::http::TrustRoots;
-use kcred_gcp::provider::{
-    Clients, ContainerRegistryProvider, Endpoints, ProvideError, TokenSource,
-    WorkloadIdentityConfig,
-};
-use kcred_gcp::request::decode_request;
 use serde_json::Value;
 
 fn s(v: &Value) -> String {
@@ -280,13 +274,13 @@ fn table_metadata_server(table: &Value) -> StubServer {
     StubServer::start(move |req| routes.get(req.path()).cloned().unwrap_or(default.clone()))
 }
 
-fn run_in_process(args: &[&str], env: &[(String, String)], stdin: &[u8]) -> app::Outcome {
+fn run_in_process(args: &[&str], env: &[(String, String)], stdin: &[u8]) -> kcred_gcp::Outcome {
     let env: BTreeMap<String, String> = env.iter().cloned().collect();
     let lookup = move |k: &str| env.get(k).cloned();
-    app::run(args, &lookup, &mut &stdin[..])
+    kcred_gcp::run(args, &lookup, &mut &stdin[..])
 }
 
-fn stdout_json(out: &app::Outcome) -> Value {
+fn stdout_json(out: &kcred_gcp::Outcome) -> Value {
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 

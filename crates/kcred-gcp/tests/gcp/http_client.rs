@@ -3,8 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-use kcred_gcp::http::{HttpClient, HttpError, TrustRoots, MAX_BODY_BYTES};
-use kcred_gcp::metadata::{read_url, ReadUrlError};
+use kcred_gcp::{read_url, HttpClient, HttpError, ReadUrlError, TrustRoots, MAX_BODY_BYTES};
 
 #[test]
 fn every_call_is_bounded_by_the_timeout() {

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use kcred_gcp::cli::ERROR_USAGE;
+use kcred_gcp::ERROR_USAGE;
 
 fn run(args: &[&str], env: &[(&str, &str)], stdin: &str) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_auth-provider-gcp"))

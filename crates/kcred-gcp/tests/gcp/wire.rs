@@ -234,7 +234,7 @@ fn iam_server(expire_in: Duration) -> StubServer {
     StubServer::start(move |req| {
         let expire = SystemTime::now() + expire_in;
         let secs = expire.duration_since(UNIX_EPOCH).unwrap().as_secs();
-        let c = kcred_gcp::time::civil_from_unix(secs as i64);
+        let c = kcred_plugin::log::civil_from_unix(secs as i64);
         let body = format!(
             "{{\n  \"accessToken\": \"ya29.impersonated-for-{}\",\n  \"expireTime\": \"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z\"\n}}\n",
             req.path().split('/').nth(5).unwrap_or("").split(':').next().unwrap_or(""),
