@@ -141,7 +141,8 @@ pub struct DoctorOptions {
     pub api: Option<ApiOptions>,
 }
 
-fn check(
+/// One check's result.
+pub(crate) fn check(
     id: &str,
     status: Status,
     subject: impl Into<String>,

@@ -31,7 +31,7 @@ use std::time::Duration;
 use crate::access_review::{
     ApiClient, ApiError, ResourceAttributes, NODES_GROUP, NODE_USER_PREFIX,
 };
-use crate::doctor::{Check, Status};
+use crate::doctor::{check, Check, Status};
 use crate::flags;
 use crate::fs::{NodeFiles, RootFs};
 use crate::kubeconfig::{self, KubeconfigError};
@@ -189,22 +189,6 @@ pub fn node_name(
         }
     }
     None
-}
-
-fn check(
-    id: &str,
-    status: Status,
-    subject: impl Into<String>,
-    message: impl Into<String>,
-    fix: Option<String>,
-) -> Check {
-    Check {
-        id: id.to_owned(),
-        status,
-        subject: subject.into(),
-        message: message.into(),
-        fix,
-    }
 }
 
 fn api_warning(e: &ApiError, server: &str, what: &str) -> Check {

@@ -3,13 +3,11 @@
 //! processes, a config change or expiry means a new run, concurrent clients share the file,
 //! and unsafe or corrupt cache files are refused or replaced.
 
-mod common;
-
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// A node with one provider running `kcred-test-plugin` with `args` plus a count file.

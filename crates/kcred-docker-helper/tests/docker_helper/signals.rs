@@ -3,13 +3,11 @@
 //! (through `kcred_host::signals::until_signal`); the helper answers with the reason.
 #![cfg(unix)]
 
-mod common;
-
 use std::io::{Read as _, Write as _};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Node, ProviderSpec, HELPER};
+use crate::common::{Node, ProviderSpec, HELPER};
 
 fn proc_state(pid: u32) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

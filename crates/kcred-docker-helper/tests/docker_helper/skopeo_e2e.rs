@@ -4,12 +4,10 @@
 //! (`kcred-test-plugin`) through the kubelet config; with a config that matches nothing the
 //! helper answers "not found", skopeo goes anonymous and the registry refuses it.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::*;
+use crate::common::*;
 use kcred_testutil::registry::{Registry, RegistryTools};
 use serde_json::json;
 

@@ -1,11 +1,9 @@
 //! `docker-credential-kcred` run as docker clients run it, over real provider plugins
 //! (`kcred-test-plugin`) registered through a kubelet config.
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 fn node() -> Node {
