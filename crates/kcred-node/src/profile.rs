@@ -254,7 +254,10 @@ pub fn k3s_config_files(fs: &dyn NodeFiles, etc_dir: &str) -> Vec<String> {
 
 /// The kcred-owned k3s/RKE2 drop-in name.
 pub const K3S_DROP_IN: &str = "90-kcred.yaml";
-/// The kcred-owned kubelet config drop-in name (EKS `config.json.d`).
+/// The kcred-owned kubelet config drop-in name (EKS `config.json.d`). nodeadm writes
+/// `/etc/kubernetes/kubelet/config.json` and its own drop-in `00-nodeadm.conf` (`40-nodeadm.conf`
+/// in newer releases) in `config.json.d/` (awslabs/amazon-eks-ami, nodeadm's e2e cases);
+/// the kubelet reads drop-ins in name order, so `90-` comes after nodeadm's.
 pub const KUBELET_DROP_IN: &str = "90-kcred.conf";
 
 impl Layout {
