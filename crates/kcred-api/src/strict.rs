@@ -27,7 +27,7 @@
 //! `response`) and use the crate-internal `Walker`, which mirrors how Go's decoder keeps
 //! the error context and the strict field path.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::duration::{DurationError, GoDuration};
@@ -493,7 +493,7 @@ pub(crate) struct Walker {
     path: String,
     saved: Option<UnmarshalTypeError>,
     issues: Vec<StrictIssue>,
-    seen_issues: HashSet<String>,
+    seen_issues: BTreeSet<String>,
 }
 
 impl Walker {
@@ -662,7 +662,7 @@ impl Walker {
     ) -> Result<(), Abort> {
         match value {
             Value::Object(entries) => {
-                let mut seen: HashSet<&str> = HashSet::new();
+                let mut seen: BTreeSet<&str> = BTreeSet::new();
                 for (key, v) in entries {
                     if !seen.insert(key.as_str()) {
                         self.strict_issue(false, key);

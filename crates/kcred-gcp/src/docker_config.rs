@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
+use kcred_api::gostr::push_json_string;
 use kcred_api::Secret;
 use kcred_match::keyring::{self, AuthFieldError};
 use thiserror::Error;
@@ -92,12 +93,17 @@ impl DockerConfigEntry {
             ("email", self.email.as_str()),
             ("auth", auth.as_str()),
         ];
-        let body: Vec<String> = fields
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("\"{k}\":{}", serde_json::Value::from(*v)))
-            .collect();
-        format!("{{{}}}", body.join(","))
+        let mut out = String::from("{");
+        for (k, v) in fields.iter().filter(|(_, v)| !v.is_empty()) {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(&format!("\"{k}\":"));
+            // json.Marshal's string encoding (HTML escaping on), as upstream's MarshalJSON.
+            push_json_string(&mut out, v);
+        }
+        out.push('}');
+        out
     }
 }
 
@@ -116,7 +122,13 @@ pub fn parse_config_json(bytes: &[u8]) -> Result<DockerConfig, DockerConfigError
 }
 
 fn convert(cfg: keyring::DockerConfig) -> DockerConfig {
-    cfg.into_iter().map(|(k, e)| (k, e.into())).collect()
+    // Inserting, not `collect()`: collecting into a BTreeMap sorts first, and each key/value
+    // type's sort is ~4 kB of binary for entries that arrive sorted anyway.
+    let mut out = DockerConfig::new();
+    for (k, e) in cfg {
+        out.insert(k, e.into());
+    }
+    out
 }
 
 impl From<keyring::DockerConfigEntry> for DockerConfigEntry {
@@ -211,6 +223,19 @@ pub fn read_docker_config_file(paths: &SearchPaths) -> Result<DockerConfig, Dock
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn to_json_escapes_like_json_marshal() {
+        let entry = DockerConfigEntry {
+            username: "u<&>".into(),
+            password: Secret::new(""),
+            email: "e\u{2029}".into(),
+        };
+        assert_eq!(
+            entry.to_json(),
+            "{\"username\":\"u\\u003c\\u0026\\u003e\",\"email\":\"e\\u2029\",\"auth\":\"dTwmPjo=\"}"
+        );
+    }
 
     #[test]
     fn auths_null_and_unicode_folding_match_go() {

@@ -6,6 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use kcred_api::gostr::push_json_string;
 use kcred_api::Secret;
 use serde::Deserialize;
 use thiserror::Error;
@@ -94,7 +95,9 @@ pub(crate) fn generate_access_token(
         ));
     }
     let url = generate_access_token_url(base, service_account);
-    let body = serde_json::json!({ "scope": [CLOUD_PLATFORM_SCOPE] }).to_string();
+    let mut body = String::from("{\"scope\":[");
+    push_json_string(&mut body, CLOUD_PLATFORM_SCOPE);
+    body.push_str("]}");
     let bearer = format!("Bearer {}", federated.expose());
     let headers = [
         ("Authorization", bearer.as_str()),

@@ -306,19 +306,20 @@ pub(crate) fn registry_entries(
 }
 
 fn auth_from_docker_config(cfg: DockerConfig) -> Credentials {
+    // Inserting, not `collect()`, as in `docker_config::convert`: no sort code for entries
+    // that arrive sorted.
+    let mut auth = BTreeMap::new();
+    for (k, e) in cfg {
+        auth.insert(
+            k,
+            AuthConfig {
+                username: e.username,
+                password: e.password,
+            },
+        );
+    }
     Credentials {
-        auth: cfg
-            .into_iter()
-            .map(|(k, e)| {
-                (
-                    k,
-                    AuthConfig {
-                        username: e.username,
-                        password: e.password,
-                    },
-                )
-            })
-            .collect(),
+        auth,
         lifetime: None,
     }
 }

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use kcred_api::gostr::push_json_string;
 use kcred_api::Secret;
-use serde::Serialize;
 use thiserror::Error;
 
 use crate::http::{HttpClient, HttpError};
@@ -31,29 +31,28 @@ pub(crate) fn audience(project_id: &str, identity_provider: &str) -> String {
     format!("identitynamespace:{project_id}.svc.id.goog:{identity_provider}")
 }
 
-/// The JSON body, fields in upstream's order.
-#[derive(Serialize)]
-struct ExchangeBody<'a> {
-    audience: &'a str,
-    grant_type: &'a str,
-    requested_token_type: &'a str,
-    scope: &'a str,
-    subject_token: &'a str,
-    subject_token_type: &'a str,
-}
-
-/// The exact request body upstream sends.
+/// The exact request body upstream sends: its fields in upstream's order, each string
+/// encoded as `json.Marshal` encodes it (HTML escaping on).
 pub(crate) fn exchange_body(audience: &str, subject_token: &Secret) -> Vec<u8> {
-    let body = ExchangeBody {
-        audience,
-        grant_type: GRANT_TYPE,
-        requested_token_type: REQUESTED_TOKEN_TYPE,
-        scope: CLOUD_PLATFORM_SCOPE,
-        subject_token: subject_token.expose(),
-        subject_token_type: SUBJECT_TOKEN_TYPE,
-    };
-    // Serializing a struct of strings cannot fail.
-    serde_json::to_vec(&body).unwrap_or_default()
+    let fields = [
+        ("audience", audience),
+        ("grant_type", GRANT_TYPE),
+        ("requested_token_type", REQUESTED_TOKEN_TYPE),
+        ("scope", CLOUD_PLATFORM_SCOPE),
+        ("subject_token", subject_token.expose()),
+        ("subject_token_type", SUBJECT_TOKEN_TYPE),
+    ];
+    let mut body = String::from("{");
+    for (i, (name, value)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        push_json_string(&mut body, name);
+        body.push(':');
+        push_json_string(&mut body, value);
+    }
+    body.push('}');
+    body.into_bytes()
 }
 
 /// STS failures.
@@ -103,4 +102,23 @@ pub(crate) fn exchange(
         });
     }
     Ok(parse_token_response(&resp.body)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exchange_body_is_what_json_marshal_writes() {
+        let body = exchange_body("a<b>&c\u{2028}", &Secret::new("t\"k\\n"));
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            "{\"audience\":\"a\\u003cb\\u003e\\u0026c\\u2028\",\
+             \"grant_type\":\"urn:ietf:params:oauth:grant-type:token-exchange\",\
+             \"requested_token_type\":\"urn:ietf:params:oauth:token-type:access_token\",\
+             \"scope\":\"https://www.googleapis.com/auth/cloud-platform\",\
+             \"subject_token\":\"t\\\"k\\\\n\",\
+             \"subject_token_type\":\"urn:ietf:params:oauth:token-type:jwt\"}"
+        );
+    }
 }

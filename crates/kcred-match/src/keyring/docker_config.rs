@@ -381,8 +381,10 @@ impl<'de> Deserialize<'de> for TopLevelKeys {
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, DockerConfigError> {
+    // Invalid UTF-8 becomes U+FFFD first, as Go decodes it; the slice reader is the one the
+    // plugins' other JSON goes through, so its code is shared rather than duplicated.
     let text = String::from_utf8_lossy(bytes);
-    serde_json::from_str(&text).map_err(|e| DockerConfigError {
+    serde_json::from_slice(text.as_bytes()).map_err(|e| DockerConfigError {
         detail: error_detail(&e),
     })
 }
