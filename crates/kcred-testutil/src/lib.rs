@@ -14,6 +14,7 @@ pub mod kubelet;
 pub mod moto;
 pub mod oidc_idp;
 pub mod pass;
+pub mod pki;
 pub mod registry;
 pub mod sts_stub;
 

@@ -13,7 +13,6 @@
 use std::io;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,6 +22,7 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, RsaKeyPair};
 
 use crate::http_stub::{Stream, StubRequest, StubResponse, StubServer};
+use crate::pki::openssl;
 
 /// Seconds since the epoch.
 pub fn now() -> i64 {
@@ -30,19 +30,6 @@ pub fn now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs (apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn pem_body_der(pem: &str) -> Vec<u8> {

@@ -14,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use kcred_testutil::http_stub::{Stream, StubRequest, StubResponse, StubServer};
+use kcred_testutil::pki::openssl;
 use ring::rand::SystemRandom;
 use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 
@@ -34,19 +35,6 @@ pub(crate) struct Pki {
     pub sp_pem: PathBuf,
     pub sp_crt_der: Vec<u8>,
     _tmp: tempfile::TempDir,
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn pem_to_der(dir: &Path, kind: &str, input: &str, output: &str) -> Vec<u8> {
