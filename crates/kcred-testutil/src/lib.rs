@@ -15,6 +15,7 @@ pub mod moto;
 pub mod oidc_idp;
 pub mod pass;
 pub mod pki;
+pub mod process;
 pub mod registry;
 pub mod sts_stub;
 

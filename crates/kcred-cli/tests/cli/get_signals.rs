@@ -6,23 +6,12 @@
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+use kcred_testutil::process::{
+    assert_plugin_and_child_gone, pids_in, signal_and_wait, wait_for_pids,
+};
 
 use crate::get_support::{provider, Fixture, Plugin};
-
-/// The state letter of `/proc/<pid>/stat`; `None` once the process is reaped.
-fn proc_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(") ")?.1.chars().next()
-}
-
-fn pids(file: &std::path::Path) -> Vec<u32> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.parse().ok())
-        .collect()
-}
 
 fn signal_stops_the_plugins(signal: i32, name: &str) {
     let f = Fixture::new();
@@ -49,22 +38,8 @@ fn signal_stops_the_plugins(signal: i32, name: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn kcred");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while pids(&pid_file).len() < 2 {
-        assert!(Instant::now() < deadline, "plugin did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let kcred_pid = i32::try_from(kcred.id()).unwrap();
-    // SAFETY: kill(2) has no memory-safety preconditions; kcred_pid is our unreaped child.
-    assert_eq!(unsafe { libc::kill(kcred_pid, signal) }, 0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = kcred.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "kcred did not exit after {name}");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    wait_for_pids(&pid_file, 2);
+    let status = signal_and_wait(&mut kcred, signal);
     let mut stdout = String::new();
     let mut stderr = String::new();
     kcred
@@ -94,28 +69,9 @@ fn signal_stops_the_plugins(signal: i32, name: &str) {
         "{name}: {stderr}"
     );
     assert!(!stderr.contains("context deadline exceeded"), "{stderr}");
-    // By the time kcred has exited, the plugin is reaped (by kcred, not init) ...
-    let pids = pids(&pid_file);
-    assert_eq!(pids.len(), 2, "{pids:?}");
-    assert_eq!(
-        proc_state(pids[0]),
-        None,
-        "plugin {} survived kcred",
-        pids[0]
-    );
-    // ... and its child was killed with the group (init reaps it, maybe a moment later).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match proc_state(pids[1]) {
-            None | Some('Z') | Some('X') => break,
-            Some(state) => assert!(
-                Instant::now() < deadline,
-                "grandchild {} still running (state {state})",
-                pids[1]
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // By the time kcred has exited, the plugin is reaped (by kcred, not init), and its
+    // child was killed with the group (init reaps it, maybe a moment later).
+    assert_plugin_and_child_gone(&pids_in(&pid_file));
 }
 
 #[test]

@@ -5,14 +5,10 @@
 
 use std::io::{Read as _, Write as _};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+use kcred_testutil::process::{assert_plugin_and_child_gone, signal_and_wait, wait_for_pids};
 
 use crate::common::{Node, ProviderSpec, HELPER};
-
-fn proc_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(") ")?.1.chars().next()
-}
 
 fn signal_stops_the_plugins(signal: i32, name: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -37,34 +33,8 @@ fn signal_stops_the_plugins(signal: i32, name: &str) {
     let mut stdin = helper.stdin.take().unwrap();
     stdin.write_all(b"r.io").unwrap();
     drop(stdin);
-    let pids = || -> Vec<u32> {
-        std::fs::read_to_string(&pid_file)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.parse().ok())
-            .collect()
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while pids().len() < 2 {
-        assert!(Instant::now() < deadline, "plugin did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // SAFETY: kill(2) has no memory-safety preconditions; the pid is our unreaped child.
-    assert_eq!(
-        unsafe { libc::kill(i32::try_from(helper.id()).unwrap(), signal) },
-        0
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = helper.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "helper did not exit after {name}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    wait_for_pids(&pid_file, 2);
+    let status = signal_and_wait(&mut helper, signal);
     let mut stdout = String::new();
     helper
         .stdout
@@ -79,20 +49,7 @@ fn signal_stops_the_plugins(signal: i32, name: &str) {
         )),
         "{name}: {stdout}"
     );
-    let pids = pids();
-    assert_eq!(proc_state(pids[0]), None, "plugin {} survived", pids[0]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match proc_state(pids[1]) {
-            None | Some('Z') | Some('X') => break,
-            Some(state) => assert!(
-                Instant::now() < deadline,
-                "grandchild {} still running ({state})",
-                pids[1]
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert_plugin_and_child_gone(&kcred_testutil::process::pids_in(&pid_file));
 }
 
 #[test]
