@@ -458,3 +458,62 @@ pub fn plan_heredoc(plan: &str, opening: &str) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// The documents a verifier fetches from a [`PublishedIssuer`], in order: the discovery
+/// document, then the JWKS it names.
+pub const ISSUER_DOCUMENTS: [&str; 2] = [
+    "/homelab/.well-known/openid-configuration",
+    "/homelab/openid/v1/jwks",
+];
+
+/// A self-managed cluster's service-account issuer as an operator publishes it: the
+/// cluster's signing key, its discovery document and JWKS written by the real
+/// `kcred oidc discovery`, served over HTTPS (trusting `ca`) under `/homelab`; and a second
+/// key that is not published, whose tokens every cloud must refuse.
+pub struct PublishedIssuer {
+    /// The cluster's signing key (published).
+    pub key: SigningKey,
+    /// A key that is not published.
+    pub other_key: SigningKey,
+    /// The issuer URL (`https://127.0.0.1:PORT/homelab`).
+    pub url: String,
+    /// The HTTPS host serving the documents.
+    pub host: StubServer,
+}
+
+impl PublishedIssuer {
+    /// Generates the keys in `dir` and publishes the issuer from `dir/site`.
+    pub fn publish(dir: &Path, ca: &TestCa) -> PublishedIssuer {
+        let key = SigningKey::generate(dir, "sa", KeyKind::Rsa2048);
+        let other_key = SigningKey::generate(dir, "not-published", KeyKind::Rsa2048);
+        let site = dir.join("site");
+        let host = serve_issuer_dir(ca, &site, "/homelab");
+        let url = format!("https://127.0.0.1:{}/homelab", host.port());
+        let out = std::process::Command::new(crate::bin("kcred-cli", "kcred"))
+            .args(["oidc", "discovery", "--issuer", &url, "--key"])
+            .arg(&key.public_pem)
+            .arg("--out")
+            .arg(&site)
+            .output()
+            .expect("kcred runs");
+        assert!(
+            out.status.success(),
+            "kcred oidc discovery: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PublishedIssuer {
+            key,
+            other_key,
+            url,
+            host,
+        }
+    }
+}
+
+/// The paths requested from `host` so far, in order.
+pub fn fetched_paths(host: &StubServer) -> Vec<String> {
+    host.requests()
+        .iter()
+        .map(|r| r.path().to_owned())
+        .collect()
+}

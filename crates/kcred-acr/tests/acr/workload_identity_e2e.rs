@@ -25,7 +25,7 @@ use crate::common::{pki, start_tls, start_token_registry, AcrTokenService, Token
 use kcred_testutil::aad_stub::{AadStub, FederatedCredential};
 use kcred_testutil::http_stub::StubServer;
 use kcred_testutil::kubelet::{only_auth_entry, HostProxy, KcredRun, Node, ProxiedInspect};
-use kcred_testutil::oidc_idp::{serve_issuer_dir, KeyKind, ProjectedToken, SigningKey, TestCa};
+use kcred_testutil::oidc_idp::{KeyKind, ProjectedToken, PublishedIssuer, SigningKey, TestCa};
 use kcred_testutil::registry::{write_oci_layout, RegistryTools};
 
 const PROVIDER: &str = "acr-credential-provider";
@@ -69,24 +69,13 @@ fn world() -> World {
     let ca = test_ca();
 
     // 1. The cluster's signing key and its public issuer on "object storage".
-    let key = SigningKey::generate(&dir, "sa", KeyKind::Rsa2048);
-    let other_key = SigningKey::generate(&dir, "not-published", KeyKind::Rsa2048);
-    let site = dir.join("site");
-    let issuer_host = serve_issuer_dir(&ca, &site, "/homelab");
-    let issuer = format!("https://127.0.0.1:{}/homelab", issuer_host.port());
+    let PublishedIssuer {
+        key,
+        other_key,
+        url: issuer,
+        host: issuer_host,
+    } = PublishedIssuer::publish(&dir, &ca);
     let kcred = kcred_testutil::bin("kcred-cli", "kcred");
-    let out = Command::new(&kcred)
-        .args(["oidc", "discovery", "--issuer", &issuer, "--key"])
-        .arg(&key.public_pem)
-        .arg("--out")
-        .arg(&site)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kcred oidc discovery: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 
     // 2. Entra: the app's federated credential trusts that issuer for one service account.
     let aad = Arc::new(AadStub::new(

@@ -20,7 +20,9 @@ use std::sync::Arc;
 use kcred_testutil::http_stub::StubServer;
 use kcred_testutil::kubelet::{only_auth_entry, KcredRun, Node, ProxiedInspect};
 use kcred_testutil::moto::MotoServer;
-use kcred_testutil::oidc_idp::{serve_issuer_dir, KeyKind, ProjectedToken, SigningKey, TestCa};
+use kcred_testutil::oidc_idp::{
+    fetched_paths, ProjectedToken, PublishedIssuer, SigningKey, TestCa, ISSUER_DOCUMENTS,
+};
 use kcred_testutil::registry::{Registry, RegistryTools};
 use kcred_testutil::sts_stub::{IamOidcProvider, StsStub, WebIdentityRole};
 
@@ -47,23 +49,12 @@ fn world(moto: Arc<MotoServer>) -> World {
     let node = Node::new(&[], &[(PROVIDER, Path::new(plugin))]);
     let dir = &node.path("world");
     let ca = TestCa::generate(&dir.join("pki"), &[]);
-    let key = SigningKey::generate(dir, "sa", KeyKind::Rsa2048);
-    let other_key = SigningKey::generate(dir, "not-published", KeyKind::Rsa2048);
-    let site = dir.join("site");
-    let issuer_host = serve_issuer_dir(&ca, &site, "/homelab");
-    let issuer = format!("https://127.0.0.1:{}/homelab", issuer_host.port());
-    let out = Command::new(kcred_testutil::bin("kcred-cli", "kcred"))
-        .args(["oidc", "discovery", "--issuer", &issuer, "--key"])
-        .arg(&key.public_pem)
-        .arg("--out")
-        .arg(&site)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let PublishedIssuer {
+        key,
+        other_key,
+        url: issuer,
+        host: issuer_host,
+    } = PublishedIssuer::publish(dir, &ca);
 
     // The cloud and the node, configured from `kcred wi plan --cloud aws`: the IAM OIDC
     // provider from its `aws iam create-open-id-connect-provider` line, the role from its
@@ -208,19 +199,7 @@ fn a_cluster_token_verified_by_sts_pulls_from_ecr() {
     let get = w.kcred_get(&token, &["--output", "auth-json"]);
     get.assert_exit(0);
     assert!(w.sts.errors().is_empty(), "{:?}", w.sts.errors());
-    let fetched: Vec<String> = w
-        .issuer_host
-        .requests()
-        .iter()
-        .map(|r| r.path().to_owned())
-        .collect();
-    assert_eq!(
-        fetched,
-        vec![
-            "/homelab/.well-known/openid-configuration",
-            "/homelab/openid/v1/jwks"
-        ]
-    );
+    assert_eq!(fetched_paths(&w.issuer_host), ISSUER_DOCUMENTS);
     let (key, user, password) = only_auth_entry(&get.stdout);
     assert_eq!(key, ECR_HOST);
     assert_eq!(

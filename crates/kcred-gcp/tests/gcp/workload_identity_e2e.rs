@@ -25,7 +25,9 @@ use std::sync::Arc;
 use kcred_testutil::google_sts_stub::{access_token_for, GoogleStsStub, GoogleWorkloadProvider};
 use kcred_testutil::http_stub::StubServer;
 use kcred_testutil::kubelet::{only_auth_entry, KcredRun, Node, ProxiedInspect};
-use kcred_testutil::oidc_idp::{serve_issuer_dir, KeyKind, ProjectedToken, SigningKey, TestCa};
+use kcred_testutil::oidc_idp::{
+    fetched_paths, ProjectedToken, PublishedIssuer, SigningKey, TestCa, ISSUER_DOCUMENTS,
+};
 use kcred_testutil::registry::{Registry, RegistryTools};
 
 const PROVIDER: &str = "auth-provider-gcp";
@@ -52,23 +54,12 @@ fn world() -> World {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let ca = TestCa::generate(&dir.join("pki"), &[]);
-    let key = SigningKey::generate(dir, "sa", KeyKind::Rsa2048);
-    let other_key = SigningKey::generate(dir, "not-published", KeyKind::Rsa2048);
-    let site = dir.join("site");
-    let issuer_host = serve_issuer_dir(&ca, &site, "/homelab");
-    let issuer = format!("https://127.0.0.1:{}/homelab", issuer_host.port());
-    let out = Command::new(kcred_testutil::bin("kcred-cli", "kcred"))
-        .args(["oidc", "discovery", "--issuer", &issuer, "--key"])
-        .arg(&key.public_pem)
-        .arg("--out")
-        .arg(&site)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let PublishedIssuer {
+        key,
+        other_key,
+        url: issuer,
+        host: issuer_host,
+    } = PublishedIssuer::publish(dir, &ca);
     let sts = Arc::new(GoogleStsStub::new(
         vec![GoogleWorkloadProvider {
             sts_audience: format!("identitynamespace:{PROJECT}.svc.id.goog:{MEMBERSHIP}"),
@@ -186,19 +177,7 @@ fn a_cluster_token_verified_by_google_sts_pulls_from_artifact_registry() {
     let get = w.kcred_get(&token, &["--output", "auth-json"]);
     get.assert_exit(0);
     assert!(w.sts.errors().is_empty(), "{:?}", w.sts.errors());
-    let fetched: Vec<String> = w
-        .issuer_host
-        .requests()
-        .iter()
-        .map(|r| r.path().to_owned())
-        .collect();
-    assert_eq!(
-        fetched,
-        vec![
-            "/homelab/.well-known/openid-configuration",
-            "/homelab/openid/v1/jwks"
-        ]
-    );
+    assert_eq!(fetched_paths(&w.issuer_host), ISSUER_DOCUMENTS);
     let (key, user, password) = only_auth_entry(&get.stdout);
     assert_eq!(key, AR_HOST);
     assert_eq!(
