@@ -95,7 +95,8 @@ pub(crate) struct UninstallArgs {
 }
 
 fn read_capped(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let f = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let f = kcred_node::fs::open_nonblocking(path)
+        .with_context(|| format!("reading {}", path.display()))?;
     let meta = f
         .metadata()
         .with_context(|| format!("reading {}", path.display()))?;

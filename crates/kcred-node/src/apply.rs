@@ -198,7 +198,11 @@ pub fn apply(root: &RootFs, plan: &Plan) -> Result<ApplyReport, ApplyError> {
         if !state.files.iter().any(|f| f.path == change.path) {
             let record = match std::fs::metadata(&target) {
                 Ok(meta) => {
-                    let original = std::fs::read(&target).map_err(io("reading", &change.path))?;
+                    // Through the node-file reader: only a regular file, opened without
+                    // blocking (a FIFO planted here would otherwise hang the install).
+                    let original = NodeFiles::read(root, &change.path)?.ok_or_else(|| {
+                        io("reading", &change.path)(std::io::ErrorKind::NotFound.into())
+                    })?;
                     let backup = format!("{BACKUP_DIR}{}", normalize(&change.path));
                     ensure_dir(root, &parent_of(&backup), &mut state)?;
                     atomic_write(&root.host_path(&backup), &original, meta.mode() & 0o7777)

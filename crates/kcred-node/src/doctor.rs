@@ -204,6 +204,21 @@ pub fn doctor(root: &RootFs, opts: &DoctorOptions) -> Report {
     if !matches!(&opts.process, Some(p) if p.kind == ProcessKind::Kubelet) {
         if let Some(l) = &layout {
             for s in &l.flag_sources {
+                if let Err(e) = root.read(&s.path) {
+                    // Present but unreadable (a directory, a FIFO, too large, no permission):
+                    // the kubelet's service would not read its flags either.
+                    checks.push(check(
+                        "flags.file",
+                        Status::Fail,
+                        s.path.clone(),
+                        e.to_string(),
+                        Some(format!(
+                            "make {} a regular file the kubelet's service reads",
+                            s.path
+                        )),
+                    ));
+                    continue;
+                }
                 let f = s.read(root);
                 if !f.is_empty() {
                     sources.push((s.path.clone(), f));
@@ -622,7 +637,7 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
         }
         dir = parent_of(&dir);
     }
-    match std::fs::File::open(&host)
+    match crate::fs::open_nonblocking(&host)
         .map_err(|e| e.to_string())
         .and_then(|f| exec_kind(&f).map_err(|e| e.to_string()))
     {

@@ -140,6 +140,17 @@ pub fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// Opens `path` for reading without blocking: `open(2)` of a FIFO waits for a writer, and a
+/// node file planted as a FIFO must give "not a regular file", not a hung installer or
+/// doctor. `O_NONBLOCK` changes nothing for regular files; callers check the metadata.
+pub fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
 impl NodeFiles for RootFs {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, ReadError> {
         let host = self.resolve(path)?;
@@ -147,7 +158,7 @@ impl NodeFiles for RootFs {
             path: path.to_owned(),
             source,
         };
-        let file = match std::fs::File::open(&host) {
+        let file = match open_nonblocking(&host) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io(e)),

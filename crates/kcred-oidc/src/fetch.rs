@@ -76,11 +76,27 @@ pub enum FetchError {
     },
 }
 
+/// The largest CA file read (a system bundle is ~200 KiB).
+const MAX_CA_FILE_BYTES: u64 = 16 << 20;
+
 fn pem_certs(path: &Path) -> Result<Vec<Certificate<'static>>, FetchError> {
-    let bytes = std::fs::read(path).map_err(|e| FetchError::Trust {
+    use std::io::Read;
+    let trust = |reason: String| FetchError::Trust {
         path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    // A regular file only (checked before opening: opening a FIFO would block), bounded.
+    let meta = std::fs::metadata(path).map_err(|e| trust(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(trust("not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| trust(e.to_string()))?;
+    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(trust(format!("larger than {MAX_CA_FILE_BYTES} bytes")));
+    }
     Ok(ureq::tls::parse_pem(&bytes)
         .filter_map(|item| match item {
             Ok(PemItem::Certificate(c)) => Some(c),
@@ -226,5 +242,31 @@ impl Fetcher {
             config,
             keys,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_files_that_are_not_regular_files_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ca.pem");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        for path in [fifo.as_path(), dir.path()] {
+            match pem_certs(path) {
+                Err(FetchError::Trust { reason, .. }) => {
+                    assert_eq!(reason, "not a regular file", "{path:?}")
+                }
+                other => panic!("{path:?}: {:?}", other.map(|c| c.len())),
+            }
+        }
+        let missing = pem_certs(&dir.path().join("absent.pem")).unwrap_err();
+        assert!(missing.to_string().contains("absent.pem"), "{missing}");
     }
 }
