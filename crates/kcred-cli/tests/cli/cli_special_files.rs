@@ -19,10 +19,7 @@ fn a_fifo_in_the_config_dir_is_a_clear_error_for_every_subcommand() {
         "a.yaml",
         &config_yaml(&[provider_yaml("p", &["r.io"], "")]),
     );
-    let fifo = config_dir.join("b.yaml");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
-    // SAFETY: `c` is a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    mkfifo(&config_dir.join("b.yaml"));
     let bin_dir = dir.path().join("bin");
     std::fs::create_dir(&bin_dir).unwrap();
     let conf = config_dir.to_str().unwrap();
@@ -32,25 +29,9 @@ fn a_fifo_in_the_config_dir_is_a_clear_error_for_every_subcommand() {
         vec!["explain", "r.io/app", "--config", conf],
         vec!["get", "r.io/app", "--config", conf, "--bin-dir", bin],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kcred"))
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                panic!("{args:?} hung on the FIFO");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let (code, _, stderr) = run_bounded(&args);
         let expected = if args[0] == "validate" { 1 } else { 2 };
-        assert_eq!(out.status.code(), Some(expected), "{args:?}: {stderr}");
+        assert_eq!(code, Some(expected), "{args:?}: {stderr}");
         assert!(
             stderr.contains("b.yaml\" is a named pipe (FIFO), not a regular file"),
             "{args:?}: {stderr}"
