@@ -5,37 +5,17 @@
 //! problems warn; --no-api skips; tokens and keys never appear in the output.
 #![allow(clippy::disallowed_macros)] // test output; the CLI itself prints through src/output.rs
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use base64::Engine;
 use kcred_node::manifests::{node_audience_rbac, to_yaml};
 use kcred_testutil::kube_apiserver_stub::KubeApiserverStub;
 
+use crate::common::{kcred_on_node as kcred, write_node_file as write};
+
 const AUD: &str = "acme.example.com";
 const TOKEN: &str = "operator-token-SHOULD-NOT-LEAK-31337";
-
-fn kcred(args: &[&str]) -> Output {
-    let out = Command::new(kcred_testutil::bin("kcred-cli", "kcred"))
-        .args(args)
-        .env_remove("KCRED_KUBELET_VERSION")
-        .output()
-        .expect("run kcred");
-    eprintln!(
-        "$ kcred {}\n-> {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn write(root: &Path, node_path: &str, content: impl AsRef<[u8]>) {
-    let p = root.join(node_path.trim_start_matches('/'));
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, content).unwrap();
-}
 
 struct Node {
     dir: tempfile::TempDir,

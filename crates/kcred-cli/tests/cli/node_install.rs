@@ -15,9 +15,7 @@ use std::process::{Command, Output};
 
 use kcred_node::elf::{exec_kind, ExecKind};
 
-fn kcred() -> PathBuf {
-    kcred_testutil::bin("kcred-cli", "kcred")
-}
+use crate::common::{kcred_on_node as run, write_node_file as write};
 
 /// The directory holding the real plugin binaries install copies.
 fn plugin_source() -> PathBuf {
@@ -25,22 +23,6 @@ fn plugin_source() -> PathBuf {
     let h = kcred_testutil::bin("kcred-helper-provider", "docker-credential-provider");
     assert_eq!(s.parent(), h.parent());
     s.parent().unwrap().to_path_buf()
-}
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(kcred())
-        .args(args)
-        .env_remove("KCRED_KUBELET_VERSION")
-        .output()
-        .expect("run kcred");
-    eprintln!(
-        "$ kcred {}\n-> {:?}\nstdout:\n{}\nstderr:\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn stdout(o: &Output) -> String {
@@ -80,12 +62,6 @@ fn tree_hash(root: &Path) -> Vec<(String, Vec<u8>)> {
     let mut recs = Vec::new();
     walk(root, root, &mut recs);
     recs
-}
-
-fn write(root: &Path, node_path: &str, content: &str) {
-    let p = root.join(node_path.trim_start_matches('/'));
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, content).unwrap();
 }
 
 /// Puts the plugins' ELF interpreter into the fake root, as on a real node.
@@ -852,7 +828,7 @@ fn unsupported_distributions_are_refused() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let _scratch = tempfile::tempdir().unwrap();
-        write(dir.path(), "/etc/os-release", &format!("ID={id}\n"));
+        write(dir.path(), "/etc/os-release", format!("ID={id}\n"));
         let out = run(&[
             "install",
             "--root",

@@ -1,6 +1,7 @@
 //! Helpers shared by the binary tests: run `kcred`, write configs.
 
 #![allow(dead_code)]
+#![allow(clippy::disallowed_macros)] // test output; the CLI itself prints through src/output.rs
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -59,4 +60,29 @@ pub(crate) fn reason(pattern: &str, normalised: &str) -> String {
     let pattern = kcred_match::MatchImage::parse_as(pattern, legacy).expect("valid pattern");
     let target = kcred_match::MatchTarget::parse_as(normalised, legacy).expect("valid image");
     pattern.check(&target).to_string()
+}
+
+/// Runs `kcred` with `args` as the node tests do (`KCRED_KUBELET_VERSION` from the
+/// environment removed), echoing the command, exit code and output to stderr for failures.
+pub(crate) fn kcred_on_node(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_kcred"))
+        .args(args)
+        .env_remove("KCRED_KUBELET_VERSION")
+        .output()
+        .expect("run kcred");
+    eprintln!(
+        "$ kcred {}\n-> {:?}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Writes `content` at the node path `node_path` of the fake node root `root`.
+pub(crate) fn write_node_file(root: &Path, node_path: &str, content: impl AsRef<[u8]>) {
+    let p = root.join(node_path.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, content).unwrap();
 }
