@@ -450,9 +450,19 @@ fn hex4(digits: Option<&[u8]>) -> Option<u32> {
     u32::from_str_radix(text, 16).ok()
 }
 
-/// Compact JSON output with Go `encoding/json` string escaping.
+/// Compact JSON output with Go `encoding/json` string escaping, as `json.Marshal` writes a
+/// struct of strings (HTML escaping on, see [`crate::gostr::push_json_string`]).
+///
+/// ```
+/// use kcred_api::go::json::JsonWriter;
+/// let mut w = JsonWriter::new();
+/// w.begin_object();
+/// w.field_str("a", "<b>");
+/// w.end_object();
+/// assert_eq!(w.finish(), r#"{"a":"\u003cb\u003e"}"#);
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct JsonWriter {
+pub struct JsonWriter {
     out: String,
     /// Per open container: whether a member was written already.
     needs_comma: Vec<bool>,
@@ -460,7 +470,7 @@ pub(crate) struct JsonWriter {
 
 impl JsonWriter {
     /// An empty writer.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self::default()
     }
 
@@ -474,33 +484,33 @@ impl JsonWriter {
     }
 
     /// `{`
-    pub(crate) fn begin_object(&mut self) {
+    pub fn begin_object(&mut self) {
         self.before_value();
         self.out.push('{');
         self.needs_comma.push(false);
     }
 
     /// `}`
-    pub(crate) fn end_object(&mut self) {
+    pub fn end_object(&mut self) {
         self.needs_comma.pop();
         self.out.push('}');
     }
 
     /// `[`
-    pub(crate) fn begin_array(&mut self) {
+    pub fn begin_array(&mut self) {
         self.before_value();
         self.out.push('[');
         self.needs_comma.push(false);
     }
 
     /// `]`
-    pub(crate) fn end_array(&mut self) {
+    pub fn end_array(&mut self) {
         self.needs_comma.pop();
         self.out.push(']');
     }
 
     /// An object key; exactly one value must follow.
-    pub(crate) fn key(&mut self, key: &str) {
+    pub fn key(&mut self, key: &str) {
         self.before_value();
         push_json_string(&mut self.out, key);
         self.out.push(':');
@@ -511,31 +521,31 @@ impl JsonWriter {
     }
 
     /// A string value.
-    pub(crate) fn string(&mut self, value: &str) {
+    pub fn string(&mut self, value: &str) {
         self.before_value();
         push_json_string(&mut self.out, value);
     }
 
     /// `null`
-    pub(crate) fn null(&mut self) {
+    pub fn null(&mut self) {
         self.before_value();
         self.out.push_str("null");
     }
 
     /// A boolean value.
-    pub(crate) fn bool(&mut self, value: bool) {
+    pub fn bool(&mut self, value: bool) {
         self.before_value();
         self.out.push_str(if value { "true" } else { "false" });
     }
 
     /// `"key":"value"`
-    pub(crate) fn field_str(&mut self, key: &str, value: &str) {
+    pub fn field_str(&mut self, key: &str, value: &str) {
         self.key(key);
         self.string(value);
     }
 
     /// `"key":["a","b"]`
-    pub(crate) fn field_str_array(&mut self, key: &str, values: &[String]) {
+    pub fn field_str_array(&mut self, key: &str, values: &[String]) {
         self.key(key);
         self.begin_array();
         for v in values {
@@ -545,7 +555,7 @@ impl JsonWriter {
     }
 
     /// The text written so far.
-    pub(crate) fn finish(self) -> String {
+    pub fn finish(self) -> String {
         self.out
     }
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use kcred_api::gostr::push_json_string;
+use kcred_api::go::json::JsonWriter;
 use kcred_api::Secret;
 use kcred_match::keyring::{self, AuthFieldError};
 use thiserror::Error;
@@ -93,17 +93,14 @@ impl DockerConfigEntry {
             ("email", self.email.as_str()),
             ("auth", auth.as_str()),
         ];
-        let mut out = String::from("{");
+        // json.Marshal's string encoding (HTML escaping on), as upstream's MarshalJSON.
+        let mut w = JsonWriter::new();
+        w.begin_object();
         for (k, v) in fields.iter().filter(|(_, v)| !v.is_empty()) {
-            if out.len() > 1 {
-                out.push(',');
-            }
-            out.push_str(&format!("\"{k}\":"));
-            // json.Marshal's string encoding (HTML escaping on), as upstream's MarshalJSON.
-            push_json_string(&mut out, v);
+            w.field_str(k, v);
         }
-        out.push('}');
-        out
+        w.end_object();
+        w.finish()
     }
 }
 

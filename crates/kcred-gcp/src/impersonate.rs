@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kcred_api::gostr::push_json_string;
+use kcred_api::go::json::JsonWriter;
 use kcred_api::Secret;
 use serde::Deserialize;
 use thiserror::Error;
@@ -95,9 +95,14 @@ pub(crate) fn generate_access_token(
         ));
     }
     let url = generate_access_token_url(base, service_account);
-    let mut body = String::from("{\"scope\":[");
-    push_json_string(&mut body, CLOUD_PLATFORM_SCOPE);
-    body.push_str("]}");
+    let mut w = JsonWriter::new();
+    w.begin_object();
+    w.key("scope");
+    w.begin_array();
+    w.string(CLOUD_PLATFORM_SCOPE);
+    w.end_array();
+    w.end_object();
+    let body = w.finish();
     let bearer = format!("Bearer {}", federated.expose());
     let headers = [
         ("Authorization", bearer.as_str()),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use kcred_api::gostr::push_json_string;
+use kcred_api::go::json::JsonWriter;
 use kcred_api::Secret;
 use thiserror::Error;
 
@@ -42,17 +42,13 @@ pub(crate) fn exchange_body(audience: &str, subject_token: &Secret) -> Vec<u8> {
         ("subject_token", subject_token.expose()),
         ("subject_token_type", SUBJECT_TOKEN_TYPE),
     ];
-    let mut body = String::from("{");
-    for (i, (name, value)) in fields.into_iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        push_json_string(&mut body, name);
-        body.push(':');
-        push_json_string(&mut body, value);
+    let mut w = JsonWriter::new();
+    w.begin_object();
+    for (name, value) in fields {
+        w.field_str(name, value);
     }
-    body.push('}');
-    body.into_bytes()
+    w.end_object();
+    w.finish().into_bytes()
 }
 
 /// STS failures.

@@ -1,4 +1,5 @@
-//! Go package `encoding/json`: the reader, string encoding and struct-field name folding.
+//! Go package `encoding/json`: the reader, the writer ([`JsonWriter`]), string encoding and
+//! struct-field name folding.
 //!
 //! [`parse`] reads a document exactly like `encoding/json`'s scanner (same grammar, same
 //! `invalid character 'x' looking for beginning of value` messages, the 10000-level nesting
@@ -11,7 +12,7 @@
 //! other rune to the smallest rune of its `unicode.SimpleFold` orbit. Go's decoders built on
 //! `sigs.k8s.io/json` (apimachinery's codecs) do not fold at all.
 
-pub use crate::gojson::{parse, SyntaxError, Value};
+pub use crate::gojson::{parse, JsonWriter, SyntaxError, Value};
 pub use crate::gostr::{
     json_quote_char as quote_char, json_string as string, json_string_list as string_list,
     push_json_string as push_string,
