@@ -10,9 +10,12 @@
 //! - [`doctor`] finds the running kubelet and checks its flags, config, plugins and token mode;
 //!   [`rbac_check`] asks the API server ([`kubeconfig`], [`access_review`]) whether the node
 //!   may request tokens for each token-mode audience;
-//! - [`manifests`] renders the DaemonSet installer and the node-audience RBAC.
+//! - [`manifests`] renders the DaemonSet installer and the node-audience RBAC;
+//! - [`api_client`] is the one API-server client, for [`node_api`] (the installer annotating
+//!   its node) and [`access_review`].
 
 pub mod access_review;
+pub mod api_client;
 pub mod apply;
 pub mod diff;
 pub mod doctor;

@@ -1,13 +1,13 @@
 //! Annotating the node with what kcred installed, from the installer pod, with the pod's
 //! in-cluster credentials: `PATCH /api/v1/nodes/NAME` (JSON merge patch,
 //! `application/merge-patch+json`) with the service account's bearer token, trusting only
-//! the service account's `ca.crt`. The token is never printed.
+//! the service account's `ca.crt` ([`crate::api_client`]'s HTTP). The token is never printed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use ureq::tls::{PemItem, RootCerts, TlsConfig};
+use crate::api_client::{pem_certs, ApiClient, ApiError, Method};
 
 /// The annotation holding the installed kcred version.
 pub const VERSION_ANNOTATION: &str = "kcred.dev/installed-version";
@@ -17,8 +17,6 @@ pub const PROFILE_ANNOTATION: &str = "kcred.dev/profile";
 pub const PROVIDERS_ANNOTATION: &str = "kcred.dev/providers";
 /// Where a pod's service-account credentials are mounted.
 pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
-/// The largest API answer read.
-const MAX_RESPONSE: u64 = 1 << 20;
 
 /// Why the node could not be annotated.
 #[derive(Debug, thiserror::Error)]
@@ -50,20 +48,31 @@ pub enum NodeApiError {
     },
 }
 
-/// How to reach the API server from a pod.
-pub struct InCluster {
-    server: String,
-    token: String,
-    roots: RootCerts,
+impl From<ApiError> for NodeApiError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Status {
+                url,
+                status,
+                message,
+                ..
+            } => NodeApiError::Status {
+                url,
+                status,
+                message,
+            },
+            ApiError::Transport { url, reason, .. } | ApiError::Decode { url, reason, .. } => {
+                NodeApiError::Transport { url, reason }
+            }
+            ApiError::Tls { reason, .. } => NodeApiError::Config(reason),
+        }
+    }
 }
 
-impl std::fmt::Debug for InCluster {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InCluster")
-            .field("server", &self.server)
-            .field("token", &"<redacted>")
-            .finish()
-    }
+/// How to reach the API server from a pod.
+#[derive(Debug)]
+pub struct InCluster {
+    client: ApiClient,
 }
 
 impl InCluster {
@@ -101,19 +110,19 @@ impl InCluster {
     /// An API server at `server` (`https://host:port`), a bearer token, and the PEM CA
     /// certificates to trust (only those).
     pub fn new(server: String, token: String, ca_pem: &[u8]) -> Result<InCluster, String> {
-        let certs: Vec<_> = ureq::tls::parse_pem(ca_pem)
-            .filter_map(|i| match i {
-                Ok(PemItem::Certificate(c)) => Some(c),
-                _ => None,
-            })
-            .collect();
+        let certs = pem_certs(ca_pem);
         if certs.is_empty() {
             return Err("no certificates".into());
         }
         Ok(InCluster {
-            server,
-            token,
-            roots: RootCerts::new_with_certs(&certs),
+            client: ApiClient::with_roots(
+                server,
+                &certs,
+                None,
+                Some(token),
+                Duration::from_secs(30),
+                concat!("kcred-installer/", env!("CARGO_PKG_VERSION")),
+            ),
         })
     }
 
@@ -127,44 +136,15 @@ impl InCluster {
         if !problems.is_empty() {
             return Err(NodeApiError::NodeName(node.to_owned(), problems.join("; ")));
         }
-        let url = format!("{}/api/v1/nodes/{node}", self.server);
         let body = serde_json::json!({ "metadata": { "annotations": annotations } });
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .proxy(None)
-            .user_agent(concat!("kcred-installer/", env!("CARGO_PKG_VERSION")))
-            .tls_config(TlsConfig::builder().root_certs(self.roots.clone()).build())
-            .build();
-        let agent: ureq::Agent = config.into();
-        let result = agent
-            .patch(&url)
-            .header("Authorization", &format!("Bearer {}", self.token))
-            .header("Content-Type", "application/merge-patch+json")
-            .header("Accept", "application/json")
-            .send(serde_json::to_vec(&body).expect("JSON"));
-        let mut resp = result.map_err(|e| NodeApiError::Transport {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
-        let status = resp.status().as_u16();
-        if (200..300).contains(&status) {
-            return Ok(());
-        }
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(MAX_RESPONSE)
-            .read_to_string()
-            .unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| text.chars().take(200).collect());
-        Err(NodeApiError::Status {
-            url,
-            status,
-            message,
-        })
+        self.client
+            .send(
+                Method::Patch,
+                &format!("/api/v1/nodes/{node}"),
+                "application/merge-patch+json",
+                &serde_json::to_vec(&body).expect("a JSON value serializes"),
+            )
+            .map(drop)
+            .map_err(NodeApiError::from)
     }
 }
