@@ -95,7 +95,7 @@ pub(crate) struct UninstallArgs {
 }
 
 fn read_capped(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let f = kcred_node::fs::open_nonblocking(path)
+    let f = kcred_config::load::open_nonblocking(path)
         .with_context(|| format!("reading {}", path.display()))?;
     let meta = f
         .metadata()

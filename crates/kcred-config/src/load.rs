@@ -301,11 +301,10 @@ impl ReadFault {
     }
 }
 
-/// Go `os.ReadFile` made safe: open without blocking, only a regular file (a directory
-/// gives `os.ReadFile`'s `read <f>: is a directory`), at most [`MAX_CONFIG_FILE_BYTES`].
-fn read_whole(file: &Path) -> Result<Vec<u8>, ReadFault> {
-    use std::io::Read;
-    let os = |op, e| ReadFault::Os(GoPathError::new(op, file, e));
+/// Opens `path` for reading without blocking: `open(2)` of a FIFO waits for a writer, so a
+/// FIFO where a file is expected would hang the reader. `O_NONBLOCK` changes nothing for
+/// regular files; callers check the metadata and refuse anything else.
+pub fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -313,7 +312,15 @@ fn read_whole(file: &Path) -> Result<Vec<u8>, ReadFault> {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let f = options.open(file).map_err(|e| os("open", e))?;
+    options.open(path)
+}
+
+/// Go `os.ReadFile` made safe: open without blocking, only a regular file (a directory
+/// gives `os.ReadFile`'s `read <f>: is a directory`), at most [`MAX_CONFIG_FILE_BYTES`].
+fn read_whole(file: &Path) -> Result<Vec<u8>, ReadFault> {
+    use std::io::Read;
+    let os = |op, e| ReadFault::Os(GoPathError::new(op, file, e));
+    let f = open_nonblocking(file).map_err(|e| os("open", e))?;
     let meta = f.metadata().map_err(|e| os("stat", e))?;
     #[cfg(unix)]
     if meta.is_dir() {

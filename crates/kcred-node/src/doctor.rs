@@ -637,7 +637,7 @@ pub fn check_plugin(root: &RootFs, bin_dir: &str, name: &str, run: bool) -> Chec
         }
         dir = parent_of(&dir);
     }
-    match crate::fs::open_nonblocking(&host)
+    match kcred_config::load::open_nonblocking(&host)
         .map_err(|e| e.to_string())
         .and_then(|f| exec_kind(&f).map_err(|e| e.to_string()))
     {

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use kcred_config::load::open_nonblocking;
+
 /// The most bytes read from one node file (kubelet binaries are larger; they are never read
 /// through this trait).
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
@@ -140,17 +142,6 @@ pub fn join(dir: &str, name: &str) -> String {
     }
 }
 
-/// Opens `path` for reading without blocking: `open(2)` of a FIFO waits for a writer, and a
-/// node file planted as a FIFO must give "not a regular file", not a hung installer or
-/// doctor. `O_NONBLOCK` changes nothing for regular files; callers check the metadata.
-pub fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-}
-
 impl NodeFiles for RootFs {
     fn read(&self, path: &str) -> Result<Option<Vec<u8>>, ReadError> {
         let host = self.resolve(path)?;
@@ -158,6 +149,8 @@ impl NodeFiles for RootFs {
             path: path.to_owned(),
             source,
         };
+        // Without blocking: a node file planted as a FIFO must give "not a regular file",
+        // not a hung installer or doctor.
         let file = match open_nonblocking(&host) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
