@@ -438,7 +438,7 @@ fn bad_kubeconfigs_are_named() {
     assert_eq!(c.subject, "/etc/kubernetes/kubelet.conf");
     assert!(
         c.message.contains(
-            "/etc/kubernetes/kubelet.conf: current-context: names contexts entry \"nope\""
+            "/etc/kubernetes/kubelet.conf: current-context: names a contexts entry that does not exist"
         ),
         "{c:?}"
     );
@@ -450,6 +450,13 @@ fn bad_kubeconfigs_are_named() {
     // Given explicitly and broken: a failure. exec users: a warning.
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kc");
+    let explicit_kubeconfig_check = |kc: &std::path::PathBuf| {
+        let opts = ApiOptions {
+            kubeconfig: Some(kc.clone()),
+            ..ApiOptions::default()
+        };
+        find(&run(&n, &opts), "token.kubeconfig").clone()
+    };
     // An explicit kubeconfig's files are this machine's, not the node's.
     let good = good
         .replace(
@@ -471,17 +478,7 @@ fn bad_kubeconfigs_are_named() {
         ),
     )
     .unwrap();
-    let c = find(
-        &run(
-            &n,
-            &ApiOptions {
-                kubeconfig: Some(kc.clone()),
-                ..ApiOptions::default()
-            },
-        ),
-        "token.kubeconfig",
-    )
-    .clone();
+    let c = explicit_kubeconfig_check(&kc);
     assert_eq!(c.status, Status::Fail);
     assert!(
         c.message
@@ -489,17 +486,7 @@ fn bad_kubeconfigs_are_named() {
         "{c:?}"
     );
     std::fs::write(&kc, good.replace(&format!("    client-certificate: {0}/var/lib/kubelet/pki/kubelet-client-2026-01-01-00-00-00.pem\n    client-key: {0}/var/lib/kubelet/pki/kubelet-client-2026-01-01-00-00-00.pem\n", n.root.display()), "    exec:\n      command: aws\n      args: [eks, get-token]\n      apiVersion: client.authentication.k8s.io/v1beta1\n")).unwrap();
-    let c = find(
-        &run(
-            &n,
-            &ApiOptions {
-                kubeconfig: Some(kc.clone()),
-                ..ApiOptions::default()
-            },
-        ),
-        "token.kubeconfig",
-    )
-    .clone();
+    let c = explicit_kubeconfig_check(&kc);
     assert_eq!(c.status, Status::Warn);
     assert!(
         c.message
