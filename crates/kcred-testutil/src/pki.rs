@@ -22,31 +22,39 @@ pub fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `openssl req` arguments for a new unencrypted EC P-256 key (`-keyout` follows).
+const NEW_EC_KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
+
 /// `NAME.crt`/`NAME.key`: a self-signed EC P-256 CA named `cn`, valid two days.
 pub fn ec_ca(dir: &Path, name: &str, cn: &str) {
+    let key = format!("{name}.key");
     openssl(
         dir,
         &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={cn}"),
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign",
-        ],
+            &["req", "-x509"][..],
+            &NEW_EC_KEY,
+            &[
+                "-keyout",
+                &key,
+                "-out",
+                &format!("{name}.crt"),
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN={cn}"),
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+            ],
+        ]
+        .concat(),
     );
 }
 
@@ -54,22 +62,15 @@ pub fn ec_ca(dir: &Path, name: &str, cn: &str) {
 /// `CA.crt`/`CA.key`, with the X.509 extensions in `ext` (an `openssl x509 -extfile`).
 pub fn ec_leaf(dir: &Path, name: &str, subj: &str, ca: &str, ext: &str) {
     std::fs::write(dir.join(format!("{name}.ext")), ext).expect("ext");
+    let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
     openssl(
         dir,
         &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            subj,
-        ],
+            &["req"][..],
+            &NEW_EC_KEY,
+            &["-keyout", &key, "-out", &csr, "-subj", subj],
+        ]
+        .concat(),
     );
     openssl(
         dir,

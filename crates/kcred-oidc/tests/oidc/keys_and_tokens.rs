@@ -1,29 +1,14 @@
 //! Keys made by openssl (RSA, P-256, P-384, P-521; SPKI and PKCS#1), tokens signed like
 //! kube-apiserver's, and the checks an IdP makes on them.
 
-use std::path::Path;
-use std::process::Command;
-
 use kcred_oidc::verify::{
     check_documents, check_token, parse_jwks, Cloud, IssuerView, Status, TokenExpectations,
 };
 use kcred_oidc::{issuer_documents, parse_public_keys_pem, Jwt};
 use kcred_testutil::oidc_idp::{now, KeyKind, ProjectedToken, SigningKey};
+use kcred_testutil::pki::openssl;
 
 const ISSUER: &str = "https://oidc.example.net/cluster1";
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn view_for(keys: &[&SigningKey]) -> IssuerView {
     let parsed: Vec<(String, kcred_oidc::PublicKey)> = keys
