@@ -252,6 +252,20 @@ pub fn k3s_config_files(fs: &dyn NodeFiles, etc_dir: &str) -> Vec<String> {
     files
 }
 
+/// The value of `key` in the k3s/RKE2 config files under `etc_dir` ([`k3s_config_files`]:
+/// the last file that sets it wins, as k3s merges them), and that file.
+pub fn k3s_config_value(fs: &dyn NodeFiles, etc_dir: &str, key: &str) -> Option<(String, String)> {
+    let mut found = None;
+    for f in k3s_config_files(fs, etc_dir) {
+        if let Ok(Some(b)) = fs.read(&f) {
+            if let Ok(Some(v)) = flags::k3s_setting(&b, key) {
+                found = Some((v, f));
+            }
+        }
+    }
+    found
+}
+
 /// The kcred-owned k3s/RKE2 drop-in name.
 pub const K3S_DROP_IN: &str = "90-kcred.yaml";
 /// The kcred-owned kubelet config drop-in name (EKS `config.json.d`). nodeadm writes
@@ -310,15 +324,7 @@ impl Layout {
                 };
                 let files = k3s_config_files(fs, etc);
                 let setting = |key: &str, default: &str| {
-                    let mut v = default.to_owned();
-                    for f in &files {
-                        if let Ok(Some(b)) = fs.read(f) {
-                            if let Ok(Some(s)) = flags::k3s_setting(&b, key) {
-                                v = s;
-                            }
-                        }
-                    }
-                    v
+                    k3s_config_value(fs, etc, key).map_or_else(|| default.to_owned(), |(v, _)| v)
                 };
                 let unit = if unit_exists(fs, &format!("{agent}.service"))
                     && !unit_exists(fs, &format!("{server}.service"))

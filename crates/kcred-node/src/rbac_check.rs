@@ -35,7 +35,7 @@ use crate::doctor::{check, Check, Status};
 use crate::flags;
 use crate::fs::{NodeFiles, RootFs};
 use crate::kubeconfig::{self, KubeconfigError};
-use crate::profile::{k3s_config_files, Profile};
+use crate::profile::{k3s_config_value, Profile};
 
 /// How doctor asks the API server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,14 +121,8 @@ pub fn kubelet_kubeconfig(
             } else {
                 ("/etc/rancher/rke2", "/var/lib/rancher/rke2")
             };
-            let mut dir = data.to_owned();
-            for f in k3s_config_files(fs, etc) {
-                if let Ok(Some(b)) = fs.read(&f) {
-                    if let Ok(Some(d)) = flags::k3s_setting(&b, "data-dir") {
-                        dir = d;
-                    }
-                }
-            }
+            let dir =
+                k3s_config_value(fs, etc, "data-dir").map_or_else(|| data.to_owned(), |(d, _)| d);
             format!("{}/agent/kubelet.kubeconfig", dir.trim_end_matches('/'))
         }
         Profile::Eks | Profile::Aks => "/var/lib/kubelet/kubeconfig".to_owned(),
@@ -158,16 +152,8 @@ pub fn node_name(
         } else {
             "/etc/rancher/rke2"
         };
-        let mut name = None;
-        for f in k3s_config_files(root, etc) {
-            if let Ok(Some(b)) = root.read(&f) {
-                if let Ok(Some(n)) = flags::k3s_setting(&b, "node-name") {
-                    name = Some((n.trim().to_lowercase(), format!("node-name in {f}")));
-                }
-            }
-        }
-        if name.is_some() {
-            return name;
+        if let Some((n, f)) = k3s_config_value(root, etc, "node-name") {
+            return Some((n.trim().to_lowercase(), format!("node-name in {f}")));
         }
     }
     if let Ok(Some(b)) = root.read("/etc/hostname") {
