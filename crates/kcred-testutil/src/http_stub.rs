@@ -30,6 +30,9 @@ pub struct StubRequest {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// The TLS client certificate (DER) the connection presented and the server's TLS layer
+    /// verified, for servers started with [`StubServer::start_with_peer`].
+    pub peer_certificate: Option<Vec<u8>>,
 }
 
 impl StubRequest {
@@ -174,7 +177,9 @@ pub fn decode_form(s: &str) -> Vec<(String, String)> {
 }
 
 type Handler = dyn Fn(&StubRequest) -> StubResponse + Send + Sync;
-type Wrap = dyn Fn(TcpStream) -> io::Result<Box<dyn Stream>> + Send + Sync;
+/// A connection's stream, and the client certificate its TLS layer verified.
+pub type PeerStream = (Box<dyn Stream>, Option<Vec<u8>>);
+type Wrap = dyn Fn(TcpStream) -> io::Result<PeerStream> + Send + Sync;
 
 /// A running stub server.
 pub struct StubServer {
@@ -226,6 +231,7 @@ fn read_request(stream: &mut dyn Stream) -> io::Result<StubRequest> {
         target,
         headers,
         body,
+        peer_certificate: None,
     })
 }
 
@@ -271,8 +277,11 @@ fn serve_one(
 ) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     stream.set_write_timeout(Some(Duration::from_secs(10)))?;
-    let mut stream = wrap(stream)?;
-    let req = read_request(&mut *stream)?;
+    let (mut stream, peer_certificate) = wrap(stream)?;
+    let req = StubRequest {
+        peer_certificate,
+        ..read_request(&mut *stream)?
+    };
     let resp = handler(&req);
     requests.lock().unwrap_or_else(|e| e.into_inner()).push(req);
     if !resp.delay.is_zero() {
@@ -295,6 +304,15 @@ impl StubServer {
     /// Starts a server on `127.0.0.1:0` whose connections go through `wrap`.
     pub fn start(
         wrap: impl Fn(TcpStream) -> io::Result<Box<dyn Stream>> + Send + Sync + 'static,
+        handler: impl Fn(&StubRequest) -> StubResponse + Send + Sync + 'static,
+    ) -> StubServer {
+        Self::start_with_peer(move |s| wrap(s).map(|stream| (stream, None)), handler)
+    }
+
+    /// [`StubServer::start`] for a `wrap` that also returns the client certificate its TLS
+    /// layer verified; each request carries it in [`StubRequest::peer_certificate`].
+    pub fn start_with_peer(
+        wrap: impl Fn(TcpStream) -> io::Result<PeerStream> + Send + Sync + 'static,
         handler: impl Fn(&StubRequest) -> StubResponse + Send + Sync + 'static,
     ) -> StubServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");

@@ -32,20 +32,15 @@
 //! pods on the node use, not token audiences), webhooks, aggregated ClusterRoles.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use crate::http_stub::{Stream, StubRequest, StubResponse, StubServer};
+use crate::http_stub::{PeerStream, Stream, StubRequest, StubResponse, StubServer};
 use crate::pki::{ec_ca, ec_leaf};
-
-/// The header the TLS layer puts first in every request with the verified client
-/// certificate's identity (hex of `{"user":…,"groups":[…]}`); a client cannot set it, as
-/// the stub reads only the first occurrence, which it writes itself.
-const PEER_HEADER: &str = "x-kube-apiserver-stub-peer";
 
 /// The bootstrap `system:basic-user` ClusterRole and its binding
 /// (kubernetes/kubernetes `plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go`).
@@ -391,46 +386,6 @@ mod der {
     }
 }
 
-/// A stream that yields a request line, then the stub's peer header, then the rest.
-struct Injecting {
-    inner: Box<dyn Stream>,
-    inject: Option<Vec<u8>>,
-    pending: Vec<u8>,
-}
-
-impl Read for Injecting {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(header) = self.inject.take() {
-            let mut line = Vec::new();
-            let mut byte = [0u8; 1];
-            while self.inner.read(&mut byte)? == 1 {
-                line.push(byte[0]);
-                if byte[0] == b'\n' || line.len() > 16 * 1024 {
-                    break;
-                }
-            }
-            line.extend_from_slice(&header);
-            self.pending = line;
-        }
-        if !self.pending.is_empty() {
-            let n = buf.len().min(self.pending.len());
-            buf[..n].copy_from_slice(&self.pending[..n]);
-            self.pending.drain(..n);
-            return Ok(n);
-        }
-        self.inner.read(buf)
-    }
-}
-
-impl Write for Injecting {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// How the stub answers, besides RBAC.
 #[derive(Debug, Clone, Default)]
 struct Settings {
@@ -466,17 +421,6 @@ pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) ->
     StubResponse::json(code, v.to_string())
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 impl KubeApiserverStub {
     /// Starts a stub with PKI in `dir` (server CA `ca.crt`, client CA `client-ca.crt`) and
     /// the bootstrap policy plus the RBAC objects of `rbac_yaml`.
@@ -496,7 +440,7 @@ impl KubeApiserverStub {
             ..Settings::default()
         }));
         let cfg = server_config(dir);
-        let wrap = move |mut tcp: TcpStream| -> io::Result<Box<dyn Stream>> {
+        let wrap = move |mut tcp: TcpStream| -> io::Result<PeerStream> {
             let mut conn = rustls::ServerConnection::new(cfg.clone()).map_err(io::Error::other)?;
             while conn.is_handshaking() {
                 conn.complete_io(&mut tcp)?;
@@ -504,19 +448,12 @@ impl KubeApiserverStub {
             let peer = conn
                 .peer_certificates()
                 .and_then(|c| c.first())
-                .and_then(|c| der::subject(c.as_ref()));
-            let value = match peer {
-                Some((cn, orgs)) => hex(json!({"user": cn, "groups": orgs}).to_string().as_bytes()),
-                None => "none".to_owned(),
-            };
-            Ok(Box::new(Injecting {
-                inner: Box::new(rustls::StreamOwned::new(conn, tcp)),
-                inject: Some(format!("{PEER_HEADER}: {value}\r\n").into_bytes()),
-                pending: Vec::new(),
-            }))
+                .map(|c| c.as_ref().to_vec());
+            let stream: Box<dyn Stream> = Box::new(rustls::StreamOwned::new(conn, tcp));
+            Ok((stream, peer))
         };
         let s2 = settings.clone();
-        let server = StubServer::start(wrap, move |req| {
+        let server = StubServer::start_with_peer(wrap, move |req| {
             let s = s2.lock().unwrap_or_else(|e| e.into_inner()).clone();
             handle(&s, req)
         });
@@ -627,13 +564,9 @@ fn server_config(dir: &Path) -> Arc<rustls::ServerConfig> {
 /// Authenticates: the client certificate, then the bearer token.
 fn authenticate(s: &Settings, req: &StubRequest) -> Result<(String, Vec<String>), StubResponse> {
     let unauthorized = || status(401, "Unauthorized", "Unauthorized", None);
-    let peer = req.header(PEER_HEADER).unwrap_or("none");
-    let (user, mut groups) = if let Some(v) = unhex(peer).filter(|_| peer != "none") {
-        let v: Value = serde_json::from_slice(&v).map_err(|_| unauthorized())?;
-        (
-            v["user"].as_str().unwrap_or("").to_owned(),
-            strings(&v, "groups"),
-        )
+    // Only a certificate the client CA signed gets here (the TLS layer verified it).
+    let (user, mut groups) = if let Some(der) = &req.peer_certificate {
+        der::subject(der).ok_or_else(unauthorized)?
     } else if let Some(t) = req
         .header("authorization")
         .and_then(|a| a.strip_prefix("Bearer "))
